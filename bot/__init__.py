@@ -1,0 +1,1 @@
+"""Mission Bot: a bilingual Telegram assistant for delegation logistics."""

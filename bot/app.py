@@ -1,0 +1,97 @@
+"""build_application(): every handler registered here, in order, groups commented."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.commands import publish_menus
+from bot.config import Settings
+from bot.context import AppState, BotApplication, BotContext
+from bot.i18n import load_catalogs
+from bot.services.people import grant_admin
+from handlers import errors, fallback, help, language, middleware, missions, privacy, registration
+from models.db import create_engine, create_session_factory, upgrade_schema
+
+log = logging.getLogger(__name__)
+
+# A token is required by PTB even when requests never leave the process (demo, tests).
+OFFLINE_TOKEN = "7000000001:offline-demo-token"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> BotApplication:
+    context_types = ContextTypes(context=BotContext, bot_data=AppState)
+    builder = (
+        Application.builder()
+        .token(settings.token or OFFLINE_TOKEN)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+        .context_types(context_types)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .post_init(startup)
+        .post_shutdown(shutdown)
+        # ConversationHandler keeps per-user state: updates are handled one at a time.
+        .concurrent_updates(False)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.broadcast_rate, overall_time_period=1)
+        )
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+
+    engine = create_engine(settings.database_url)
+    state = app.bot_data
+    state.settings = settings
+    state.engine = engine
+    state.sessions = create_session_factory(engine)
+    state.clock = clock or SystemClock()
+
+    # Group -1: who is this, which language. Refuses updates it cannot attribute to a person.
+    app.add_handler(TypeHandler(Update, middleware.identify_user), group=-1)
+
+    # Group 0: features. Commands that work at any moment come first, so that /help or
+    # /language in the middle of registration answers without losing the draft; the
+    # registration conversation next; the fallbacks (unknown command, stray text, expired
+    # button) last.
+    app.add_handlers(help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS)
+    app.add_handler(registration.build())
+    app.add_handlers(fallback.HANDLERS)
+
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def startup(app: BotApplication) -> None:
+    """post_init: schema, catalogs, admins from the environment, command menus."""
+    state = app.bot_data
+    assert state.engine is not None and state.sessions is not None and state.settings is not None
+    load_catalogs()
+    await upgrade_schema(state.engine)
+    for admin_id in state.settings.bot_admin_ids:
+        await grant_admin(state.sessions, state.clock, admin_id)
+    await publish_menus(app.bot, state.sessions)
+    log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
+
+
+async def shutdown(app: BotApplication) -> None:
+    if app.bot_data.engine is not None:
+        await app.bot_data.engine.dispose()

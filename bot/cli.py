@@ -1,0 +1,147 @@
+"""`missionbot` (also `python -m bot`): run, demo, db upgrade, admin grant, mission load."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings
+
+NO_TOKEN = """\
+TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.
+
+To get a token: open Telegram, talk to @BotFather, send /newbot, choose a name and a
+username, and copy the token it gives you. Then:
+
+    export TELEGRAM_BOT_TOKEN=123456789:AA...   (or put it in a .env file)
+    missionbot run
+
+To try the bot without a token, run:
+
+    missionbot demo
+"""
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL at INFO, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    if not settings.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from telegram import Update
+
+    from bot.app import build_application
+
+    app = build_application(settings)
+    if settings.webhook_url:
+        logging.getLogger(__name__).warning(
+            "WEBHOOK_URL is set but webhook mode is not available yet: using long polling"
+        )
+    # run_polling stops cleanly on SIGINT and SIGTERM; post_init upgrades the schema.
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _with_db(settings: Settings, action: str, args: argparse.Namespace) -> int:
+    from bot.services.mission_file import MissionFileError, load_mission_file
+    from bot.services.people import grant_admin
+    from models.db import create_engine, create_session_factory, upgrade_schema
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        sessions = create_session_factory(engine)
+        if action == "upgrade":
+            print("database schema is up to date")
+        elif action == "grant":
+            added = await grant_admin(sessions, SystemClock(), args.user_id)
+            print(f"user {args.user_id} " + ("is now an admin" if added else "was already an admin"))
+        elif action == "load":
+            try:
+                report = await load_mission_file(sessions, SystemClock(), Path(args.file))
+            except MissionFileError as exc:
+                print(f"{args.file}: not loaded, nothing was saved:", file=sys.stderr)
+                for problem in exc.problems:
+                    print(f"  {problem}", file=sys.stderr)
+                return 1
+            print(report.summary())
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def _cmd_catalogs(_settings: Settings, args: argparse.Namespace) -> int:
+    from bot import catalogs
+
+    if args.catalogs_command == "extract":
+        print(f"extracted {catalogs.extract()}")
+    elif args.catalogs_command == "update":
+        catalogs.update()
+        print("updated the en and fr catalogs")
+    else:
+        for path in catalogs.compile_all():
+            print(f"compiled {path}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="missionbot", description="Mission Bot: delegation logistics on Telegram."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    demo = sub.add_parser("demo", help="try the bot in this terminal: no token, no network")
+    demo.add_argument("--mission", type=Path, help="mission file to load (default: the Lyon example)")
+    demo.add_argument("--database", help="SQLAlchemy URL to use instead of a fresh temporary SQLite")
+    db = sub.add_parser("db", help="database schema")
+    db.add_subparsers(dest="db_command", required=True).add_parser(
+        "upgrade", help="bring the schema to the latest version"
+    )
+    admin = sub.add_parser("admin", help="roles")
+    grant = admin.add_subparsers(dest="admin_command", required=True).add_parser(
+        "grant", help="make a Telegram user an admin"
+    )
+    grant.add_argument("user_id", type=int, help="numeric Telegram user id")
+    mission = sub.add_parser("mission", help="missions")
+    load = mission.add_subparsers(dest="mission_command", required=True).add_parser(
+        "load", help="create or update a mission from a YAML or JSON file (idempotent)"
+    )
+    load.add_argument("file", help="path to the mission file")
+    catalogs = sub.add_parser("catalogs", help="translation catalogs")
+    steps = catalogs.add_subparsers(dest="catalogs_command", required=True)
+    steps.add_parser("extract", help="collect messages from the code into locales/messages.pot")
+    steps.add_parser("update", help="merge messages.pot into the en and fr catalogs")
+    steps.add_parser("compile", help="compile .po catalogs to .mo")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _setup_logging(settings.log_level)
+    if args.command == "run":
+        return _cmd_run(settings, args)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(settings, args.mission, args.database))
+    if args.command == "catalogs":
+        return _cmd_catalogs(settings, args)
+    action = {"db": "upgrade", "admin": "grant", "mission": "load"}[args.command]
+    return asyncio.run(_with_db(settings, action, args))

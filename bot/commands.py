@@ -1,0 +1,77 @@
+"""The command list: one source for /help and for the menus set with setMyCommands."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.i18n import N_, SUPPORTED_LOCALES, gettext
+from bot.services.people import language_of, role_holders
+from models import Role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    description: str  # N_() message id; Telegram allows 3-256 characters
+    role: Role | None  # None: everyone
+    aliases: tuple[str, ...] = ()  # French names typed by habit
+
+
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("start", N_("Start, or join a mission with its code"), None),
+    CommandInfo("register", N_("Register for a mission with an invite code"), None, ("inscription",)),
+    CommandInfo("profile", N_("See and edit your details"), None, ("profil",)),
+    CommandInfo("language", N_("Choose French or English"), None, ("langue",)),
+    CommandInfo("help", N_("What I can do for you"), None, ("aide",)),
+    CommandInfo("cancel", N_("Stop what you are doing"), None, ("annuler",)),
+    CommandInfo("forget_me", N_("Erase all your data"), None, ("oublier",)),
+    CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
+)
+
+_RANK = {None: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}
+
+
+def commands_for(role: Role | None) -> list[CommandInfo]:
+    return [c for c in COMMANDS if _RANK[c.role] <= _RANK[role]]
+
+
+def names(command: str) -> list[str]:
+    """The command and its aliases, for a CommandHandler."""
+    info = next(c for c in COMMANDS if c.name == command)
+    return [info.name, *info.aliases]
+
+
+def _menu(role: Role | None, locale: str) -> list[BotCommand]:
+    return [BotCommand(c.name, gettext(c.description, locale)) for c in commands_for(role)]
+
+
+async def publish_menus(bot: Bot, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Default menus per language, and a per-chat menu for each admin and coordinator."""
+    try:
+        await bot.set_my_commands(_menu(None, "en"), scope=BotCommandScopeDefault())
+        for locale in SUPPORTED_LOCALES:
+            if locale != "en":
+                await bot.set_my_commands(
+                    _menu(None, locale), scope=BotCommandScopeDefault(), language_code=locale
+                )
+        for telegram_id, role in await role_holders(sessions):
+            await publish_menu_for(bot, sessions, telegram_id, role)
+    except TelegramError as exc:  # menus are a convenience: never block start-up on them
+        log.warning("could not set command menus: %s", exc)
+
+
+async def publish_menu_for(
+    bot: Bot, sessions: async_sessionmaker[AsyncSession], telegram_id: int, role: Role | None
+) -> None:
+    locale = await language_of(sessions, telegram_id)
+    try:
+        await bot.set_my_commands(_menu(role, locale), scope=BotCommandScopeChat(telegram_id))
+    except TelegramError as exc:  # the person never opened a chat with the bot
+        log.info("no command menu for chat %s: %s", telegram_id, exc)

@@ -1,0 +1,248 @@
+"""`missionbot demo`: the real Application driven from this terminal, no token, no network.
+
+The person types as a delegate; replies and their buttons are printed, buttons numbered.
+Lines starting with ':' are for the demo itself (see DEMO_HELP). When stdin is not a
+terminal, lines are read from it and echoed, so a script (or a test) can drive a session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import logging
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application, startup
+from bot.config import Settings
+from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
+from bot.services.mission_file import MissionFileError, load_mission_file
+
+EXAMPLE = "examples/lyon-2017.yaml"
+
+DEMO_HELP = """\
+Type as the delegate would: /start BIOVISION2017, /help, /language, plain text...
+  #2          press button 2 of the last message (inline or keyboard button)
+  :fr         talk as Camille, a French-speaking delegate (Telegram in fr-CA)
+  :en         talk as Alex, an English-speaking delegate
+  :admin      talk as Dominique, an admin
+  :contact    share the current persona's phone number
+  :help       this help        :quit   leave (Ctrl-D works too)"""
+
+
+@dataclass
+class Persona:
+    key: str
+    user_id: int
+    first_name: str
+    last_name: str
+    language_code: str
+    phone: str
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    buttons_message: dict[str, Any] | None = None
+
+    def user(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "language_code": self.language_code,
+        }
+
+
+PERSONAS = {
+    "fr": Persona("fr", 1001, "Camille", "Tremblay", "fr-CA", "+15145550101"),
+    "en": Persona("en", 1002, "Alex", "Morgan", "en-US", "+15145550102"),
+    "admin": Persona("admin", 1003, "Dominique", "Roy", "fr", "+15145550103"),
+}
+
+
+def find_example() -> Path | None:
+    for base in (Path(__file__).resolve().parents[1], Path.cwd()):
+        candidate = base / EXAMPLE
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def to_terminal(text: str, bold: bool) -> str:
+    """Telegram HTML to terminal text."""
+    on, off = ("\033[1m", "\033[0m") if bold else ("", "")
+    text = re.sub(r"</?(b|strong)>", lambda m: off if m.group(0).startswith("</") else on, text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text)
+
+
+class Demo:
+    def __init__(self, out: Any, interactive: bool) -> None:
+        self.out = out
+        self.interactive = interactive
+        self.persona = PERSONAS["en"]
+        self.update_ids = itertools.count(1)
+        self.message_ids = itertools.count(1)
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def on_call(self, call: ApiCall) -> None:
+        """Show what the bot sends, as a phone would, and remember its buttons."""
+        persona = next((p for p in PERSONAS.values() if p.user_id == call.chat_id), None)
+        if persona is None or call.result is None:
+            return
+        if call.method in {"sendMessage", "editMessageText"}:
+            prefix = "bot ✎" if call.method == "editMessageText" else "bot"
+            self.print(f"  [{prefix} → {persona.first_name}]")
+            for line in to_terminal(call.text, self.interactive).split("\n"):
+                self.print(f"  │ {line}")
+        elif call.method == "editMessageReplyMarkup":
+            pass
+        else:
+            self.print(f"  [bot → {persona.first_name}: {call.method}]")
+        markup = call.reply_markup
+        if markup is None:
+            if call.method == "editMessageReplyMarkup":
+                persona.buttons = []
+            return
+        if "inline_keyboard" in markup:
+            buttons = [b for row in markup["inline_keyboard"] for b in row]
+            persona.buttons = buttons
+            persona.buttons_message = call.result if isinstance(call.result, dict) else None
+        elif "keyboard" in markup:
+            persona.buttons = [
+                b if isinstance(b, dict) else {"text": b} for row in markup["keyboard"] for b in row
+            ]
+            persona.buttons_message = None
+        else:
+            return
+        labels = "  ".join(f"[#{i}: {b['text']}]" for i, b in enumerate(persona.buttons, 1))
+        self.print(f"  │ {labels}")
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self.message_ids),
+            "date": int(time.time()),
+            "chat": {"id": self.persona.user_id, "type": "private"},
+            "from": self.persona.user(),
+            **content,
+        }
+
+    def text_update(self, text: str) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self.update_ids), "message": self._message(**content)}
+
+    def contact_update(self) -> dict[str, Any]:
+        p = self.persona
+        contact = {
+            "phone_number": p.phone.lstrip("+"),
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "user_id": p.user_id,
+        }
+        return {"update_id": next(self.update_ids), "message": self._message(contact=contact)}
+
+    def press(self, number: int) -> dict[str, Any] | None:
+        p = self.persona
+        if not 1 <= number <= len(p.buttons):
+            self.print(f"  (no button #{number}; the last message has {len(p.buttons)})")
+            return None
+        button = p.buttons[number - 1]
+        if "callback_data" in button:
+            return {
+                "update_id": next(self.update_ids),
+                "callback_query": {
+                    "id": str(next(self.update_ids)),
+                    "from": p.user(),
+                    "chat_instance": f"demo-{p.user_id}",
+                    "data": button["callback_data"],
+                    "message": p.buttons_message,
+                },
+            }
+        if button.get("request_contact"):
+            return self.contact_update()
+        return self.text_update(button["text"])
+
+    def interpret(self, line: str) -> dict[str, Any] | None | bool:
+        """An update to process, None for nothing to send, False to stop."""
+        line = line.strip()
+        if not line:
+            return None
+        if line in {":quit", ":q", ":exit"}:
+            return False
+        if line == ":help":
+            self.print(DEMO_HELP)
+            return None
+        if line[1:] in PERSONAS and line.startswith(":"):
+            self.persona = PERSONAS[line[1:]]
+            p = self.persona
+            self.print(f"  (now talking as {p.first_name} {p.last_name}, Telegram in {p.language_code})")
+            return None
+        if line == ":contact":
+            return self.contact_update()
+        if re.fullmatch(r"#\d+", line):
+            return self.press(int(line[1:]))
+        if line.startswith(":"):
+            self.print("  (unknown demo command; :help lists them)")
+            return None
+        return self.text_update(line)
+
+
+async def run_demo(settings: Settings, mission_file: Path | None, database_url: str | None) -> int:
+    out = sys.stdout
+    interactive = sys.stdin.isatty()
+    logging.getLogger().setLevel(logging.WARNING)  # keep the conversation readable
+    mission_file = mission_file or find_example()
+    with tempfile.TemporaryDirectory(prefix="missionbot-demo-") as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        admin_id = PERSONAS["admin"].user_id
+        demo_settings = settings.model_copy(
+            update={
+                "database_url": url,
+                "telegram_bot_token": None,
+                "bot_admin_ids": sorted({*settings.bot_admin_ids, admin_id}),
+            }
+        )
+        demo = Demo(out, interactive)
+        api = OfflineBotAPI(on_call=demo.on_call)
+        app = build_application(demo_settings, request=api, rate_limit=False)
+        async with app:
+            await startup(app)
+            state = app.bot_data
+            assert state.sessions is not None
+            if mission_file is not None:
+                try:
+                    report = await load_mission_file(state.sessions, state.clock, mission_file)
+                except MissionFileError as exc:
+                    print("\n".join(exc.problems), file=sys.stderr)
+                    return 1
+                demo.print(f"Mission Bot demo: {report.summary()} (from {mission_file})")
+            else:
+                demo.print("Mission Bot demo: no mission file found; pass --mission FILE")
+            demo.print(f"Bot: @{BOT_USER['username']}. Invite link: /start BIOVISION2017")
+            demo.print(DEMO_HELP)
+            while True:
+                prompt = f"{demo.persona.first_name}> "
+                try:
+                    line = await asyncio.to_thread(input, prompt if interactive else "")
+                except EOFError:
+                    break
+                if not interactive:
+                    demo.print(f"{prompt}{line}")
+                action = demo.interpret(line)
+                if action is False:
+                    break
+                if isinstance(action, dict):
+                    await app.process_update(Update.de_json(action, app.bot))
+        demo.print("Bye.")
+    return 0

@@ -1,0 +1,1 @@
+"""Business rules, one module per feature. Handlers call these; these call `models`."""

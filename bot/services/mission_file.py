@@ -1,0 +1,440 @@
+"""`missionbot mission load FILE`: a mission with venues, sessions and FAQ from YAML or JSON.
+
+Validated whole before anything is written (errors name the entry and field, like
+`sessions[3].start: not a date-time`), saved in one transaction, and idempotent: every entry
+has a stable `key`, so loading the same file twice changes nothing and an edited file updates
+in place. Entries that disappear from the file are removed. The format is documented in
+docs/mission-file.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from models import AgendaItem, Audience, AuditRecord, FaqEntry, Mission, SessionKind, Venue
+
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+InviteCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4,32}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Bilingual(_Strict):
+    fr: Text
+    en: Text
+
+
+class ShortBilingual(_Strict):
+    fr: ShortText
+    en: ShortText
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name like Europe/Paris)"
+        ) from None
+    return name
+
+
+class MissionSpec(_Strict):
+    key: Key
+    name: ShortBilingual
+    city: ShortText
+    timezone: str
+    starts_on: date
+    ends_on: date
+    invite_code: InviteCode
+    registration_open: bool = True
+    capacity: int | None = None
+    requires_approval: bool = False
+    description: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> MissionSpec:
+        _check_zone(self.timezone)
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        if self.capacity is not None and self.capacity < 0:
+            raise ValueError("capacity cannot be negative")
+        return self
+
+
+class VenueSpec(_Strict):
+    key: Key
+    name: ShortText
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    latitude: float | None = None
+    longitude: float | None = None
+    notes: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> VenueSpec:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            raise ValueError("latitude must be between -90 and 90")
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            raise ValueError("longitude must be between -180 and 180")
+        return self
+
+
+class TagAudience(_Strict):
+    tags: list[Key]
+
+
+class SessionSpec(_Strict):
+    key: Key
+    title: ShortBilingual
+    description: Bilingual | None = None
+    start: datetime
+    end: datetime
+    timezone: str | None = None
+    venue: Key | None = None
+    room: ShortText | None = None
+    kind: SessionKind = SessionKind.OTHER
+    audience: Literal["everyone"] | TagAudience = "everyone"
+
+    @model_validator(mode="after")
+    def _check(self) -> SessionSpec:
+        if self.timezone is not None:
+            _check_zone(self.timezone)
+        return self
+
+
+class FaqSpec(_Strict):
+    key: Key
+    question: Bilingual
+    answer: Bilingual
+
+
+class MissionFile(_Strict):
+    mission: MissionSpec
+    venues: list[VenueSpec] = []
+    sessions: list[SessionSpec] = []
+    faq: list[FaqSpec] = []
+
+
+class MissionFileError(Exception):
+    """The file cannot be loaded; `problems` lists each as `path: reason`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "datetime_parsing": "not a date-time",
+    "datetime_from_date_parsing": "not a date-time",
+    "datetime_type": "not a date-time",
+    "date_parsing": "not a date",
+    "date_from_datetime_parsing": "not a date",
+    "date_type": "not a date",
+    "bool_parsing": "not true or false",
+    "bool_type": "not true or false",
+    "int_parsing": "not a whole number",
+    "int_type": "not a whole number",
+    "float_parsing": "not a number",
+    "float_type": "not a number",
+    "string_type": "not a text",
+    "list_type": "not a list",
+    "enum": "not one of talk, b2b, visit, meal, transport, other",
+}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {
+            "TagAudience",
+            "literal['everyone']",
+            "function-after[_check(), TagAudience]",
+        }:
+            continue
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    if kind in _PYDANTIC_MESSAGES:
+        return _PYDANTIC_MESSAGES[kind]
+    if kind == "string_pattern_mismatch":
+        return "not a valid key (lower-case letters, digits, - and _)"
+    if kind in {"literal_error", "model_type", "model_attributes_type"} and "audience" in map(
+        str, error["loc"]
+    ):
+        return "must be `everyone` or {tags: [...]}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def parse_mission_file(path: Path) -> MissionFile:
+    """Read and validate a mission file; raises MissionFileError listing every problem."""
+    try:
+        raw_text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MissionFileError([f"{path}: cannot read ({exc})"]) from None
+    try:
+        data = json.loads(raw_text) if path.suffix.lower() == ".json" else yaml.safe_load(raw_text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise MissionFileError([f"{path}: not valid YAML/JSON ({exc})"]) from None
+    if not isinstance(data, dict):
+        raise MissionFileError([f"{path}: the file must be a mapping with a `mission:` entry"])
+    try:
+        spec = MissionFile.model_validate(data)
+    except ValidationError as exc:
+        raise MissionFileError(
+            sorted({f"{_path(e['loc'])}: {_describe(e)}" for e in exc.errors()})
+        ) from None
+    problems = _cross_check(spec)
+    if problems:
+        raise MissionFileError(problems)
+    return spec
+
+
+def _duplicates(section: str, keys: list[str]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for index, key in enumerate(keys):
+        if key in seen:
+            problems.append(f"{section}[{index}].key: duplicate key {key!r}")
+        seen.add(key)
+    return problems
+
+
+def _aware(moment: datetime, zone: str) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+def _cross_check(spec: MissionFile) -> list[str]:
+    problems = _duplicates("venues", [v.key for v in spec.venues])
+    problems += _duplicates("sessions", [s.key for s in spec.sessions])
+    problems += _duplicates("faq", [f.key for f in spec.faq])
+    venue_keys = {v.key for v in spec.venues}
+    for index, item in enumerate(spec.sessions):
+        if item.venue is not None and item.venue not in venue_keys:
+            problems.append(f"sessions[{index}].venue: unknown venue {item.venue!r}")
+        zone = item.timezone or spec.mission.timezone
+        if _aware(item.end, zone) <= _aware(item.start, zone):
+            problems.append(f"sessions[{index}].end: not after start")
+    return problems
+
+
+@dataclass
+class LoadReport:
+    mission_key: str
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return (
+            any(self.created.values()) or any(self.updated.values()) or any(self.removed.values())
+        )
+
+    def summary(self) -> str:
+        if not self.changed:
+            return f"mission {self.mission_key}: up to date, nothing changed"
+        parts = []
+        for label, counts in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("removed", self.removed),
+        ):
+            text = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+            if text:
+                parts.append(f"{label} {text}")
+        return f"mission {self.mission_key}: " + "; ".join(parts)
+
+
+def _assign(row: object, values: dict[str, Any]) -> bool:
+    """Set attributes that differ; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+async def load_mission_file(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, path: Path
+) -> LoadReport:
+    spec = parse_mission_file(path)
+    async with sessions.begin() as session:
+        return await _apply(session, clock, spec)
+
+
+async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> LoadReport:
+    now = clock.now()
+    m = spec.mission
+    report = LoadReport(m.key)
+    for counts in (report.created, report.updated, report.removed):
+        counts.update({"mission": 0, "venues": 0, "sessions": 0, "faq": 0})
+
+    code = m.invite_code.upper()
+    clash = await session.scalar(
+        select(Mission).where(Mission.invite_code == code, Mission.key != m.key)
+    )
+    if clash is not None:
+        raise MissionFileError(
+            [f"mission.invite_code: {code} is already used by mission {clash.key!r}"]
+        )
+
+    mission_values: dict[str, Any] = {
+        "name_fr": m.name.fr,
+        "name_en": m.name.en,
+        "description_fr": m.description.fr if m.description else "",
+        "description_en": m.description.en if m.description else "",
+        "city": m.city,
+        "timezone": m.timezone,
+        "starts_on": m.starts_on,
+        "ends_on": m.ends_on,
+        "invite_code": code,
+        "registration_open": m.registration_open,
+        "capacity": m.capacity,
+        "requires_approval": m.requires_approval,
+    }
+    mission = await session.scalar(select(Mission).where(Mission.key == m.key))
+    if mission is None:
+        mission = Mission(
+            key=m.key, seats_taken=0, created_at=now, updated_at=now, **mission_values
+        )
+        session.add(mission)
+        await session.flush()
+        report.created["mission"] = 1
+    else:
+        if m.capacity is not None and m.capacity < mission.seats_taken:
+            raise MissionFileError(
+                [
+                    f"mission.capacity: {m.capacity} is below the {mission.seats_taken} seats already taken"
+                ]
+            )
+        if _assign(mission, mission_values):
+            mission.updated_at = now
+            report.updated["mission"] = 1
+
+    venues = {
+        v.key: v for v in await session.scalars(select(Venue).where(Venue.mission_id == mission.id))
+    }
+    for v in spec.venues:
+        values = {
+            "name": v.name,
+            "address": v.address,
+            "latitude": v.latitude,
+            "longitude": v.longitude,
+            "notes_fr": v.notes.fr if v.notes else "",
+            "notes_en": v.notes.en if v.notes else "",
+        }
+        row = venues.pop(v.key, None)
+        if row is None:
+            row = Venue(mission_id=mission.id, key=v.key, **values)
+            session.add(row)
+            report.created["venues"] += 1
+        elif _assign(row, values):
+            report.updated["venues"] += 1
+    for row in venues.values():
+        await session.delete(row)
+        report.removed["venues"] += 1
+    await session.flush()
+    venue_ids = {
+        row.key: row.id
+        for row in await session.scalars(select(Venue).where(Venue.mission_id == mission.id))
+    }
+
+    items = {
+        a.key: a
+        for a in await session.scalars(
+            select(AgendaItem).where(AgendaItem.mission_id == mission.id)
+        )
+    }
+    for s in spec.sessions:
+        zone = s.timezone or m.timezone
+        tags = sorted(set(s.audience.tags)) if isinstance(s.audience, TagAudience) else []
+        values = {
+            "title_fr": s.title.fr,
+            "title_en": s.title.en,
+            "description_fr": s.description.fr if s.description else "",
+            "description_en": s.description.en if s.description else "",
+            "starts_at": _aware(s.start, zone).astimezone(ZoneInfo("UTC")),
+            "ends_at": _aware(s.end, zone).astimezone(ZoneInfo("UTC")),
+            "local_timezone": s.timezone if s.timezone and s.timezone != m.timezone else None,
+            "venue_id": venue_ids.get(s.venue) if s.venue else None,
+            "room": s.room,
+            "kind": s.kind,
+            "audience": Audience.TAGGED if tags else Audience.EVERYONE,
+            "audience_tags": tags,
+        }
+        item = items.pop(s.key, None)
+        if item is None:
+            session.add(
+                AgendaItem(
+                    mission_id=mission.id, key=s.key, cancelled=False, updated_at=now, **values
+                )
+            )
+            report.created["sessions"] += 1
+        elif _assign(item, values):
+            item.updated_at = now
+            report.updated["sessions"] += 1
+    for item in items.values():
+        await session.delete(item)
+        report.removed["sessions"] += 1
+
+    faqs = {
+        f.key: f
+        for f in await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission.id))
+    }
+    for f in spec.faq:
+        values = {
+            "question_fr": f.question.fr,
+            "question_en": f.question.en,
+            "answer_fr": f.answer.fr,
+            "answer_en": f.answer.en,
+        }
+        entry = faqs.pop(f.key, None)
+        if entry is None:
+            session.add(FaqEntry(mission_id=mission.id, key=f.key, **values))
+            report.created["faq"] += 1
+        elif _assign(entry, values):
+            report.updated["faq"] += 1
+    for entry in faqs.values():
+        await session.delete(entry)
+        report.removed["faq"] += 1
+
+    if report.changed:
+        session.add(
+            AuditRecord(
+                at=now,
+                action="mission.load",
+                mission_id=mission.id,
+                details={
+                    "created": report.created,
+                    "updated": report.updated,
+                    "removed": report.removed,
+                },
+            )
+        )
+    return report

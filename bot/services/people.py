@@ -1,0 +1,134 @@
+"""Who is talking: the delegate row behind a Telegram user, their locale and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.i18n import SUPPORTED_LOCALES, pick_locale
+from models import AuditRecord, Delegate, Role, RoleGrant
+from models import queries as q
+
+# last_seen_at is written at most this often, so reading the agenda stays read-only.
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A snapshot of the delegate for one update (no live database object escapes a service)."""
+
+    delegate_id: int
+    telegram_id: int
+    locale: str
+    chosen_language: str | None
+    is_admin: bool = False
+    coordinator_of: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def role(self) -> Role | None:
+        if self.is_admin:
+            return Role.ADMIN
+        if self.coordinator_of:
+            return Role.COORDINATOR
+        return None
+
+
+async def identify(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    telegram_id: int,
+    language_code: str | None,
+) -> Person:
+    """Find or create the delegate for this Telegram user and tell who they are."""
+    now = clock.now()
+    async with sessions.begin() as session:
+        delegate = await q.delegate_by_telegram_id(session, telegram_id)
+        if delegate is None:
+            delegate = Delegate(
+                telegram_id=telegram_id,
+                telegram_language=language_code,
+                unreachable=False,
+                created_at=now,
+                last_seen_at=now,
+            )
+            session.add(delegate)
+            await session.flush()
+        else:
+            if delegate.telegram_language != language_code and language_code:
+                delegate.telegram_language = language_code
+            if now - delegate.last_seen_at >= SEEN_RESOLUTION or delegate.unreachable:
+                delegate.last_seen_at = now
+                delegate.unreachable = False  # they just wrote to us: reachable again
+        grants = await q.role_grants(session, telegram_id)
+        return Person(
+            delegate_id=delegate.id,
+            telegram_id=telegram_id,
+            locale=delegate.language or pick_locale(language_code),
+            chosen_language=delegate.language,
+            is_admin=any(g.role == Role.ADMIN for g in grants),
+            coordinator_of=frozenset(
+                g.mission_id for g in grants if g.role == Role.COORDINATOR and g.mission_id
+            ),
+        )
+
+
+async def set_language(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, delegate_id: int, locale: str
+) -> None:
+    if locale not in SUPPORTED_LOCALES:
+        raise ValueError(f"unsupported locale {locale!r}")
+    async with sessions.begin() as session:
+        delegate = await session.get(Delegate, delegate_id)
+        if delegate is not None:
+            delegate.language = locale
+
+
+async def grant_admin(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    telegram_id: int,
+    granted_by: int | None = None,
+) -> bool:
+    """Make a Telegram user an admin. Returns False when they already were."""
+    async with sessions.begin() as session:
+        if await q.admin_grant(session, telegram_id) is not None:
+            return False
+        session.add(
+            RoleGrant(
+                telegram_id=telegram_id,
+                role=Role.ADMIN,
+                mission_id=None,
+                granted_by=granted_by,
+                created_at=clock.now(),
+            )
+        )
+        session.add(
+            AuditRecord(
+                at=clock.now(),
+                actor_telegram_id=granted_by,
+                action="admin.grant",
+                details={"telegram_id": telegram_id},
+            )
+        )
+        return True
+
+
+async def role_holders(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int, Role]]:
+    """Every (telegram id, highest role) pair, for per-chat command menus."""
+    async with sessions() as session:
+        best: dict[int, Role] = {}
+        for grant in await q.role_holders(session):
+            if grant.role == Role.ADMIN or grant.telegram_id not in best:
+                best[grant.telegram_id] = grant.role
+        return sorted(best.items())
+
+
+async def language_of(sessions: async_sessionmaker[AsyncSession], telegram_id: int) -> str:
+    async with sessions() as session:
+        delegate = await q.delegate_by_telegram_id(session, telegram_id)
+        if delegate is None:
+            return pick_locale(None)
+        return delegate.language or pick_locale(delegate.telegram_language)

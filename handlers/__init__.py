@@ -1,0 +1,1 @@
+"""Thin PTB handlers, one module per user-facing feature."""

@@ -1,0 +1,110 @@
+"""What every handler shares: replying in the user's language, keyboards, role checks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
+from telegram.constants import MessageLimit
+
+from bot.context import BotContext
+from bot.i18n import render
+from models import Role
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | Any
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split at line breaks (then spaces) so no message passes Telegram's 4096 characters."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def send(update: Update, text: str, markup: Markup | None = None) -> Message | None:
+    """Send already-rendered HTML text to the chat of this update; the markup goes on the last part."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_text(text)
+    message = None
+    for index, part in enumerate(parts):
+        message = await chat.send_message(
+            part, reply_markup=markup if index == len(parts) - 1 else None
+        )
+    return message
+
+
+async def say(
+    update: Update, message_id: str, markup: Markup | None = None, /, **params: object
+) -> Message | None:
+    """Render a catalog message in the current locale and send it."""
+    return await send(update, render(message_id, **params), markup)
+
+
+async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the message a button was pressed on (fewer stale buttons), else send anew."""
+    query = update.callback_query
+    if query is not None and query.message is not None and len(text) <= MessageLimit.MAX_TEXT_LENGTH:
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=markup)
+        return
+    await send(update, text, markup)
+
+
+def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from (label, callback_data) rows; data must stay within 64 bytes."""
+    for row in rows:
+        for _label, data in row:
+            assert len(data.encode()) <= 64, data
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+Handler = Callable[[Update, BotContext], Awaitable[Any]]
+
+
+def restricted(role: Role) -> Callable[[Handler], Handler]:
+    """The one gate for privileged commands and callbacks.
+
+    Roles come from the database (loaded by the middleware for this very update), never from
+    anything the client sent; a refusal is told in the user's language.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def gated(update: Update, context: BotContext) -> Any:
+            me = context.me
+            allowed = me.is_admin or (role == Role.COORDINATOR and bool(me.coordinator_of))
+            if not allowed:
+                if update.callback_query is not None:
+                    await update.callback_query.answer()
+                await say(update, "Sorry, this is only for the mission's staff.")
+                return None
+            return await handler(update, context)
+
+        return gated
+
+    return decorate

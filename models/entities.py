@@ -1,0 +1,263 @@
+"""The tables. Words follow PRODUCT.md: mission, delegate, registration, venue, agenda item, FAQ.
+
+Every instant is an aware UTC datetime (`UtcDateTime`); Telegram ids are 64-bit integers.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UtcDateTime
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the readable value; VARCHAR + CHECK behaves the same on SQLite and PostgreSQL.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+
+
+class SessionKind(enum.StrEnum):
+    TALK = "talk"
+    B2B = "b2b"
+    VISIT = "visit"
+    MEAL = "meal"
+    TRANSPORT = "transport"
+    OTHER = "other"
+
+
+class Audience(enum.StrEnum):
+    EVERYONE = "everyone"
+    TAGGED = "tagged"
+    NAMED = "named"
+
+
+class Mission(Base):
+    __tablename__ = "missions"
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name_fr: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    city: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    # Stored upper-case: codes are typed by hand and compared without case.
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    registration_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Seats held by pending and confirmed registrations; changed only by one guarded UPDATE
+    # so that concurrent registrations can never exceed the capacity.
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def name(self, locale: str) -> str:
+        return self.name_fr if locale == "fr" else self.name_en
+
+
+class Delegate(Base):
+    """A Telegram user known to the bot, whether or not registered to a mission."""
+
+    __tablename__ = "delegates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # The language the person chose with /language; None follows Telegram's language_code.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    telegram_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    home_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The mission this person last chose to look at (several missions per delegate).
+    current_mission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("missions.id", ondelete="SET NULL"), nullable=True
+    )
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="delegate", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Registration(Base):
+    """A delegate in a mission, with the profile given for that trip."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("mission_id", "delegate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("delegates.id", ondelete="CASCADE"))
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "reg_status"))
+    full_name: Mapped[str] = mapped_column(String(120))
+    organisation: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(32))
+    dietary: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    accessibility: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    arrival: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    departure: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    hotel: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    mission: Mapped[Mission] = relationship()
+    delegate: Mapped[Delegate] = relationship(back_populates="registrations")
+
+
+class RoleGrant(Base):
+    """Admin (mission_id NULL, global) or coordinator of one mission, by Telegram user id.
+
+    Keyed by Telegram id rather than delegate row so that an admin can be granted before
+    ever talking to the bot.
+    """
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("telegram_id", "role", "mission_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    mission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("missions.id", ondelete="CASCADE"), nullable=True
+    )
+    granted_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Venue(Base):
+    __tablename__ = "venues"
+    __table_args__ = (UniqueConstraint("mission_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    notes_fr: Mapped[str] = mapped_column(Text, default="")
+    notes_en: Mapped[str] = mapped_column(Text, default="")
+
+
+agenda_item_attendees = Table(
+    "agenda_item_attendees",
+    Base.metadata,
+    Column(
+        "agenda_item_id",
+        ForeignKey("agenda_items.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("delegate_id", ForeignKey("delegates.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class AgendaItem(Base):
+    """A session ("séance") of a mission's agenda."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "key"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    title_fr: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The zone the organiser wrote the times in (a flight from Montreal); shown beside
+    # the mission's zone when it differs.
+    local_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    venue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("venues.id", ondelete="SET NULL"), nullable=True
+    )
+    room: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind, "session_kind"))
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+    audience_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    venue: Mapped[Venue | None] = relationship()
+
+
+class FaqEntry(Base):
+    __tablename__ = "faq_entries"
+    __table_args__ = (UniqueConstraint("mission_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    question_fr: Mapped[str] = mapped_column(Text)
+    question_en: Mapped[str] = mapped_column(Text)
+    answer_fr: Mapped[str] = mapped_column(Text)
+    answer_en: Mapped[str] = mapped_column(Text)
+
+
+class AuditRecord(Base):
+    """Who changed what. Details hold ids and field names, never personal data."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    mission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("missions.id", ondelete="SET NULL"), nullable=True
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

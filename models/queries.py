@@ -1,0 +1,70 @@
+"""Small query functions shared by services. No business rules here."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.entities import Delegate, Mission, Registration, RegistrationStatus, Role, RoleGrant
+
+ACTIVE_STATUSES = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED)
+
+
+async def delegate_by_telegram_id(session: AsyncSession, telegram_id: int) -> Delegate | None:
+    return await session.scalar(select(Delegate).where(Delegate.telegram_id == telegram_id))
+
+
+async def mission_by_invite(session: AsyncSession, code: str) -> Mission | None:
+    return await session.scalar(select(Mission).where(Mission.invite_code == code.strip().upper()))
+
+
+async def active_registrations(
+    session: AsyncSession, delegate_id: int
+) -> list[tuple[Registration, Mission]]:
+    rows = await session.execute(
+        select(Registration, Mission)
+        .join(Mission, Registration.mission_id == Mission.id)
+        .where(Registration.delegate_id == delegate_id, Registration.status.in_(ACTIVE_STATUSES))
+        .order_by(Mission.starts_on, Mission.id)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def latest_registration(session: AsyncSession, delegate_id: int) -> Registration | None:
+    return await session.scalar(
+        select(Registration)
+        .where(Registration.delegate_id == delegate_id)
+        .order_by(Registration.updated_at.desc(), Registration.id.desc())
+        .limit(1)
+    )
+
+
+async def role_grants(session: AsyncSession, telegram_id: int) -> list[RoleGrant]:
+    return list(
+        await session.scalars(select(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
+    )
+
+
+async def role_holders(session: AsyncSession) -> list[RoleGrant]:
+    return list(await session.scalars(select(RoleGrant).order_by(RoleGrant.telegram_id)))
+
+
+async def admin_grant(session: AsyncSession, telegram_id: int) -> RoleGrant | None:
+    return await session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.telegram_id == telegram_id,
+            RoleGrant.role == Role.ADMIN,
+            RoleGrant.mission_id.is_(None),
+        )
+    )
+
+
+async def count_active_registrations(session: AsyncSession, mission_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.mission_id == mission_id, Registration.status.in_(ACTIVE_STATUSES))
+        )
+        or 0
+    )
