@@ -113,18 +113,17 @@ class Demo:
                 persona.buttons = []
             return
         if "inline_keyboard" in markup:
-            buttons = [b for row in markup["inline_keyboard"] for b in row]
-            persona.buttons = buttons
+            rows = markup["inline_keyboard"]
             persona.buttons_message = call.result if isinstance(call.result, dict) else None
         elif "keyboard" in markup:
-            persona.buttons = [
-                b if isinstance(b, dict) else {"text": b} for row in markup["keyboard"] for b in row
-            ]
+            rows = [[b if isinstance(b, dict) else {"text": b} for b in row] for row in markup["keyboard"]]
             persona.buttons_message = None
         else:
             return
-        labels = "  ".join(f"[#{i}: {b['text']}]" for i, b in enumerate(persona.buttons, 1))
-        self.print(f"  │ {labels}")
+        persona.buttons = [b for row in rows for b in row]
+        number = itertools.count(1)
+        for row in rows:  # one line per keyboard row, as the phone lays them out
+            self.print("  │ " + "  ".join(f"[#{next(number)} {b['text']}]" for b in row))
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {

@@ -22,8 +22,15 @@ from telegram.warnings import PTBUserWarning
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import escape, get_locale, gettext, render
-from bot.services.profile import FIELDS, Field, InvalidValue, next_field, validate
+from bot.i18n import get_locale, gettext, render
+from bot.services.profile import (
+    FIELDS,
+    Field,
+    InvalidValue,
+    display_value,
+    next_field,
+    validate,
+)
 from bot.services.registration import (
     MissionInfo,
     Refusal,
@@ -77,12 +84,14 @@ def _status_text(status: RegistrationStatus) -> str:
 
 
 def _profile_lines(values: dict[str, str | None]) -> list[str]:
-    lines = []
-    for spec in FIELDS.values():
-        value = values.get(spec.field.value)
-        shown = escape(value) if value else "—"
-        lines.append(f"<b>{escape(gettext(spec.label))}</b>: {shown}")
-    return lines
+    return [
+        render(
+            "<b>%(label)s</b>: %(value)s",
+            label=gettext(spec.label),
+            value=display_value(spec.field, values.get(spec.field.value)) or "—",
+        )
+        for spec in FIELDS.values()
+    ]
 
 
 def _edit_buttons(prefix: str) -> list[list[tuple[str, str]]]:

@@ -192,3 +192,16 @@ def normalise_phone(value: str) -> str:
             )
         )
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def display_value(field: Field, value: str | None) -> str | None:
+    """How a stored value reads on a phone: phone numbers grouped, the rest as typed."""
+    if value and field == Field.PHONE:
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            return value
+        return str(
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        )
+    return value

@@ -1,0 +1,138 @@
+"""The console: `missionbot demo` driven by a script, `run` without a token, bad settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from tests.conftest import EXAMPLE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def missionbot(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "BOT_ADMIN"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
+
+
+DEMO_SCRIPT = """\
+:fr
+/start BIOVISION2017
+Camille Tremblay
+BioMTL
+camille@exemple.ca
+:contact
+#1
+#1
+#1
+#1
+#1
+:en
+/start BIOVISION2017
+Alex Morgan
+Acme Bio
+not-an-email
+alex@example.com
++1 514 555 0123
+Vegetarian
+#1
+#1
+#1
+#1
+/profile
+:admin
+/missions
+:quit
+"""
+
+
+def test_demo_registers_a_french_and_an_english_delegate(tmp_path: Path) -> None:
+    result = missionbot("demo", stdin=DEMO_SCRIPT, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    assert "Vous êtes inscrit à Mission Montréal InVivo à BIOVISION Lyon 2017" in out
+    assert "You are registered for Montréal InVivo Mission to BIOVISION Lyon 2017" in out
+    assert "does not look like an email address" in out
+    assert "Vegetarian" in out  # the English delegate's /profile
+    assert "2 / 40" in out  # the admin sees both seats taken
+    assert not list(tmp_path.iterdir()), "the demo leaves no file behind"
+
+
+def test_run_without_token_explains_how_to_get_one() -> None:
+    result = missionbot("run", env={"TELEGRAM_BOT_TOKEN": ""})
+    assert result.returncode == 2
+    assert "BotFather" in result.stderr
+    assert "missionbot demo" in result.stderr
+
+
+def test_bad_settings_are_reported_clearly() -> None:
+    result = missionbot("db", "upgrade", env={"DATABASE_URL": "mysql://localhost/x", "BOT_ADMIN_IDS": "12,abc"})
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "BOT_ADMIN_IDS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mission_load_and_admin_grant_from_the_console(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    first = missionbot("mission", "load", str(EXAMPLE), env=env)
+    assert first.returncode == 0, first.stderr
+    assert "created 1 mission" in first.stdout
+    second = missionbot("mission", "load", str(EXAMPLE), env=env)
+    assert "nothing changed" in second.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mission:\n  key: x\n", encoding="utf-8")
+    refused = missionbot("mission", "load", str(bad), env=env)
+    assert refused.returncode == 1
+    assert "mission.name: required" in refused.stderr
+    granted = missionbot("admin", "grant", "123456789", env=env)
+    assert "is now an admin" in granted.stdout
+    again = missionbot("admin", "grant", "123456789", env=env)
+    assert "already an admin" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"database_url": "postgresql://localhost/db"}, "DATABASE_URL"),
+        ({"bot_admin_ids": "1;x"}, "BOT_ADMIN_IDS"),
+        ({"broadcast_rate": "0"}, "BROADCAST_RATE"),
+        ({"log_level": "LOUD"}, "LOG_LEVEL"),
+        ({"webhook_secret": "has spaces"}, "WEBHOOK_SECRET"),
+        ({"telegram_api_base_url": "ftp://x"}, "TELEGRAM_API_BASE_URL"),
+    ],
+)
+def test_settings_validation_names_the_variable(overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigError, match=field):
+        load_settings(**overrides)
+
+
+def test_admin_ids_are_comma_separated() -> None:
+    assert load_settings(bot_admin_ids="12, 34,").bot_admin_ids == [12, 34]
+
+
+def test_application_uses_both_api_urls() -> None:
+    from bot.app import build_application
+
+    settings = load_settings(
+        telegram_api_base_url="http://127.0.0.1:8081/bot",
+        telegram_api_file_url="http://127.0.0.1:8081/file/bot",
+        database_url="sqlite+aiosqlite:///:memory:",
+    )
+    app = build_application(settings, rate_limit=False)
+    assert app.bot.base_url.startswith("http://127.0.0.1:8081/bot")
+    assert app.bot.base_file_url.startswith("http://127.0.0.1:8081/file/bot")
