@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 
-NO_TOKEN = """\
+BOTFATHER_HELP = """\
 TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.
 
 To get a token: open Telegram, talk to @BotFather, send /newbot, choose a name and a
@@ -38,7 +38,7 @@ def _setup_logging(level: str) -> None:
 
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     if not settings.token:
-        print(NO_TOKEN, file=sys.stderr)
+        print(BOTFATHER_HELP, file=sys.stderr)
         return 2
     from telegram import Update
 
@@ -67,7 +67,9 @@ async def _with_db(settings: Settings, action: str, args: argparse.Namespace) ->
             print("database schema is up to date")
         elif action == "grant":
             added = await grant_admin(sessions, SystemClock(), args.user_id)
-            print(f"user {args.user_id} " + ("is now an admin" if added else "was already an admin"))
+            print(
+                f"user {args.user_id} " + ("is now an admin" if added else "was already an admin")
+            )
         elif action == "load":
             try:
                 report = await load_mission_file(sessions, SystemClock(), Path(args.file))
@@ -103,8 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
     demo = sub.add_parser("demo", help="try the bot in this terminal: no token, no network")
-    demo.add_argument("--mission", type=Path, help="mission file to load (default: the Lyon example)")
-    demo.add_argument("--database", help="SQLAlchemy URL to use instead of a fresh temporary SQLite")
+    demo.add_argument(
+        "--mission", type=Path, help="mission file to load (default: the Lyon example)"
+    )
+    demo.add_argument(
+        "--database", help="SQLAlchemy URL to use instead of a fresh temporary SQLite"
+    )
     db = sub.add_parser("db", help="database schema")
     db.add_subparsers(dest="db_command", required=True).add_parser(
         "upgrade", help="bring the schema to the latest version"

@@ -26,7 +26,9 @@ class CommandInfo:
 
 COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("start", N_("Start, or join a mission with its code"), None),
-    CommandInfo("register", N_("Register for a mission with an invite code"), None, ("inscription",)),
+    CommandInfo(
+        "register", N_("Register for a mission with an invite code"), None, ("inscription",)
+    ),
     CommandInfo("profile", N_("See and edit your details"), None, ("profil",)),
     CommandInfo("language", N_("Choose French or English"), None, ("langue",)),
     CommandInfo("help", N_("What I can do for you"), None, ("aide",)),

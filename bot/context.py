@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -65,5 +65,10 @@ class BotContext(
 
 
 BotApplication = Application[
-    ExtBot[None], BotContext, dict[object, object], dict[object, object], AppState, object
+    ExtBot[None],
+    BotContext,
+    dict[object, object],
+    dict[object, object],
+    AppState,
+    JobQueue[BotContext],
 ]

@@ -116,7 +116,10 @@ class Demo:
             rows = markup["inline_keyboard"]
             persona.buttons_message = call.result if isinstance(call.result, dict) else None
         elif "keyboard" in markup:
-            rows = [[b if isinstance(b, dict) else {"text": b} for b in row] for row in markup["keyboard"]]
+            rows = [
+                [b if isinstance(b, dict) else {"text": b} for b in row]
+                for row in markup["keyboard"]
+            ]
             persona.buttons_message = None
         else:
             return
@@ -172,7 +175,7 @@ class Demo:
             return self.contact_update()
         return self.text_update(button["text"])
 
-    def interpret(self, line: str) -> dict[str, Any] | None | bool:
+    def interpret(self, line: str) -> dict[str, Any] | bool | None:
         """An update to process, None for nothing to send, False to stop."""
         line = line.strip()
         if not line:
@@ -185,7 +188,9 @@ class Demo:
         if line[1:] in PERSONAS and line.startswith(":"):
             self.persona = PERSONAS[line[1:]]
             p = self.persona
-            self.print(f"  (now talking as {p.first_name} {p.last_name}, Telegram in {p.language_code})")
+            self.print(
+                f"  (now talking as {p.first_name} {p.last_name}, Telegram in {p.language_code})"
+            )
             return None
         if line == ":contact":
             return self.contact_update()

@@ -120,7 +120,7 @@ def lazy_gettext(message: str) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False)
 
 
-def N_(message: str) -> str:  # noqa: N802  (the conventional name extractors look for)
+def N_(message: str) -> str:
     """Mark a string for extraction; translate it later with `gettext`."""
     return message
 

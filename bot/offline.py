@@ -52,7 +52,9 @@ class ApiCall:
 
     def button_data(self) -> list[str]:
         markup = self.reply_markup or {}
-        return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row]
+        return [
+            b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row
+        ]
 
 
 # (status code, Bot API error description, retry_after) returned instead of success.
@@ -127,9 +129,7 @@ class OfflineBotAPI(BaseRequest):
 
     def sent_to(self, chat_id: int) -> list[ApiCall]:
         return [
-            c
-            for c in self.calls
-            if c.chat_id == chat_id and c.method.startswith(("send", "edit"))
+            c for c in self.calls if c.chat_id == chat_id and c.method.startswith(("send", "edit"))
         ]
 
     def clear(self) -> None:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.constants import MessageLimit
+from telegram.ext import BaseHandler
 
 from bot.context import BotContext
 from bot.i18n import render
 from models import Role
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | Any
+# What each feature module exports as HANDLERS, in the order they are registered.
+Handlers = list[BaseHandler[Update, BotContext, Any]]
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -43,7 +52,7 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
 
 async def send(update: Update, text: str, markup: Markup | None = None) -> Message | None:
-    """Send already-rendered HTML text to the chat of this update; the markup goes on the last part."""
+    """Send rendered HTML to this update's chat, split if long; markup goes on the last part."""
     chat = update.effective_chat
     if chat is None:
         return None
@@ -63,10 +72,16 @@ async def say(
     return await send(update, render(message_id, **params), markup)
 
 
-async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def edit_or_send(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Replace the message a button was pressed on (fewer stale buttons), else send anew."""
     query = update.callback_query
-    if query is not None and query.message is not None and len(text) <= MessageLimit.MAX_TEXT_LENGTH:
+    if (
+        query is not None
+        and query.message is not None
+        and len(text) <= MessageLimit.MAX_TEXT_LENGTH
+    ):
         await query.answer()
         await query.edit_message_text(text, reply_markup=markup)
         return
@@ -83,7 +98,7 @@ def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-Handler = Callable[[Update, BotContext], Awaitable[Any]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
 def restricted(role: Role) -> Callable[[Handler], Handler]:

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.commands import names
 from bot.context import BotContext
 from bot.services.registration import my_registrations
-from handlers.common import say
+from handlers.common import Handlers, say
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -41,7 +41,7 @@ async def expired_button(update: Update, context: BotContext) -> None:
     await say(update, "That button has expired. Send /help to see what you can do now.")
 
 
-HANDLERS = [
+HANDLERS: Handlers = [
     CommandHandler(names("cancel"), nothing_to_cancel),
     MessageHandler(filters.COMMAND, unknown_command),
     MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, stray_text),

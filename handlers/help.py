@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler
 from bot.commands import commands_for, names
 from bot.context import BotContext
 from bot.i18n import gettext, render
-from handlers.common import send
+from handlers.common import Handlers, send
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -19,4 +19,4 @@ async def show_help(update: Update, context: BotContext) -> None:
     await send(update, "\n".join(lines))
 
 
-HANDLERS = [CommandHandler(names("help"), show_help)]
+HANDLERS: Handlers = [CommandHandler(names("help"), show_help)]

@@ -9,7 +9,7 @@ from bot.commands import names, publish_menu_for
 from bot.context import BotContext
 from bot.i18n import SUPPORTED_LOCALES, language_name, render, set_locale
 from bot.services.people import set_language
-from handlers.common import edit_or_send, inline, say
+from handlers.common import Handlers, edit_or_send, inline, say
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
@@ -19,7 +19,8 @@ async def ask_language(update: Update, context: BotContext) -> None:
 
 async def choose_language(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     locale = query.data.removeprefix("lang:")
     if locale not in SUPPORTED_LOCALES:  # forged or outdated button
         await query.answer()
@@ -31,7 +32,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
         await publish_menu_for(context.bot, context.db, context.me.telegram_id, context.me.role)
 
 
-HANDLERS = [
+HANDLERS: Handlers = [
     CommandHandler(names("language"), ask_language),
     CallbackQueryHandler(choose_language, pattern=r"^lang:"),
 ]

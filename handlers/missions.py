@@ -9,7 +9,7 @@ from bot.commands import names
 from bot.context import BotContext
 from bot.i18n import get_locale, render
 from bot.services.missions import overview
-from handlers.common import restricted, say, send
+from handlers.common import Handlers, restricted, say, send
 from models import Role
 
 
@@ -43,4 +43,4 @@ async def list_missions(update: Update, context: BotContext) -> None:
     await send(update, "\n\n".join(blocks))
 
 
-HANDLERS = [CommandHandler(names("missions"), list_missions)]
+HANDLERS: Handlers = [CommandHandler(names("missions"), list_missions)]

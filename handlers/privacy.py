@@ -9,7 +9,7 @@ from bot.commands import names
 from bot.context import BotContext
 from bot.i18n import render
 from bot.services.registration import forget
-from handlers.common import edit_or_send, inline, say
+from handlers.common import Handlers, edit_or_send, inline, say
 
 
 async def ask_forget(update: Update, context: BotContext) -> None:
@@ -39,7 +39,7 @@ async def answer_forget(update: Update, context: BotContext) -> None:
     )
 
 
-HANDLERS = [
+HANDLERS: Handlers = [
     CommandHandler(names("forget_me"), ask_forget),
     CallbackQueryHandler(answer_forget, pattern=r"^forget:(yes|no)$"),
 ]

@@ -107,7 +107,10 @@ async def _show_summary(update: Update, context: BotContext, note: str | None = 
     assert draft.mission is not None
     lines = [note, ""] if note else []
     lines += [
-        render("<b>Please check your details for %(mission)s</b>", mission=draft.mission.name(get_locale())),
+        render(
+            "<b>Please check your details for %(mission)s</b>",
+            mission=draft.mission.name(get_locale()),
+        ),
         "",
         *_profile_lines(draft.values),
         "",
@@ -240,7 +243,8 @@ async def register(update: Update, context: BotContext) -> int:
 
 
 async def receive_code(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
+    assert update.message is not None
+    assert update.message.text is not None
     code = update.message.text.strip()
     if not code.replace("-", "").isalnum() or len(code) > 64:
         await say(
@@ -282,7 +286,8 @@ async def _accept(update: Update, context: BotContext, value: str | None) -> int
 
 
 async def receive_text(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.text is not None
+    assert update.message is not None
+    assert update.message.text is not None
     draft = _draft(context)
     if draft.asking is None:
         return await _show_summary(update, context)
@@ -294,7 +299,8 @@ async def receive_text(update: Update, context: BotContext) -> int:
 
 
 async def receive_contact(update: Update, context: BotContext) -> int:
-    assert update.message is not None and update.message.contact is not None
+    assert update.message is not None
+    assert update.message.contact is not None
     draft = _draft(context)
     contact = update.message.contact
     if draft.asking != Field.PHONE:
@@ -346,11 +352,18 @@ async def confirm(update: Update, context: BotContext) -> int:
     await query.edit_message_reply_markup(None)
     name = draft.mission.name(get_locale())
     if outcome == Refusal.FULL:
-        await say(update, "Sorry, %(mission)s became full while you were registering. "
-                  "Please contact the organisers to join the waiting list.", mission=name)
+        await say(
+            update,
+            "Sorry, %(mission)s became full while you were registering. "
+            "Please contact the organisers to join the waiting list.",
+            mission=name,
+        )
     elif outcome == Refusal.CLOSED:
-        await say(update, "Registration for %(mission)s is closed. Please contact the organisers.",
-                  mission=name)
+        await say(
+            update,
+            "Registration for %(mission)s is closed. Please contact the organisers.",
+            mission=name,
+        )
     elif outcome == Refusal.ALREADY:
         await say(update, "You are already registered for %(mission)s.", mission=name)
     elif isinstance(outcome, Refusal):
@@ -375,7 +388,8 @@ async def confirm(update: Update, context: BotContext) -> int:
 
 async def edit_from_summary(update: Update, context: BotContext) -> int:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    assert query.data is not None
     draft = _draft(context)
     try:
         chosen = Field(query.data.removeprefix("reg:edit:"))
@@ -395,8 +409,11 @@ async def cancel(update: Update, context: BotContext) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
         await update.callback_query.edit_message_reply_markup(None)
-    await say(update, "Cancelled. Nothing was saved. Send /start when you want to begin again.",
-              ReplyKeyboardRemove())
+    await say(
+        update,
+        "Cancelled. Nothing was saved. Send /start when you want to begin again.",
+        ReplyKeyboardRemove(),
+    )
     return END
 
 
@@ -406,13 +423,18 @@ async def cancel(update: Update, context: BotContext) -> int:
 async def show_profile(update: Update, context: BotContext) -> int:
     registrations = await my_registrations(context.db, context.me.delegate_id)
     if not registrations:
-        await say(update, "You are not registered for a mission yet. "
-                  "Send /register and then your invite code.")
+        await say(
+            update,
+            "You are not registered for a mission yet. Send /register and then your invite code.",
+        )
         return END
     for reg in registrations:
         lines = [
-            render("<b>%(mission)s</b>: %(status)s", mission=reg.mission.name(get_locale()),
-                   status=_status_text(reg.status)),
+            render(
+                "<b>%(mission)s</b>: %(status)s",
+                mission=reg.mission.name(get_locale()),
+                status=_status_text(reg.status),
+            ),
             "",
             *_profile_lines(reg.profile),
             "",
@@ -424,8 +446,9 @@ async def show_profile(update: Update, context: BotContext) -> int:
 
 async def edit_profile_field(update: Update, context: BotContext) -> int:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    _, reg_id, name = (query.data.split(":") + ["", ""])[:3]
+    assert query is not None
+    assert query.data is not None
+    _, reg_id, name = ([*query.data.split(":"), "", ""])[:3]
     try:
         chosen = Field(name)
         registration_id = int(reg_id)

@@ -89,10 +89,18 @@ class Harness:
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
             ]
-        return await self.process({"update_id": next(self._ids), "message": self._message(user, **content)})
+        return await self.process(
+            {"update_id": next(self._ids), "message": self._message(user, **content)}
+        )
 
-    async def share_contact(self, user: TgUser, phone: str, owner: int | None = None) -> list[ApiCall]:
-        contact = {"phone_number": phone, "first_name": user.first_name, "user_id": owner or user.id}
+    async def share_contact(
+        self, user: TgUser, phone: str, owner: int | None = None
+    ) -> list[ApiCall]:
+        contact = {
+            "phone_number": phone,
+            "first_name": user.first_name,
+            "user_id": owner or user.id,
+        }
         return await self.process(
             {"update_id": next(self._ids), "message": self._message(user, contact=contact)}
         )

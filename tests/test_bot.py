@@ -26,7 +26,8 @@ async def test_language_switch_is_saved_and_used(harness: Harness) -> None:
     assert "Here is what I can do" in joined(calls)
     async with harness.db() as session:
         delegate = await session.scalar(select(Delegate).where(Delegate.telegram_id == FR.id))
-    assert delegate is not None and delegate.language == "en"
+    assert delegate is not None
+    assert delegate.language == "en"
     await harness.send(FR, "/langue")
     calls = await harness.press(FR, "lang:fr")
     assert "Désormais" in joined(calls)
@@ -47,21 +48,32 @@ async def test_language_switch_during_registration_keeps_the_draft(harness: Harn
 
 async def test_help_lists_what_each_role_can_do(harness: Harness) -> None:
     delegate_help = joined(await harness.send(EN, "/help"))
-    assert "/register" in delegate_help and "/missions" not in delegate_help
+    assert "/register" in delegate_help
+    assert "/missions" not in delegate_help
     admin_help = joined(await harness.send(ADMIN, "/aide"))
-    assert "/missions" in admin_help and "Voici" in admin_help
+    assert "/missions" in admin_help
+    assert "Voici" in admin_help
 
 
 async def test_command_menus_are_set_per_language_and_role(harness: Harness) -> None:
     menus = [c for c in harness.api.calls if c.method == "setMyCommands"]
     by_scope = {
-        (json.loads(c.params["scope"])["type"] if isinstance(c.params["scope"], str) else c.params["scope"]["type"], c.params.get("language_code")): c
+        (
+            json.loads(c.params["scope"])["type"]
+            if isinstance(c.params["scope"], str)
+            else c.params["scope"]["type"],
+            c.params.get("language_code"),
+        ): c
         for c in menus
     }
-    assert ("default", None) in by_scope and ("default", "fr") in by_scope
+    assert ("default", None) in by_scope
+    assert ("default", "fr") in by_scope
     english = [cmd["command"] for cmd in by_scope["default", None].params["commands"]]
-    assert "register" in english and "missions" not in english
-    french_descriptions = [cmd["description"] for cmd in by_scope["default", "fr"].params["commands"]]
+    assert "register" in english
+    assert "missions" not in english
+    french_descriptions = [
+        cmd["description"] for cmd in by_scope["default", "fr"].params["commands"]
+    ]
     assert any("données" in d for d in french_descriptions)
     admin_menu = by_scope["chat", None]
     assert "missions" in [cmd["command"] for cmd in admin_menu.params["commands"]]
@@ -128,7 +140,9 @@ async def test_an_error_is_told_to_the_user_in_their_language(
     monkeypatch.setattr("handlers.registration.my_registrations", broken)
     calls = await harness.send(FR, "/profile")
     text = joined(calls)
-    assert "Désolé" in text and "database on fire" not in text and "Traceback" not in text
+    assert "Désolé" in text
+    assert "database on fire" not in text
+    assert "Traceback" not in text
     calls = await harness.send(EN, "/profile")
     assert "something went wrong" in joined(calls)
     assert "error while handling update" in caplog.text

@@ -15,8 +15,14 @@ from tests.conftest import EXAMPLE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def missionbot(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "BOT_ADMIN"))}
+def missionbot(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATABASE_URL", "BOT_ADMIN"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -81,9 +87,12 @@ def test_run_without_token_explains_how_to_get_one() -> None:
 
 
 def test_bad_settings_are_reported_clearly() -> None:
-    result = missionbot("db", "upgrade", env={"DATABASE_URL": "mysql://localhost/x", "BOT_ADMIN_IDS": "12,abc"})
+    result = missionbot(
+        "db", "upgrade", env={"DATABASE_URL": "mysql://localhost/x", "BOT_ADMIN_IDS": "12,abc"}
+    )
     assert result.returncode == 2
-    assert "DATABASE_URL" in result.stderr and "BOT_ADMIN_IDS" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert "BOT_ADMIN_IDS" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -47,20 +47,22 @@ def messages_in_code() -> set[str]:
 def catalog(locale: str) -> dict[str, str]:
     with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fp:
         po = read_po(fp, locale=locale)
-    return {
-        (m.id[0] if isinstance(m.id, tuple) else m.id): (
-            m.string[0] if isinstance(m.string, tuple) else m.string
-        )
-        for m in po
-        if m.id and "fuzzy" not in m.flags
-    }
+    entries = {}
+    for m in po:
+        if m.id and "fuzzy" not in m.flags:
+            msgid = m.id[0] if isinstance(m.id, tuple | list) else m.id
+            msgstr = m.string[0] if isinstance(m.string, tuple | list) else m.string
+            entries[str(msgid)] = str(msgstr or "")
+    return entries
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
 def test_every_message_in_the_code_is_translated(locale: str) -> None:
     translated = {k for k, v in catalog(locale).items() if v}
     missing = sorted(messages_in_code() - translated)
-    assert not missing, f"untranslated in {locale} (run `missionbot catalogs extract/update`): {missing}"
+    assert not missing, (
+        f"untranslated in {locale} (run `missionbot catalogs extract/update`): {missing}"
+    )
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
@@ -88,7 +90,16 @@ def test_missing_catalog_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 @pytest.mark.parametrize(
     ("code", "locale"),
-    [("fr", "fr"), ("fr-CA", "fr"), ("fr_BE", "fr"), ("FR", "fr"), ("en", "en"), ("de", "en"), (None, "en"), ("", "en")],
+    [
+        ("fr", "fr"),
+        ("fr-CA", "fr"),
+        ("fr_BE", "fr"),
+        ("FR", "fr"),
+        ("en", "en"),
+        ("de", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
 )
 def test_locale_from_telegram_language_code(code: str | None, locale: str) -> None:
     assert pick_locale(code) == locale
@@ -96,8 +107,14 @@ def test_locale_from_telegram_language_code(code: str | None, locale: str) -> No
 
 def test_dates_in_each_language_with_the_zone_named() -> None:
     moment = datetime(2017, 4, 11, 7, 0, tzinfo=UTC)  # 09:00 in Lyon (CEST)
-    assert format_moment(moment, "Europe/Paris", "fr") == "mardi 11 avril 2017 à 09:00 (heure de Paris)"
-    assert format_moment(moment, "Europe/Paris", "en") == "Tuesday, April 11, 2017 at 9:00\u202fAM (Paris time)"
+    assert (
+        format_moment(moment, "Europe/Paris", "fr")
+        == "mardi 11 avril 2017 à 09:00 (heure de Paris)"
+    )
+    assert (
+        format_moment(moment, "Europe/Paris", "en")
+        == "Tuesday, April 11, 2017 at 9:00\u202fAM (Paris time)"
+    )
 
 
 def test_daylight_saving_changes_are_handled() -> None:
@@ -107,7 +124,9 @@ def test_daylight_saving_changes_are_handled() -> None:
     assert "01:30" in format_moment(before, "Europe/Paris", "fr")
     assert "03:30" in format_moment(after, "Europe/Paris", "fr")
     # Toronto 2017-03-12: 02:00 EST -> 03:00 EDT.
-    assert "3:30" in format_moment(datetime(2017, 3, 12, 7, 30, tzinfo=UTC), "America/Toronto", "en")
+    assert "3:30" in format_moment(
+        datetime(2017, 3, 12, 7, 30, tzinfo=UTC), "America/Toronto", "en"
+    )
 
 
 def test_render_escapes_parameters_and_uses_the_current_locale() -> None:

@@ -330,7 +330,8 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
         if m.capacity is not None and m.capacity < mission.seats_taken:
             raise MissionFileError(
                 [
-                    f"mission.capacity: {m.capacity} is below the {mission.seats_taken} seats already taken"
+                    f"mission.capacity: {m.capacity} is below the "
+                    f"{mission.seats_taken} seats already taken"
                 ]
             )
         if _assign(mission, mission_values):
@@ -341,7 +342,7 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
         v.key: v for v in await session.scalars(select(Venue).where(Venue.mission_id == mission.id))
     }
     for v in spec.venues:
-        values = {
+        values: dict[str, Any] = {
             "name": v.name,
             "address": v.address,
             "latitude": v.latitude,

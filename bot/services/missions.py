@@ -30,8 +30,14 @@ async def overview(sessions: async_sessionmaker[AsyncSession]) -> list[MissionOv
         missions = await session.scalars(select(Mission).order_by(Mission.starts_on, Mission.id))
         return [
             MissionOverview(
-                m.key, m.name_fr, m.name_en, m.city, m.invite_code, m.registration_open,
-                m.capacity, m.seats_taken,
+                m.key,
+                m.name_fr,
+                m.name_en,
+                m.city,
+                m.invite_code,
+                m.registration_open,
+                m.capacity,
+                m.seats_taken,
             )
             for m in missions
         ]

@@ -201,7 +201,5 @@ def display_value(field: Field, value: str | None) -> str | None:
             number = phonenumbers.parse(value, None)
         except phonenumbers.NumberParseException:
             return value
-        return str(
-            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        )
+        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
     return value
