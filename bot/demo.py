@@ -21,8 +21,9 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import build_application, startup
+from bot.app import build_application, shutdown, startup
 from bot.config import Settings
+from bot.context import BotApplication
 from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
 from bot.services.mission_file import MissionFileError, load_mission_file
 
@@ -222,31 +223,46 @@ async def run_demo(settings: Settings, mission_file: Path | None, database_url: 
         app = build_application(demo_settings, request=api, rate_limit=False)
         async with app:
             await startup(app)
-            state = app.bot_data
-            assert state.sessions is not None
-            if mission_file is not None:
-                try:
-                    report = await load_mission_file(state.sessions, state.clock, mission_file)
-                except MissionFileError as exc:
-                    print("\n".join(exc.problems), file=sys.stderr)
+            await app.start()  # the job queue, for conversation timeouts; nothing polls
+            try:
+                if not await _load(demo, app, mission_file):
                     return 1
-                demo.print(f"Mission Bot demo: {report.summary()} (from {mission_file})")
-            else:
-                demo.print("Mission Bot demo: no mission file found; pass --mission FILE")
-            demo.print(f"Bot: @{BOT_USER['username']}. Invite link: /start BIOVISION2017")
-            demo.print(DEMO_HELP)
-            while True:
-                prompt = f"{demo.persona.first_name}> "
-                try:
-                    line = await asyncio.to_thread(input, prompt if interactive else "")
-                except EOFError:
-                    break
-                if not interactive:
-                    demo.print(f"{prompt}{line}")
-                action = demo.interpret(line)
-                if action is False:
-                    break
-                if isinstance(action, dict):
-                    await app.process_update(Update.de_json(action, app.bot))
+                await _converse(demo, app, interactive)
+            finally:
+                await app.stop()
+                await shutdown(app)  # close the database before its folder goes
         demo.print("Bye.")
     return 0
+
+
+async def _load(demo: Demo, app: BotApplication, mission_file: Path | None) -> bool:
+    state = app.bot_data
+    assert state.sessions is not None
+    if mission_file is None:
+        demo.print("Mission Bot demo: no mission file found; pass --mission FILE")
+        return True
+    try:
+        report = await load_mission_file(state.sessions, state.clock, mission_file)
+    except MissionFileError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return False
+    demo.print(f"Mission Bot demo: {report.summary()} (from {mission_file})")
+    demo.print(f"Bot: @{BOT_USER['username']}. Invite link: /start BIOVISION2017")
+    demo.print(DEMO_HELP)
+    return True
+
+
+async def _converse(demo: Demo, app: BotApplication, interactive: bool) -> None:
+    while True:
+        prompt = f"{demo.persona.first_name}> "
+        try:
+            line = await asyncio.to_thread(input, prompt if interactive else "")
+        except EOFError:
+            break
+        if not interactive:
+            demo.print(f"{prompt}{line}")
+        action = demo.interpret(line)
+        if action is False:
+            break
+        if isinstance(action, dict):
+            await app.process_update(Update.de_json(action, app.bot))

@@ -7,6 +7,7 @@ The draft lives in user_data until the delegate confirms; only then is anything 
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ from models import RegistrationStatus
 ASK_CODE, ASK_FIELD, SUMMARY = range(3)
 END = ConversationHandler.END
 DRAFT = "registration_draft"
+DRAFT_LIFETIME = timedelta(hours=2)
 
 
 @dataclass
@@ -494,5 +496,7 @@ def build() -> ConversationHandler[BotContext]:
             },
             fallbacks=[CommandHandler(names("cancel"), cancel)],
             allow_reentry=True,
+            # An abandoned draft must not swallow tomorrow's question as a "full name".
+            conversation_timeout=DRAFT_LIFETIME,
             name="registration",
         )

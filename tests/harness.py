@@ -59,11 +59,13 @@ class Harness:
     async def start(self) -> None:
         await self.app.initialize()
         await startup(self.app)
+        await self.app.start()  # job queue (conversation timeouts); no polling
 
     async def stop(self) -> None:
         async with self.db.begin() as session:
             for table in reversed(Base.metadata.sorted_tables):
                 await session.execute(delete(table))
+        await self.app.stop()
         await self.app.shutdown()
         await shutdown(self.app)
 
