@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,27 @@ class ApiCall:
         return [
             b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row
         ]
+
+
+def fake_result(call: ApiCall, message_ids: Iterator[int]) -> Any:
+    """What Telegram answers to a successful call: a message for send/edit, True otherwise."""
+    if call.method == "getMe":
+        return BOT_USER
+    if call.method in {"getUpdates", "getMyCommands"}:
+        return []
+    if call.method.startswith(("send", "edit", "copyMessage", "forwardMessage")):
+        message: dict[str, Any] = {
+            "message_id": int(call.params.get("message_id") or next(message_ids)),
+            "date": int(time.time()),
+            "chat": {"id": call.chat_id or 0, "type": "private"},
+            "from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")},
+        }
+        if "text" in call.params:
+            message["text"] = call.params["text"]
+        if call.reply_markup and "inline_keyboard" in call.reply_markup:
+            message["reply_markup"] = call.reply_markup
+        return message
+    return True
 
 
 # (status code, Bot API error description, retry_after) returned instead of success.
@@ -106,24 +127,7 @@ class OfflineBotAPI(BaseRequest):
         return status, json.dumps(body).encode()
 
     def _result(self, call: ApiCall) -> Any:
-        if call.method == "getMe":
-            return BOT_USER
-        if call.method in {"getUpdates", "getMyCommands"}:
-            return []
-        if call.method.startswith(("send", "edit", "copyMessage", "forwardMessage")):
-            chat_id = call.chat_id or 0
-            message: dict[str, Any] = {
-                "message_id": int(call.params.get("message_id") or next(self._message_ids)),
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")},
-            }
-            if "text" in call.params:
-                message["text"] = call.params["text"]
-            if call.reply_markup and "inline_keyboard" in call.reply_markup:
-                message["reply_markup"] = call.reply_markup
-            return message
-        return True
+        return fake_result(call, self._message_ids)
 
     # --- helpers for tests and the demo -------------------------------------------------
 

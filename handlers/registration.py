@@ -7,8 +7,8 @@ The draft lives in user_data until the delegate confirms; only then is anything 
 from __future__ import annotations
 
 import warnings
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update

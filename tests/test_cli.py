@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.loopback import LoopbackBotAPI
 from tests.conftest import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,3 +147,59 @@ def test_application_uses_both_api_urls() -> None:
     app = build_application(settings, rate_limit=False)
     assert app.bot.base_url.startswith("http://127.0.0.1:8081/bot")
     assert app.bot.base_file_url.startswith("http://127.0.0.1:8081/file/bot")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_run_polls_any_bot_api_server_and_stops_cleanly(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    token = "123456:TEST-token-value"
+    with LoopbackBotAPI() as api:
+        api.push_update(
+            {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 4242, "type": "private"},
+                    "from": {
+                        "id": 4242,
+                        "is_bot": False,
+                        "first_name": "Zoé",
+                        "language_code": "fr",
+                    },
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                },
+            }
+        )
+        env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("TELEGRAM_", "DATABASE_URL"))
+            },
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "TELEGRAM_API_FILE_URL": api.file_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            reply = api.wait_for("sendMessage", timeout=60, chat_id=4242)
+        finally:
+            process.send_signal(stop_signal)
+            _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Bonjour" in reply.text
+    assert all(path.startswith(f"/bot{token}/") for path in api.paths)
+    assert any(c.method == "setMyCommands" for c in api.calls)
+    assert token not in err
+    assert "Zoé" not in err

@@ -1,0 +1,116 @@
+"""A Bot API server on 127.0.0.1 for end-to-end tests and benchmarks of `missionbot run`.
+
+Real HTTP, so the bot's own HTTPX client, polling loop and shutdown run as in production.
+Updates are queued with `push_update`; every call is recorded with its arrival time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from bot.offline import ApiCall, fake_result
+
+
+class LoopbackBotAPI:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.calls: list[ApiCall] = []
+        self.paths: list[str] = []
+        self._updates: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._message_ids = itertools.count(1)
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/bot"
+
+    @property
+    def file_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/file/bot"
+
+    def __enter__(self) -> LoopbackBotAPI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        with self._changed:
+            self._updates.append(update)
+            self._changed.notify_all()
+
+    def wait_for(self, method: str, timeout: float = 30.0, chat_id: int | None = None) -> ApiCall:
+        """Block until the bot made such a call; raise TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for call in self.calls:
+                    if call.method == method and (chat_id is None or call.chat_id == chat_id):
+                        return call
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {method} within {timeout} s")
+                self._changed.wait(left)
+
+    def _answer(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        method = path.rsplit("/", 1)[-1]
+        call = ApiCall(method, params)
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            wait = min(float(params.get("timeout") or 0), 1.0)
+            with self._changed:
+                self._changed.wait_for(
+                    lambda: any(u["update_id"] >= offset for u in self._updates), timeout=wait
+                )
+                pending = [u for u in self._updates if u["update_id"] >= offset]
+            call.result = pending
+        else:
+            call.result = fake_result(call, self._message_ids)
+        with self._changed:
+            self.calls.append(call)
+            self.paths.append(path)
+            self._changed.notify_all()
+        return {"ok": True, "result": call.result}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                kind = self.headers.get("Content-Type", "")
+                params: dict[str, Any] = {}
+                if kind.startswith("application/json") and body:
+                    params = json.loads(body)
+                elif body:
+                    for key, value in parse_qsl(body):
+                        try:
+                            params[key] = json.loads(value)
+                        except json.JSONDecodeError:
+                            params[key] = value
+                payload = json.dumps(api._answer(self.path, params)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        return Handler
