@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -280,6 +280,36 @@ def _assign(row: object, values: dict[str, Any]) -> bool:
     return changed
 
 
+async def _sync(
+    session: AsyncSession,
+    report: LoadReport,
+    section: str,
+    table: type[Venue] | type[AgendaItem] | type[FaqEntry],
+    mission_id: int,
+    wanted: dict[str, dict[str, Any]],
+    on_change: dict[str, Any],
+    on_create: dict[str, Any] | None = None,
+) -> None:
+    """Make the mission's rows of `table` exactly `wanted` (by key), counting what changed."""
+    existing: list[Any] = list(
+        await session.scalars(select(table).where(table.mission_id == mission_id))
+    )
+    rows = {row.key: row for row in existing}
+    for key, values in wanted.items():
+        row = rows.pop(key, None)
+        if row is None:
+            session.add(
+                table(mission_id=mission_id, key=key, **values, **on_change, **(on_create or {}))
+            )
+            report.created[section] += 1
+        elif _assign(row, values):
+            _assign(row, on_change)
+            report.updated[section] += 1
+    for row in rows.values():
+        await session.delete(row)
+        report.removed[section] += 1
+
+
 async def load_mission_file(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, path: Path
 ) -> LoadReport:
@@ -338,11 +368,8 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
             mission.updated_at = now
             report.updated["mission"] = 1
 
-    venues = {
-        v.key: v for v in await session.scalars(select(Venue).where(Venue.mission_id == mission.id))
-    }
-    for v in spec.venues:
-        values: dict[str, Any] = {
+    venue_values = {
+        v.key: {
             "name": v.name,
             "address": v.address,
             "latitude": v.latitude,
@@ -350,38 +377,26 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
             "notes_fr": v.notes.fr if v.notes else "",
             "notes_en": v.notes.en if v.notes else "",
         }
-        row = venues.pop(v.key, None)
-        if row is None:
-            row = Venue(mission_id=mission.id, key=v.key, **values)
-            session.add(row)
-            report.created["venues"] += 1
-        elif _assign(row, values):
-            report.updated["venues"] += 1
-    for row in venues.values():
-        await session.delete(row)
-        report.removed["venues"] += 1
+        for v in spec.venues
+    }
+    await _sync(session, report, "venues", Venue, mission.id, venue_values, {})
     await session.flush()
     venue_ids = {
         row.key: row.id
         for row in await session.scalars(select(Venue).where(Venue.mission_id == mission.id))
     }
 
-    items = {
-        a.key: a
-        for a in await session.scalars(
-            select(AgendaItem).where(AgendaItem.mission_id == mission.id)
-        )
-    }
+    session_values = {}
     for s in spec.sessions:
         zone = s.timezone or m.timezone
         tags = sorted(set(s.audience.tags)) if isinstance(s.audience, TagAudience) else []
-        values = {
+        session_values[s.key] = {
             "title_fr": s.title.fr,
             "title_en": s.title.en,
             "description_fr": s.description.fr if s.description else "",
             "description_en": s.description.en if s.description else "",
-            "starts_at": _aware(s.start, zone).astimezone(ZoneInfo("UTC")),
-            "ends_at": _aware(s.end, zone).astimezone(ZoneInfo("UTC")),
+            "starts_at": _aware(s.start, zone).astimezone(UTC),
+            "ends_at": _aware(s.end, zone).astimezone(UTC),
             "local_timezone": s.timezone if s.timezone and s.timezone != m.timezone else None,
             "venue_id": venue_ids.get(s.venue) if s.venue else None,
             "room": s.room,
@@ -389,41 +404,21 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
             "audience": Audience.TAGGED if tags else Audience.EVERYONE,
             "audience_tags": tags,
         }
-        item = items.pop(s.key, None)
-        if item is None:
-            session.add(
-                AgendaItem(
-                    mission_id=mission.id, key=s.key, cancelled=False, updated_at=now, **values
-                )
-            )
-            report.created["sessions"] += 1
-        elif _assign(item, values):
-            item.updated_at = now
-            report.updated["sessions"] += 1
-    for item in items.values():
-        await session.delete(item)
-        report.removed["sessions"] += 1
+    await _sync(
+        session, report, "sessions", AgendaItem, mission.id, session_values,
+        {"updated_at": now}, {"cancelled": False},
+    )  # fmt: skip
 
-    faqs = {
-        f.key: f
-        for f in await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission.id))
-    }
-    for f in spec.faq:
-        values = {
+    faq_values = {
+        f.key: {
             "question_fr": f.question.fr,
             "question_en": f.question.en,
             "answer_fr": f.answer.fr,
             "answer_en": f.answer.en,
         }
-        entry = faqs.pop(f.key, None)
-        if entry is None:
-            session.add(FaqEntry(mission_id=mission.id, key=f.key, **values))
-            report.created["faq"] += 1
-        elif _assign(entry, values):
-            report.updated["faq"] += 1
-    for entry in faqs.values():
-        await session.delete(entry)
-        report.removed["faq"] += 1
+        for f in spec.faq
+    }
+    await _sync(session, report, "faq", FaqEntry, mission.id, faq_values, {})
 
     if report.changed:
         session.add(
