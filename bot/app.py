@@ -21,7 +21,17 @@ from bot.config import Settings
 from bot.context import AppState, BotApplication, BotContext
 from bot.i18n import load_catalogs
 from bot.services.people import grant_admin
-from handlers import errors, fallback, help, language, middleware, missions, privacy, registration
+from handlers import (
+    agenda,
+    errors,
+    fallback,
+    help,
+    language,
+    middleware,
+    missions,
+    privacy,
+    registration,
+)
 from models.db import create_engine, create_session_factory, upgrade_schema
 
 log = logging.getLogger(__name__)
@@ -72,7 +82,9 @@ def build_application(
     # /language in the middle of registration answers without losing the draft; the
     # registration conversation next; the fallbacks (unknown command, stray text, expired
     # button) last.
-    app.add_handlers(help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS)
+    app.add_handlers(
+        help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS + agenda.HANDLERS
+    )
     app.add_handler(registration.build())
     app.add_handlers(fallback.HANDLERS)
 

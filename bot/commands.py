@@ -29,6 +29,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo(
         "register", N_("Register for a mission with an invite code"), None, ("inscription",)
     ),
+    CommandInfo("agenda", N_("Your sessions today, tomorrow or any day"), None, ("programme",)),
+    CommandInfo("next", N_("What is on now and next"), None, ("suivant", "prochain")),
+    CommandInfo("venue", N_("Venues, with map and address"), None, ("lieu", "lieux")),
+    CommandInfo("ics", N_("Your agenda for your phone's calendar"), None, ("calendrier",)),
+    CommandInfo("timezone", N_("Also show times in your home time zone"), None, ("fuseau",)),
     CommandInfo("profile", N_("See and edit your details"), None, ("profil",)),
     CommandInfo("language", N_("Choose French or English"), None, ("langue",)),
     CommandInfo("help", N_("What I can do for you"), None, ("aide",)),

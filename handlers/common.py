@@ -88,6 +88,19 @@ async def edit_or_send(
     await send(update, text, markup)
 
 
+async def answer(update: Update) -> None:
+    """Stop the button's spinner; harmless when the update is not a button press."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+def button_data(update: Update) -> str:
+    """The callback data of a pressed button (registered only for callback queries)."""
+    query = update.callback_query
+    assert query is not None
+    return query.data or ""
+
+
 def inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline keyboard from (label, callback_data) rows; data must stay within 64 bytes."""
     for row in rows:

@@ -95,6 +95,9 @@ class Mission(Base):
     # Seats held by pending and confirmed registrations; changed only by one guarded UPDATE
     # so that concurrent registrations can never exceed the capacity.
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every change to sessions, venues or FAQ, so caches built from them
+    # (the question index) know when to rebuild, in this process or another.
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -261,3 +264,27 @@ class AuditRecord(Base):
         ForeignKey("missions.id", ondelete="SET NULL"), nullable=True
     )
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class QuestionStatus(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+class Question(Base):
+    """A delegate's question the bot could not answer, passed to the mission's coordinators."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    delegate_id: Mapped[int] = mapped_column(
+        ForeignKey("delegates.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus, "question_status"))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

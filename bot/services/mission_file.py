@@ -421,6 +421,7 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
     await _sync(session, report, "faq", FaqEntry, mission.id, faq_values, {})
 
     if report.changed:
+        mission.content_version += 1
         session.add(
             AuditRecord(
                 at=now,

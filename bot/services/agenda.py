@@ -1,0 +1,319 @@
+"""The personal agenda: which sessions a delegate sees, by day, now and next, and venues.
+
+A session is shown to a delegate when its audience is everyone, a tag the delegate has, or
+the delegate by name. Every lookup by id re-checks that the session belongs to a mission the
+delegate is registered to and is visible to them: ids come from buttons, and buttons can be
+forged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.dates import MissionCalendar
+from bot.services.registration import MissionInfo
+from models import (
+    AgendaItem,
+    Audience,
+    Delegate,
+    Mission,
+    Registration,
+    SessionKind,
+    Venue,
+    agenda_item_attendees,
+)
+from models.queries import ACTIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class VenueView:
+    id: int
+    key: str
+    name: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    notes_fr: str
+    notes_en: str
+
+    def notes(self, locale: str) -> str:
+        return self.notes_fr if locale == "fr" else self.notes_en
+
+    @classmethod
+    def of(cls, venue: Venue) -> VenueView:
+        return cls(
+            venue.id, venue.key, venue.name, venue.address, venue.latitude, venue.longitude,
+            venue.notes_fr, venue.notes_en,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    mission_id: int
+    key: str
+    title_fr: str
+    title_en: str
+    description_fr: str
+    description_en: str
+    starts_at: datetime
+    ends_at: datetime
+    local_timezone: str | None
+    room: str | None
+    kind: SessionKind
+    venue: VenueView | None
+
+    def title(self, locale: str) -> str:
+        return self.title_fr if locale == "fr" else self.title_en
+
+    def description(self, locale: str) -> str:
+        return self.description_fr if locale == "fr" else self.description_en
+
+    @classmethod
+    def of(cls, item: AgendaItem, venue: Venue | None) -> SessionView:
+        return cls(
+            item.id, item.mission_id, item.key, item.title_fr, item.title_en,
+            item.description_fr, item.description_en, item.starts_at, item.ends_at,
+            item.local_timezone, item.room, item.kind, VenueView.of(venue) if venue else None,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A delegate looking at one mission: what decides which sessions they see."""
+
+    delegate_id: int
+    mission: MissionInfo
+    calendar: MissionCalendar
+    tags: frozenset[str]
+    home_timezone: str | None
+    content_version: int
+
+    @property
+    def timezone(self) -> str:
+        return self.calendar.timezone
+
+
+@dataclass(frozen=True)
+class MissionChoice:
+    """Several missions and none chosen yet: the delegate must pick one."""
+
+    missions: list[MissionInfo]
+
+
+async def _viewer_for(
+    session: AsyncSession, delegate: Delegate, mission: Mission, registration: Registration
+) -> Viewer:
+    return Viewer(
+        delegate_id=delegate.id,
+        mission=MissionInfo.of(mission),
+        calendar=MissionCalendar(mission.timezone, mission.starts_on, mission.ends_on),
+        tags=frozenset(registration.tags or ()),
+        home_timezone=delegate.home_timezone,
+        content_version=mission.content_version,
+    )
+
+
+async def viewer(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int, mission_id: int | None = None
+) -> Viewer | MissionChoice | None:
+    """The mission this delegate is looking at: the one given, the one remembered, or the
+    only one. None: not registered anywhere."""
+    async with sessions() as session:
+        delegate = await session.get(Delegate, delegate_id)
+        if delegate is None:
+            return None
+        rows = (
+            await session.execute(
+                select(Registration, Mission)
+                .join(Mission, Registration.mission_id == Mission.id)
+                .where(
+                    Registration.delegate_id == delegate_id,
+                    Registration.status.in_(ACTIVE_STATUSES),
+                )
+                .order_by(Mission.starts_on, Mission.id)
+            )
+        ).all()
+        if not rows:
+            return None
+        wanted = mission_id or delegate.current_mission_id
+        for registration, mission in rows:
+            if mission.id == wanted or len(rows) == 1:
+                return await _viewer_for(session, delegate, mission, registration)
+        if mission_id is not None:  # a mission they are not in: forged or outdated
+            return None
+        return MissionChoice([MissionInfo.of(m) for _r, m in rows])
+
+
+async def remember_mission(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int, mission_id: int
+) -> Viewer | None:
+    """Remember the mission the delegate picked, if they are registered to it."""
+    found = await viewer(sessions, delegate_id, mission_id)
+    if not isinstance(found, Viewer):
+        return None
+    async with sessions.begin() as session:
+        delegate = await session.get(Delegate, delegate_id)
+        if delegate is not None:
+            delegate.current_mission_id = mission_id
+    return found
+
+
+def _visible(item: AgendaItem, viewer: Viewer, named: set[int]) -> bool:
+    if item.cancelled:
+        return False
+    if item.audience == Audience.EVERYONE:
+        return True
+    if item.audience == Audience.TAGGED:
+        return bool(viewer.tags.intersection(item.audience_tags or ()))
+    return item.id in named
+
+
+async def _named_items(session: AsyncSession, delegate_id: int) -> set[int]:
+    rows = await session.scalars(
+        select(agenda_item_attendees.c.agenda_item_id).where(
+            agenda_item_attendees.c.delegate_id == delegate_id
+        )
+    )
+    return set(rows)
+
+
+async def _sessions_between(
+    session: AsyncSession, viewer: Viewer, start: datetime | None, end: datetime | None
+) -> list[SessionView]:
+    query = (
+        select(AgendaItem, Venue)
+        .outerjoin(Venue, AgendaItem.venue_id == Venue.id)
+        .where(AgendaItem.mission_id == viewer.mission.id, AgendaItem.cancelled.is_(False))
+        .order_by(AgendaItem.starts_at, AgendaItem.id)
+    )
+    if start is not None:
+        query = query.where(AgendaItem.ends_at > start)
+    if end is not None:
+        query = query.where(AgendaItem.starts_at < end)
+    rows = (await session.execute(query)).all()
+    named = await _named_items(session, viewer.delegate_id)
+    return [SessionView.of(item, venue) for item, venue in rows if _visible(item, viewer, named)]
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """The UTC instants where a local day starts and ends (23 or 25 hours across DST)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return start, end
+
+
+async def day_sessions(
+    sessions: async_sessionmaker[AsyncSession], viewer: Viewer, day: date
+) -> list[SessionView]:
+    """Sessions that start on this local day of the mission."""
+    start, end = day_bounds(day, viewer.timezone)
+    async with sessions() as session:
+        found = await _sessions_between(session, viewer, start, end)
+    return [s for s in found if start <= s.starts_at < end]
+
+
+async def all_sessions(
+    sessions: async_sessionmaker[AsyncSession], viewer: Viewer
+) -> list[SessionView]:
+    async with sessions() as session:
+        return await _sessions_between(session, viewer, None, None)
+
+
+@dataclass(frozen=True)
+class NowAndNext:
+    current: list[SessionView]
+    upcoming: list[SessionView]
+
+
+async def now_and_next(
+    sessions: async_sessionmaker[AsyncSession], viewer: Viewer, now: datetime, limit: int = 3
+) -> NowAndNext:
+    async with sessions() as session:
+        found = await _sessions_between(session, viewer, now, None)
+    current = [s for s in found if s.starts_at <= now < s.ends_at]
+    upcoming = [s for s in found if s.starts_at > now]
+    if upcoming:
+        # Parallel sessions starting together are all "next", even past the limit.
+        first = upcoming[0].starts_at
+        together = [s for s in upcoming if s.starts_at == first]
+        later = [s for s in upcoming if s.starts_at != first]
+        upcoming = together + later[: max(0, limit - len(together))]
+    return NowAndNext(current, upcoming)
+
+
+async def session_for(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int, item_id: int
+) -> tuple[Viewer, SessionView] | None:
+    """One session, only if this delegate may see it."""
+    async with sessions() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None:
+            return None
+        mission_id = item.mission_id
+    found = await viewer(sessions, delegate_id, mission_id)
+    if not isinstance(found, Viewer):
+        return None
+    async with sessions() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not _visible(item, found, await _named_items(session, delegate_id)):
+            return None
+        venue = await session.get(Venue, item.venue_id) if item.venue_id else None
+        return found, SessionView.of(item, venue)
+
+
+async def venues(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> list[VenueView]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Venue).where(Venue.mission_id == viewer.mission.id).order_by(Venue.name)
+        )
+        return [VenueView.of(v) for v in rows]
+
+
+async def venue_for(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int, venue_id: int
+) -> tuple[Viewer, VenueView] | None:
+    async with sessions() as session:
+        venue = await session.get(Venue, venue_id)
+        if venue is None:
+            return None
+        view, mission_id = VenueView.of(venue), venue.mission_id
+    found = await viewer(sessions, delegate_id, mission_id)
+    if not isinstance(found, Viewer):
+        return None
+    return found, view
+
+
+async def next_at_venue(
+    sessions: async_sessionmaker[AsyncSession], viewer: Viewer, venue_id: int, now: datetime
+) -> SessionView | None:
+    async with sessions() as session:
+        found = await _sessions_between(session, viewer, now, None)
+    return next((s for s in found if s.venue and s.venue.id == venue_id), None)
+
+
+def valid_timezone(name: str) -> str | None:
+    """The IANA zone for what was typed, or None."""
+    candidate = name.strip().replace(" ", "_")
+    if not candidate or len(candidate) > 64 or ".." in candidate:
+        return None
+    try:
+        ZoneInfo(candidate)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return candidate
+
+
+async def set_home_timezone(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int, timezone: str | None
+) -> None:
+    async with sessions.begin() as session:
+        delegate = await session.get(Delegate, delegate_id)
+        if delegate is not None:
+            delegate.home_timezone = timezone

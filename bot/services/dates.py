@@ -1,0 +1,132 @@
+"""Understanding the day a person means: today, demain, mardi, 2017-04-11, 11/04, April 11.
+
+Always relative to the mission: "today" is the mission's local date, and a weekday name is the
+mission day that falls on it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = {
+    **{name: i for i, name in enumerate(
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])},
+    **{name: i for i, name in enumerate(
+        ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"])},
+    **{name: i for i, name in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},
+    **{name: i for i, name in enumerate(["lun", "mar", "mer", "jeu", "ven", "sam", "dim"])},
+    "tues": 1, "weds": 2, "thur": 3, "thurs": 3,
+}  # fmt: skip
+MONTHS = {
+    **{name: i + 1 for i, name in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"])},
+    **{name: i + 1 for i, name in enumerate(
+        ["janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout",
+         "septembre", "octobre", "novembre", "decembre"])},
+    **{name: i + 1 for i, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])},
+    "avr": 4, "fev": 2, "juil": 7, "sept": 9, "dec.": 12,
+}  # fmt: skip
+RELATIVE = {
+    "today": 0, "aujourd'hui": 0, "aujourdhui": 0, "auj": 0, "tonight": 0, "ce soir": 0,
+    "this morning": 0, "ce matin": 0, "cet apres-midi": 0, "this afternoon": 0,
+    "tomorrow": 1, "demain": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
+    "yesterday": -1, "hier": -1,
+    "apres-demain": 2, "apres demain": 2, "day after tomorrow": 2,
+}  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents: how people type on a foreign keyboard."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+
+
+class DateProblem(ValueError):
+    """`kind` is "invalid" (no such date) or "weekday" (the mission has no such day)."""
+
+    def __init__(self, kind: str, weekday: int | None = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.weekday = weekday
+
+
+@dataclass(frozen=True)
+class MissionCalendar:
+    timezone: str
+    starts_on: date
+    ends_on: date
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
+    def days(self) -> list[date]:
+        count = (self.ends_on - self.starts_on).days + 1
+        return [self.starts_on + timedelta(days=i) for i in range(count)]
+
+
+def _weekday_day(calendar: MissionCalendar, weekday: int, today: date) -> date:
+    matches = [d for d in calendar.days() if d.weekday() == weekday]
+    if not matches:
+        raise DateProblem("weekday", weekday)
+    upcoming = [d for d in matches if d >= today]
+    return upcoming[0] if upcoming else matches[0]
+
+
+def _year_for(calendar: MissionCalendar, month: int, day: int) -> date:
+    for year in (calendar.starts_on.year, calendar.ends_on.year):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if calendar.starts_on.year == calendar.ends_on.year or (
+            calendar.starts_on <= candidate <= calendar.ends_on
+        ):
+            return candidate
+    raise DateProblem("invalid")
+
+
+def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | None:
+    """The day named in `text`, or None when it names none. Raises DateProblem when it names
+    a date that does not exist (2017-02-30) or a weekday outside the mission."""
+    folded = fold(text).strip()
+    today = calendar.today(now)
+    for phrase, offset in sorted(RELATIVE.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"(?<![\w'-]){re.escape(phrase)}(?![\w'-])", folded):
+            return today + timedelta(days=offset)
+    iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", folded)
+    if iso:
+        try:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
+            raise DateProblem("invalid") from None
+    numeric = re.search(r"\b(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?\b", folded)
+    if numeric:
+        # Both languages of this bot write day/month (Quebec and France alike).
+        day, month = int(numeric[1]), int(numeric[2])
+        if numeric[3]:
+            year = int(numeric[3]) + (2000 if len(numeric[3]) == 2 else 0)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise DateProblem("invalid") from None
+        return _year_for(calendar, month, day)
+    words = re.findall(r"[a-z.]+|\d{1,2}(?:er|st|nd|rd|th)?", folded)
+    for index, word in enumerate(words):
+        month_number = MONTHS.get(word)
+        if month_number is None or len(word) < 3:
+            continue
+        neighbours = words[max(0, index - 2) : index] + words[index + 1 : index + 3]
+        for neighbour in neighbours:
+            digits = re.match(r"\d{1,2}", neighbour)
+            if digits:
+                return _year_for(calendar, month_number, int(digits[0]))
+    for word in words:
+        if word in WEEKDAYS and (len(word) > 3 or word == folded):
+            return _weekday_day(calendar, WEEKDAYS[word], today)
+    return None

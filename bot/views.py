@@ -1,0 +1,170 @@
+"""Text for the agenda, sessions, venues: composed from catalog messages in the reader's
+locale, times in the mission's zone (and the delegate's home zone when set), user and
+organiser text escaped. Handlers send what these return."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_date, format_timedelta
+
+from bot.i18n import (
+    escape,
+    format_clock,
+    format_day,
+    format_moment,
+    get_locale,
+    render,
+    zone_city,
+)
+from bot.services.agenda import NowAndNext, SessionView, VenueView, Viewer
+
+KIND_ICONS = {
+    "talk": "🎤",
+    "b2b": "🤝",
+    "visit": "🏭",
+    "meal": "🍽",
+    "transport": "🚌",
+    "other": "•",
+}
+
+
+def short_day(day: date) -> str:
+    """'mar. 11' / 'Tue 11': for navigation buttons."""
+    return format_date(day, "EEE d", locale=get_locale())
+
+
+def _clock(moment: datetime, viewer: Viewer, item: SessionView | None = None) -> str:
+    """'09:00', with the organiser's zone (a flight) or the home zone beside it."""
+    text = format_clock(moment, viewer.timezone)
+    other = (item.local_timezone if item else None) or viewer.home_timezone
+    if other and other != viewer.timezone:
+        text = render(
+            "%(time)s (%(other_time)s %(other_city)s)",
+            time=text,
+            other_time=format_clock(moment, other),
+            other_city=zone_city(other),
+        )
+    return text
+
+
+def _place(item: SessionView) -> str:
+    parts = [item.venue.name] if item.venue else []
+    if item.room:
+        parts.append(item.room)
+    return " · ".join(parts)
+
+
+def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | None = None) -> str:
+    locale = get_locale()
+    lines = []
+    if note:
+        lines += [note, ""]
+    lines += [
+        f"<b>{escape(format_day(day).capitalize())}</b>",
+        render("%(city)s time", city=zone_city(viewer.timezone)),
+        "",
+    ]
+    if not items:
+        lines.append(render("Nothing planned for you on this day."))
+    for item in items:
+        icon = KIND_ICONS.get(item.kind.value, "•")
+        times = (
+            f"{_clock(item.starts_at, viewer, item)}–{format_clock(item.ends_at, viewer.timezone)}"
+        )
+        lines.append(f"{icon} <b>{times}</b>  {escape(item.title(locale))}")
+        place = _place(item)
+        if place:
+            lines.append(f"      📍 {escape(place)}")
+    return "\n".join(lines)
+
+
+def relative(delta: timedelta) -> str:
+    """'dans 25 minutes' / 'in 25 minutes'."""
+    return str(format_timedelta(delta, add_direction=True, threshold=1.5, locale=get_locale()))
+
+
+def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
+    locale = get_locale()
+    lines: list[str] = []
+    if found.current:
+        lines.append(render("<b>Now</b>"))
+        for item in found.current:
+            lines.append(
+                render(
+                    "• %(title)s, until %(end)s",
+                    title=item.title(locale),
+                    end=format_clock(item.ends_at, viewer.timezone),
+                )
+            )
+            if _place(item):
+                lines.append(f"   📍 {escape(_place(item))}")
+        lines.append("")
+    if found.upcoming:
+        lines.append(render("<b>Next</b>"))
+        for item in found.upcoming:
+            when = (
+                _clock(item.starts_at, viewer, item)
+                if item.starts_at.date() == now.date()
+                else format_moment(item.starts_at, viewer.timezone)
+            )
+            lines.append(
+                render(
+                    "• %(time)s %(title)s (%(relative)s)",
+                    time=when,
+                    title=item.title(locale),
+                    relative=relative(item.starts_at - now),
+                )
+            )
+            if _place(item):
+                lines.append(f"   📍 {escape(_place(item))}")
+    if not lines:
+        lines.append(render("Nothing more on your agenda for this mission."))
+    else:
+        lines.append(render("Times are %(city)s time.", city=zone_city(viewer.timezone)))
+    return "\n".join(lines).strip()
+
+
+def session_card(viewer: Viewer, item: SessionView) -> str:
+    locale = get_locale()
+    lines = [
+        f"{KIND_ICONS.get(item.kind.value, '•')} <b>{escape(item.title(locale))}</b>",
+        escape(format_moment(item.starts_at, viewer.timezone)),
+        render("until %(end)s", end=_clock(item.ends_at, viewer, item)),
+    ]
+    if item.local_timezone and item.local_timezone != viewer.timezone:
+        lines.append(escape(format_moment(item.starts_at, item.local_timezone)))
+    if item.venue:
+        lines += ["", f"📍 <b>{escape(item.venue.name)}</b>", escape(item.venue.address)]
+    if item.room:
+        lines.append(render("Room: %(room)s", room=item.room))
+    if item.description(locale):
+        lines += ["", escape(item.description(locale))]
+    return "\n".join(lines)
+
+
+def venue_card(
+    viewer: Viewer, venue: VenueView, next_item: SessionView | None, now: datetime
+) -> str:
+    locale = get_locale()
+    lines = [f"📍 <b>{escape(venue.name)}</b>", escape(venue.address)]
+    if venue.notes(locale):
+        lines += ["", escape(venue.notes(locale))]
+    if next_item is not None:
+        lines += [
+            "",
+            render(
+                "Next here: %(title)s, %(when)s (%(relative)s)",
+                title=next_item.title(locale),
+                when=format_moment(next_item.starts_at, viewer.timezone),
+                relative=relative(next_item.starts_at - now),
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def button_title(item: SessionView, viewer: Viewer, limit: int = 40) -> str:
+    title = item.title(get_locale())
+    if len(title) > limit:
+        title = title[: limit - 1].rstrip() + "…"
+    return f"{format_clock(item.starts_at, viewer.timezone)} {title}"

@@ -1,0 +1,323 @@
+"""/agenda, /next, /venue, /ics, /timezone and the buttons of session and venue cards."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from io import BytesIO
+
+from telegram import InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.commands import names
+from bot.context import BotContext
+from bot.i18n import format_day, get_locale, render, zone_city
+from bot.services import agenda as svc
+from bot.services.calendar_file import agenda_ics
+from bot.services.dates import DateProblem, parse_day
+from bot.views import agenda_day, button_title, now_next, session_card, short_day, venue_card
+from handlers.common import Handlers, answer, button_data, edit_or_send, inline, say, send
+
+HOME_ZONES = ("America/Toronto", "America/Vancouver", "America/Halifax", "Europe/Paris")
+
+
+async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewer | None:
+    """The mission the delegate looks at, or a prompt to register or to pick one."""
+    found = await svc.viewer(context.db, context.me.delegate_id)
+    if found is None:
+        await say(
+            update,
+            "You are not registered for a mission yet. Open the invite link you received, "
+            "or send /register and then your invite code.",
+        )
+        return None
+    if isinstance(found, svc.MissionChoice):
+        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:{action}")] for m in found.missions])
+        await say(update, "Which mission?", keyboard)
+        return None
+    return found
+
+
+def _day_keyboard(
+    viewer: svc.Viewer, day: date, items: list[svc.SessionView]
+) -> list[list[tuple[str, str]]]:
+    rows = [[(button_title(item, viewer), f"s:{item.id}")] for item in items]
+    days = viewer.calendar.days()
+    nav = []
+    if day - timedelta(days=1) >= days[0]:
+        previous = day - timedelta(days=1)
+        nav.append((f"◀ {short_day(previous)}", f"ag:{viewer.mission.id}:{previous:%Y%m%d}"))
+    if day + timedelta(days=1) <= days[-1]:
+        following = day + timedelta(days=1)
+        nav.append((f"{short_day(following)} ▶", f"ag:{viewer.mission.id}:{following:%Y%m%d}"))
+    if nav:
+        rows.append(nav)
+    return rows
+
+
+async def _show_day(
+    update: Update, context: BotContext, viewer: svc.Viewer, day: date, note: str | None = None
+) -> None:
+    items = await svc.day_sessions(context.db, viewer, day)
+    text = agenda_day(viewer, day, items, note)
+    await edit_or_send(update, text, inline(_day_keyboard(viewer, day, items)))
+
+
+async def agenda(update: Update, context: BotContext) -> None:
+    viewer = await _viewer(update, context, "agenda")
+    if viewer is None:
+        return
+    asked = " ".join(context.args or [])
+    await show_agenda_for(update, context, viewer, asked)
+
+
+async def show_agenda_for(
+    update: Update, context: BotContext, viewer: svc.Viewer, asked: str
+) -> None:
+    now = context.clock.now()
+    today = viewer.calendar.today(now)
+    days = viewer.calendar.days()
+    try:
+        day = parse_day(asked, viewer.calendar, now) if asked else None
+    except DateProblem as problem:
+        await _date_problem(update, problem, viewer)
+        return
+    if asked and day is None:
+        await say(
+            update,
+            "I did not understand that date. Try /agenda today, /agenda tomorrow, "
+            "/agenda tuesday or /agenda 2017-04-11.",
+        )
+        return
+    note = None
+    if day is None:
+        day = min(max(today, days[0]), days[-1])
+        if today < days[0]:
+            note = render("The mission starts on %(date)s.", date=format_day(days[0]))
+        elif today > days[-1]:
+            note = render("The mission ended on %(date)s.", date=format_day(days[-1]))
+    elif not days[0] <= day <= days[-1]:
+        note = render(
+            "The mission runs from %(start)s to %(end)s.",
+            start=format_day(days[0]),
+            end=format_day(days[-1]),
+        )
+    await _show_day(update, context, viewer, day, note)
+
+
+async def _date_problem(update: Update, problem: DateProblem, viewer: svc.Viewer) -> None:
+    if problem.kind == "weekday" and problem.weekday is not None:
+        from babel.dates import get_day_names
+
+        weekday = get_day_names("wide", locale=get_locale())[problem.weekday]
+        await say(
+            update,
+            "The mission has no %(weekday)s: it runs from %(start)s to %(end)s.",
+            weekday=weekday,
+            start=format_day(viewer.calendar.starts_on),
+            end=format_day(viewer.calendar.ends_on),
+        )
+    else:
+        await say(update, "That date does not exist. Please check the day and month.")
+
+
+async def agenda_button(update: Update, context: BotContext) -> None:
+    match = re.fullmatch(r"ag:(\d+):(\d{8})", button_data(update))
+    viewer = await svc.viewer(context.db, context.me.delegate_id, int(match[1])) if match else None
+    if match is None or not isinstance(viewer, svc.Viewer):
+        await _expired(update)
+        return
+    try:
+        day = date(int(match[2][:4]), int(match[2][4:6]), int(match[2][6:]))
+    except ValueError:
+        await _expired(update)
+        return
+    await _show_day(update, context, viewer, day)
+
+
+async def next_sessions(update: Update, context: BotContext) -> None:
+    viewer = await _viewer(update, context, "next")
+    if viewer is None:
+        return
+    now = context.clock.now()
+    found = await svc.now_and_next(context.db, viewer, now)
+    items = found.current + found.upcoming
+    keyboard = inline([[(button_title(item, viewer), f"s:{item.id}")] for item in items])
+    await send(update, now_next(viewer, found, now), keyboard if items else None)
+
+
+async def session_button(update: Update, context: BotContext) -> None:
+    action, _, raw_id = button_data(update).partition(":")
+    found = (
+        await svc.session_for(context.db, context.me.delegate_id, int(raw_id))
+        if raw_id.isdigit()
+        else None
+    )
+    if found is None:
+        await _expired(update)
+        return
+    viewer, item = found
+    if action == "s":
+        buttons = []
+        if item.venue is not None and item.venue.latitude is not None:
+            buttons.append((render("📍 Map"), f"map:{item.id}"))
+        buttons.append((render("📅 Add to calendar"), f"ics:{item.id}"))
+        back = (
+            render("◀ Back to the day"),
+            f"ag:{viewer.mission.id}:{viewer.calendar.today(item.starts_at):%Y%m%d}",
+        )
+        await edit_or_send(update, session_card(viewer, item), inline([buttons, [back]]))
+        return
+    await answer(update)
+    if action == "map" and item.venue is not None:
+        await _send_venue_pin(update, item.venue)
+    elif action == "ics":
+        await _send_ics(update, context, viewer, [item], f"{item.key}.ics")
+
+
+async def _send_venue_pin(update: Update, venue: svc.VenueView) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    if venue.latitude is None or venue.longitude is None:
+        await say(update, "%(address)s", address=venue.address)
+        return
+    await chat.send_venue(
+        latitude=venue.latitude,
+        longitude=venue.longitude,
+        title=venue.name[:100],
+        address=venue.address[:100],
+    )
+
+
+async def _send_ics(
+    update: Update,
+    context: BotContext,
+    viewer: svc.Viewer,
+    items: list[svc.SessionView],
+    filename: str,
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    content = agenda_ics(viewer, items, get_locale(), context.clock.now())
+    await chat.send_document(
+        InputFile(BytesIO(content), filename=filename),
+        caption=render("Open this file to add the sessions to your phone's calendar."),
+    )
+
+
+async def calendar_file(update: Update, context: BotContext) -> None:
+    viewer = await _viewer(update, context, "ics")
+    if viewer is None:
+        return
+    items = await svc.all_sessions(context.db, viewer)
+    if not items:
+        await say(update, "Nothing planned for you yet.")
+        return
+    await _send_ics(update, context, viewer, items, f"{viewer.mission.key}.ics")
+
+
+async def venue_list(update: Update, context: BotContext) -> None:
+    viewer = await _viewer(update, context, "venue")
+    if viewer is None:
+        return
+    places = await svc.venues(context.db, viewer)
+    if not places:
+        await say(update, "No venue is listed for this mission yet.")
+        return
+    keyboard = inline([[(f"📍 {v.name[:50]}", f"v:{v.id}")] for v in places])
+    await say(update, "Which place?", keyboard)
+
+
+async def venue_button(update: Update, context: BotContext) -> None:
+    raw_id = button_data(update).removeprefix("v:")
+    found = (
+        await svc.venue_for(context.db, context.me.delegate_id, int(raw_id))
+        if raw_id.isdigit()
+        else None
+    )
+    if found is None:
+        await _expired(update)
+        return
+    viewer, venue = found
+    await answer(update)
+    now = context.clock.now()
+    await _send_venue_pin(update, venue)
+    upcoming = await svc.next_at_venue(context.db, viewer, venue.id, now)
+    await send(update, venue_card(viewer, venue, upcoming, now))
+
+
+async def mission_choice(update: Update, context: BotContext) -> None:
+    match = re.fullmatch(r"mc:(\d+):(\w+)", button_data(update))
+    viewer = (
+        await svc.remember_mission(context.db, context.me.delegate_id, int(match[1]))
+        if match
+        else None
+    )
+    if match is None or viewer is None:
+        await _expired(update)
+        return
+    await answer(update)
+    follow = {"agenda": agenda, "next": next_sessions, "venue": venue_list, "ics": calendar_file}
+    await follow.get(match[2], agenda)(update, context)
+
+
+async def timezone(update: Update, context: BotContext) -> None:
+    typed = " ".join(context.args or [])
+    if typed:
+        zone = svc.valid_timezone(typed)
+        if zone is None:
+            await say(
+                update,
+                "I do not know the time zone %(zone)s. Try America/Toronto or Europe/Paris.",
+                zone=typed[:64],
+            )
+            return
+        await _set_zone(update, context, zone)
+        return
+    keyboard = inline(
+        [[(zone_city(z), f"tz:{z}")] for z in HOME_ZONES] + [[(render("No home time"), "tz:-")]]
+    )
+    await say(
+        update,
+        "Show times in your home time zone too? Pick it, or send /timezone and its name, "
+        "like /timezone America/Toronto.",
+        keyboard,
+    )
+
+
+async def timezone_button(update: Update, context: BotContext) -> None:
+    raw = button_data(update).removeprefix("tz:")
+    zone = None if raw == "-" else svc.valid_timezone(raw)
+    if raw != "-" and zone is None:
+        await _expired(update)
+        return
+    await _set_zone(update, context, zone)
+
+
+async def _set_zone(update: Update, context: BotContext, zone: str | None) -> None:
+    await svc.set_home_timezone(context.db, context.me.delegate_id, zone)
+    text = (
+        render("Done: I will show %(city)s time beside the mission's time.", city=zone_city(zone))
+        if zone
+        else render("Done: I will show only the mission's time.")
+    )
+    await edit_or_send(update, text)
+
+
+async def _expired(update: Update) -> None:
+    await answer(update)
+    await say(update, "That button has expired. Send /help to see what you can do now.")
+
+
+HANDLERS: Handlers = [
+    CommandHandler(names("agenda"), agenda),
+    CommandHandler(names("next"), next_sessions),
+    CommandHandler(names("venue"), venue_list),
+    CommandHandler(names("ics"), calendar_file),
+    CommandHandler(names("timezone"), timezone),
+    CallbackQueryHandler(agenda_button, pattern=r"^ag:"),
+    CallbackQueryHandler(session_button, pattern=r"^(s|map|ics):"),
+    CallbackQueryHandler(venue_button, pattern=r"^v:"),
+    CallbackQueryHandler(mission_choice, pattern=r"^mc:"),
+    CallbackQueryHandler(timezone_button, pattern=r"^tz:"),
+]
