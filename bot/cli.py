@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--database", help="SQLAlchemy URL to use instead of a fresh temporary SQLite"
     )
+    demo.add_argument(
+        "--clock",
+        help="start at this mission-local time, e.g. 2017-04-10T07:00 (rehearse a day; "
+        "`:ff 30m` fast-forwards)",
+    )
     db = sub.add_parser("db", help="database schema")
     db.add_subparsers(dest="db_command", required=True).add_parser(
         "upgrade", help="bring the schema to the latest version"
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return asyncio.run(run_demo(settings, args.mission, args.database))
+        return asyncio.run(run_demo(settings, args.mission, args.database, args.clock))
     if args.command == "catalogs":
         return _cmd_catalogs(settings, args)
     action = {"db": "upgrade", "admin": "grant", "mission": "load"}[args.command]

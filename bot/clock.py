@@ -33,3 +33,20 @@ class FrozenClock:
 
     def set(self, instant: datetime) -> None:
         self._now = instant.astimezone(UTC)
+
+
+class RehearsalClock:
+    """Real time flowing from a chosen start, which can be fast-forwarded (demo rehearsals)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("RehearsalClock needs an aware datetime")
+        self._start = start.astimezone(UTC)
+        self._origin = datetime.now(UTC)
+        self._skipped = timedelta(0)
+
+    def now(self) -> datetime:
+        return self._start + (datetime.now(UTC) - self._origin) + self._skipped
+
+    def advance(self, delta: timedelta) -> None:
+        self._skipped += delta

@@ -16,16 +16,19 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot.app import build_application, shutdown, startup
+from bot.clock import Clock, RehearsalClock, SystemClock
 from bot.config import Settings
 from bot.context import BotApplication
 from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
-from bot.services.mission_file import MissionFileError, load_mission_file
+from bot.services.mission_file import MissionFileError, load_mission_file, parse_mission_file
 
 EXAMPLE = "examples/lyon-2017.yaml"
 
@@ -36,6 +39,7 @@ Type as the delegate would: /start BIOVISION2017, /help, /language, plain text..
   :en         talk as Alex, an English-speaking delegate
   :admin      talk as Dominique, an admin
   :contact    share the current persona's phone number
+  :time       the mission time   :ff 30m   fast-forward (with --clock; also 2h, 1d)
   :help       this help        :quit   leave (Ctrl-D works too)"""
 
 
@@ -84,8 +88,10 @@ def to_terminal(text: str, bold: bool) -> str:
 
 
 class Demo:
-    def __init__(self, out: Any, interactive: bool) -> None:
+    def __init__(self, out: Any, interactive: bool, clock: Clock) -> None:
         self.out = out
+        self.clock = clock
+        self.timezone = "UTC"
         self.interactive = interactive
         self.persona = PERSONAS["en"]
         self.update_ids = itertools.count(1)
@@ -193,6 +199,15 @@ class Demo:
                 f"  (now talking as {p.first_name} {p.last_name}, Telegram in {p.language_code})"
             )
             return None
+        if line == ":time" or line.startswith(":ff"):
+            delta = parse_duration(line[3:]) if line.startswith(":ff") else timedelta(0)
+            if delta is None or not isinstance(self.clock, RehearsalClock):
+                self.print("  (fast-forward needs --clock, and a duration like :ff 30m, 2h or 1d)")
+                return None
+            self.clock.advance(delta)
+            local = self.clock.now().astimezone(ZoneInfo(self.timezone))
+            self.print(f"  (mission time is now {local:%Y-%m-%d %H:%M} {self.timezone})")
+            return None
         if line == ":contact":
             return self.contact_update()
         if re.fullmatch(r"#\d+", line):
@@ -203,11 +218,39 @@ class Demo:
         return self.text_update(line)
 
 
-async def run_demo(settings: Settings, mission_file: Path | None, database_url: str | None) -> int:
+def rehearsal_clock(text: str | None, mission_file: Path | None) -> Clock:
+    """`--clock 2017-04-10T07:00`: that wall time in the mission's zone, then time flows."""
+    if not text:
+        return SystemClock()
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"--clock: {text!r} is not a date-time like 2017-04-10T07:00") from None
+    if start.tzinfo is None:
+        zone = parse_mission_file(mission_file).mission.timezone if mission_file else "UTC"
+        start = start.replace(tzinfo=ZoneInfo(zone))
+    return RehearsalClock(start)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip().lower())
+    if not match:
+        return None
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
+
+
+async def run_demo(
+    settings: Settings,
+    mission_file: Path | None,
+    database_url: str | None,
+    clock_text: str | None = None,
+) -> int:
     out = sys.stdout
     interactive = sys.stdin.isatty()
     logging.getLogger().setLevel(logging.WARNING)  # keep the conversation readable
     mission_file = mission_file or find_example()
+    clock = rehearsal_clock(clock_text, mission_file)
     with tempfile.TemporaryDirectory(prefix="missionbot-demo-") as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         admin_id = PERSONAS["admin"].user_id
@@ -218,9 +261,9 @@ async def run_demo(settings: Settings, mission_file: Path | None, database_url: 
                 "bot_admin_ids": sorted({*settings.bot_admin_ids, admin_id}),
             }
         )
-        demo = Demo(out, interactive)
+        demo = Demo(out, interactive, clock)
         api = OfflineBotAPI(on_call=demo.on_call)
-        app = build_application(demo_settings, request=api, rate_limit=False)
+        app = build_application(demo_settings, clock=clock, request=api, rate_limit=False)
         async with app:
             await startup(app)
             await app.start()  # the job queue, for conversation timeouts; nothing polls
@@ -247,6 +290,7 @@ async def _load(demo: Demo, app: BotApplication, mission_file: Path | None) -> b
         print("\n".join(exc.problems), file=sys.stderr)
         return False
     demo.print(f"Mission Bot demo: {report.summary()} (from {mission_file})")
+    demo.timezone = parse_mission_file(mission_file).mission.timezone
     demo.print(f"Bot: @{BOT_USER['username']}. Invite link: /start BIOVISION2017")
     demo.print(DEMO_HELP)
     return True

@@ -29,6 +29,16 @@ KIND_ICONS = {
 }
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _other_zone(viewer: Viewer, item: SessionView | None) -> str | None:
+    """The zone to show beside the mission's: the organiser's (a flight), else home."""
+    other = (item.local_timezone if item else None) or viewer.home_timezone
+    return other if other and other != viewer.timezone else None
+
+
 def short_day(day: date) -> str:
     """'mar. 11' / 'Tue 11': for navigation buttons."""
     return format_date(day, "EEE d", locale=get_locale())
@@ -37,8 +47,8 @@ def short_day(day: date) -> str:
 def _clock(moment: datetime, viewer: Viewer, item: SessionView | None = None) -> str:
     """'09:00', with the organiser's zone (a flight) or the home zone beside it."""
     text = format_clock(moment, viewer.timezone)
-    other = (item.local_timezone if item else None) or viewer.home_timezone
-    if other and other != viewer.timezone:
+    other = _other_zone(viewer, item)
+    if other:
         text = render(
             "%(time)s (%(other_time)s %(other_city)s)",
             time=text,
@@ -61,7 +71,7 @@ def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | 
     if note:
         lines += [note, ""]
     lines += [
-        f"<b>{escape(format_day(day).capitalize())}</b>",
+        f"<b>{escape(_capitalised(format_day(day)))}</b>",
         render("%(city)s time", city=zone_city(viewer.timezone)),
         "",
     ]
@@ -69,10 +79,19 @@ def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | 
         lines.append(render("Nothing planned for you on this day."))
     for item in items:
         icon = KIND_ICONS.get(item.kind.value, "•")
-        times = (
-            f"{_clock(item.starts_at, viewer, item)}–{format_clock(item.ends_at, viewer.timezone)}"
-        )
-        lines.append(f"{icon} <b>{times}</b>  {escape(item.title(locale))}")
+        start, end = (format_clock(t, viewer.timezone) for t in (item.starts_at, item.ends_at))
+        lines.append(f"{icon} <b>{start}–{end}</b>  {escape(item.title(locale))}")
+        other = _other_zone(viewer, item)
+        if other:
+            lines.append(
+                "      "
+                + render(
+                    "%(start)s–%(end)s %(city)s time",
+                    start=format_clock(item.starts_at, other),
+                    end=format_clock(item.ends_at, other),
+                    city=zone_city(other),
+                )
+            )
         place = _place(item)
         if place:
             lines.append(f"      📍 {escape(place)}")

@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import format_day, get_locale, render, zone_city
+from bot.i18n import escape, format_day, get_locale, render, zone_city
 from bot.services import agenda as svc
 from bot.services.calendar_file import agenda_ics
 from bot.services.dates import DateProblem, parse_day
@@ -102,6 +102,7 @@ async def show_agenda_for(
             start=format_day(days[0]),
             end=format_day(days[-1]),
         )
+        day = min(max(day, days[0]), days[-1])
     await _show_day(update, context, viewer, day, note)
 
 
@@ -179,7 +180,7 @@ async def _send_venue_pin(update: Update, venue: svc.VenueView) -> None:
     chat = update.effective_chat
     assert chat is not None
     if venue.latitude is None or venue.longitude is None:
-        await say(update, "%(address)s", address=venue.address)
+        await send(update, escape(venue.address))
         return
     await chat.send_venue(
         latitude=venue.latitude,
