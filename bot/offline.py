@@ -33,6 +33,8 @@ class ApiCall:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     result: Any = None
+    # Uploaded files by part name: (file name, content).
+    files: dict[str, tuple[str | None, bytes]] = field(default_factory=dict)
 
     @property
     def chat_id(self) -> int | None:
@@ -112,6 +114,10 @@ class OfflineBotAPI(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = ApiCall(api_method, params)
+        if request_data is not None and request_data.contains_files:
+            for name, part in request_data.multipart_data.items():
+                content = part[1] if isinstance(part[1], bytes) else part[1].read()
+                call.files[name] = (part[0], content)
         self.calls.append(call)
         failure = self.failures.get(call.chat_id) if call.chat_id is not None else None
         if failure is not None:
