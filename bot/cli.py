@@ -26,10 +26,33 @@ To try the bot without a token, run:
 """
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+REJECTED_HELP = """\
+The Bot API at {url} rejected TELEGRAM_BOT_TOKEN (Unauthorized).
+Check the token: copy it again from @BotFather (/mybots -> your bot -> API Token).
+"""
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats records, then blanks out secrets wherever they appear (PTB puts the token in
+    exception texts, httpx in URLs)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def _setup_logging(level: str, secrets: list[str] | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets or [])
     )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every request URL at INFO, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -40,7 +63,9 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     if not settings.token:
         print(BOTFATHER_HELP, file=sys.stderr)
         return 2
+    from sqlalchemy.exc import SQLAlchemyError
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
 
@@ -50,7 +75,17 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
             "WEBHOOK_URL is set but webhook mode is not available yet: using long polling"
         )
     # run_polling stops cleanly on SIGINT and SIGTERM; post_init upgrades the schema.
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        app.run_polling(
+            allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+        )
+    except InvalidToken:
+        print(REJECTED_HELP.format(url=settings.telegram_api_base_url), file=sys.stderr)
+        return 2
+    except (NetworkError, OSError, SQLAlchemyError) as exc:
+        # The message names the failing service; the token is never part of it.
+        print(f"Cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -145,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    _setup_logging(settings.log_level)
+    secrets = [settings.token or ""]
+    if settings.webhook_secret:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    _setup_logging(settings.log_level, secrets)
     if args.command == "run":
         return _cmd_run(settings, args)
     if args.command == "demo":

@@ -81,4 +81,4 @@ async def publish_menu_for(
     try:
         await bot.set_my_commands(_menu(role, locale), scope=BotCommandScopeChat(telegram_id))
     except TelegramError as exc:  # the person never opened a chat with the bot
-        log.info("no command menu for chat %s: %s", telegram_id, exc)
+        log.debug("no command menu for chat %s: %s", telegram_id, exc)

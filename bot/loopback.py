@@ -18,7 +18,8 @@ from bot.offline import ApiCall, fake_result
 
 
 class LoopbackBotAPI:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token_valid: bool = True) -> None:
+        self.token_valid = token_valid
         self.calls: list[ApiCall] = []
         self.paths: list[str] = []
         self._updates: list[dict[str, Any]] = []
@@ -66,6 +67,8 @@ class LoopbackBotAPI:
 
     def _answer(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         method = path.rsplit("/", 1)[-1]
+        if not self.token_valid:
+            return {"ok": False, "error_code": 401, "description": "Unauthorized"}
         call = ApiCall(method, params)
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
@@ -101,12 +104,16 @@ class LoopbackBotAPI:
                             params[key] = json.loads(value)
                         except json.JSONDecodeError:
                             params[key] = value
-                payload = json.dumps(api._answer(self.path, params)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                body_out = api._answer(self.path, params)
+                payload = json.dumps(body_out).encode()
+                try:
+                    self.send_response(int(body_out.get("error_code", 200)))
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the bot stopped while a long poll was open
 
             do_GET = do_POST
 

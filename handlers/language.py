@@ -28,8 +28,8 @@ async def choose_language(update: Update, context: BotContext) -> None:
     await set_language(context.db, context.clock, context.me.delegate_id, locale)
     set_locale(locale)
     await edit_or_send(update, render("From now on I will write to you in English."))
-    if context.me.role is not None:
-        await publish_menu_for(context.bot, context.db, context.me.telegram_id, context.me.role)
+    # Telegram picks the default menu by the app's language; follow the chosen one instead.
+    await publish_menu_for(context.bot, context.db, context.me.telegram_id, context.me.role)
 
 
 HANDLERS: Handlers = [

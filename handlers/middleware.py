@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import BotContext
 from bot.i18n import set_locale
 from bot.services.people import identify
+from handlers.common import say
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +30,7 @@ async def identify_user(update: Update, context: BotContext) -> None:
     person = await identify(context.db, context.clock, user.id, user.language_code)
     context.person = person
     set_locale(person.locale)
+    if update.edited_message is not None:
+        # An edit cannot change an answer already taken; say so rather than act twice.
+        await say(update, "I only read new messages: please send the corrected text again.")
+        raise ApplicationHandlerStop

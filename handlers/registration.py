@@ -40,10 +40,11 @@ from bot.services.registration import (
     open_invite,
     update_field,
 )
-from handlers.common import edit_or_send, inline, say, send
+from handlers.common import answer, button_data, edit_or_send, inline, say, send
 from models import RegistrationStatus
 
 ASK_CODE, ASK_FIELD, SUMMARY = range(3)
+NEW = filters.UpdateType.MESSAGE  # edited messages are answered by the middleware
 END = ConversationHandler.END
 DRAFT = "registration_draft"
 DRAFT_LIFETIME = timedelta(hours=2)
@@ -144,7 +145,7 @@ async def _ask(update: Update, context: BotContext, problem: str | None = None) 
             one_time_keyboard=True,
         )
     elif not spec.required:
-        markup = inline([[(render("Skip"), "reg:skip")]])
+        markup = inline([[(render("Skip"), f"reg:skip:{draft.asking.value}")]])
     if update.callback_query is not None:
         await update.callback_query.answer()
     await send(update, text, markup)
@@ -180,6 +181,8 @@ async def _begin_with_code(update: Update, context: BotContext, code: str) -> in
             "and send it again, or /cancel.",
             code=code[:40],
         )
+        if await my_registrations(context.db, context.me.delegate_id):
+            return END  # a registered person's next message is a question, not a code
         return ASK_CODE
     name = opening.mission.name(get_locale())
     if opening.refusal == Refusal.ALREADY:
@@ -287,9 +290,26 @@ async def _accept(update: Update, context: BotContext, value: str | None) -> int
     return await _ask(update, context)
 
 
+async def _lost_draft(update: Update, context: BotContext) -> int:
+    """The draft is gone (erased with /forget_me, or stale): end instead of failing."""
+    _drop_draft(context)
+    await answer(update)
+    await say(
+        update, "That conversation has ended. Send /start to begin again.", ReplyKeyboardRemove()
+    )
+    return END
+
+
+def _has_draft(context: BotContext) -> bool:
+    draft = _draft(context)
+    return draft.mission is not None or draft.registration_id is not None
+
+
 async def receive_text(update: Update, context: BotContext) -> int:
     assert update.message is not None
     assert update.message.text is not None
+    if not _has_draft(context):
+        return await _lost_draft(update, context)
     draft = _draft(context)
     if draft.asking is None:
         return await _show_summary(update, context)
@@ -303,6 +323,8 @@ async def receive_text(update: Update, context: BotContext) -> int:
 async def receive_contact(update: Update, context: BotContext) -> int:
     assert update.message is not None
     assert update.message.contact is not None
+    if not _has_draft(context):
+        return await _lost_draft(update, context)
     draft = _draft(context)
     contact = update.message.contact
     if draft.asking != Field.PHONE:
@@ -316,16 +338,20 @@ async def receive_contact(update: Update, context: BotContext) -> int:
     return await _accept(update, context, value)
 
 
-async def skip(update: Update, context: BotContext) -> int:
+async def skip(update: Update, context: BotContext) -> int | None:
     draft = _draft(context)
-    if draft.asking is None or FIELDS[draft.asking].required:
-        if update.callback_query:
-            await update.callback_query.answer()
-        return await _ask(update, context) if draft.asking else await _show_summary(update, context)
+    pressed = button_data(update).removeprefix("reg:skip:")
+    if draft.asking is None or draft.asking.value != pressed or FIELDS[draft.asking].required:
+        # An old Skip button, for a question already answered: ignore it.
+        await answer(update)
+        return None
+    await answer(update)
     return await _accept(update, context, None)
 
 
 async def unexpected_input(update: Update, context: BotContext) -> int:
+    if not _has_draft(context):
+        return await _lost_draft(update, context)
     draft = _draft(context)
     if draft.asking is None:
         return await _show_summary(update, context)
@@ -392,6 +418,8 @@ async def edit_from_summary(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     assert query.data is not None
+    if not _has_draft(context):
+        return await _lost_draft(update, context)
     draft = _draft(context)
     try:
         chosen = Field(query.data.removeprefix("reg:edit:"))
@@ -407,19 +435,34 @@ async def edit_from_summary(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
+    editing_saved_profile = _draft(context).registration_id is not None
     _drop_draft(context)
     if update.callback_query is not None:
         await update.callback_query.answer()
         await update.callback_query.edit_message_reply_markup(None)
-    await say(
-        update,
-        "Cancelled. Nothing was saved. Send /start when you want to begin again.",
-        ReplyKeyboardRemove(),
-    )
+    if editing_saved_profile:
+        await say(update, "Cancelled: your details are unchanged.", ReplyKeyboardRemove())
+    else:
+        await say(
+            update,
+            "Cancelled. Nothing was saved. Send /start when you want to begin again.",
+            ReplyKeyboardRemove(),
+        )
     return END
 
 
 # --- profile ---------------------------------------------------------------------------
+
+
+async def profile_command(update: Update, context: BotContext) -> int | None:
+    draft = _draft(context)
+    if draft.mission is not None and draft.registration_id is None:
+        await say(
+            update,
+            "You are in the middle of registering: finish first, or send /cancel to stop.",
+        )
+        return None  # stay where we were; the draft is kept
+    return await show_profile(update, context)
 
 
 async def show_profile(update: Update, context: BotContext) -> int:
@@ -476,22 +519,22 @@ def build() -> ConversationHandler[BotContext]:
             entry_points=[
                 CommandHandler("start", start),
                 CommandHandler(names("register"), register),
-                CommandHandler(names("profile"), show_profile),
+                CommandHandler(names("profile"), profile_command),
                 CallbackQueryHandler(edit_profile_field, pattern=r"^prof:"),
             ],
             states={
-                ASK_CODE: [MessageHandler(filters.TEXT & ~filters.COMMAND, receive_code)],
+                ASK_CODE: [MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, receive_code)],
                 ASK_FIELD: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, receive_text),
-                    MessageHandler(filters.CONTACT, receive_contact),
-                    CallbackQueryHandler(skip, pattern=r"^reg:skip$"),
-                    MessageHandler(~filters.COMMAND, unexpected_input),
+                    MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, receive_text),
+                    MessageHandler(NEW & filters.CONTACT, receive_contact),
+                    CallbackQueryHandler(skip, pattern=r"^reg:skip:"),
+                    MessageHandler(NEW & ~filters.COMMAND, unexpected_input),
                 ],
                 SUMMARY: [
                     CallbackQueryHandler(confirm, pattern=r"^reg:ok$"),
                     CallbackQueryHandler(edit_from_summary, pattern=r"^reg:edit:"),
                     CallbackQueryHandler(cancel, pattern=r"^reg:cancel$"),
-                    MessageHandler(~filters.COMMAND, unexpected_input),
+                    MessageHandler(NEW & ~filters.COMMAND, unexpected_input),
                 ],
             },
             fallbacks=[CommandHandler(names("cancel"), cancel)],

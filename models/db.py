@@ -19,6 +19,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Error messages must not carry the values of a query: they are delegates' details.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # 30 s busy timeout: concurrent writers wait instead of failing with "database is locked".
         kwargs.setdefault("connect_args", {"timeout": 30})

@@ -49,6 +49,15 @@ class Harness:
             settings, clock=self.clock, request=self.api, rate_limit=False
         )
         self._ids = itertools.count(1)
+        # Every error that reaches the error handler is recorded; a test fails on any it did
+        # not announce with `expect_errors`.
+        self.errors: list[BaseException] = []
+        self.expect_errors = False
+        self.app.add_error_handler(self._record_error)
+
+    async def _record_error(self, _update: object, context: Any) -> None:
+        if context.error is not None:
+            self.errors.append(context.error)
 
     @property
     def db(self) -> async_sessionmaker[AsyncSession]:
@@ -62,6 +71,8 @@ class Harness:
         await self.app.start()  # job queue (conversation timeouts); no polling
 
     async def stop(self) -> None:
+        if self.errors and not self.expect_errors:
+            raise AssertionError(f"handlers raised: {self.errors!r}")
         async with self.db.begin() as session:
             for table in reversed(Base.metadata.sorted_tables):
                 await session.execute(delete(table))

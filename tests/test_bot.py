@@ -138,6 +138,7 @@ async def test_an_error_is_told_to_the_user_in_their_language(
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr("handlers.registration.my_registrations", broken)
+    harness.expect_errors = True
     calls = await harness.send(FR, "/profile")
     text = joined(calls)
     assert "Désolé" in text

@@ -203,3 +203,19 @@ def test_run_polls_any_bot_api_server_and_stops_cleanly(
     assert any(c.method == "setMyCommands" for c in api.calls)
     assert token not in err
     assert "Zoé" not in err
+
+
+def test_rejected_token_is_explained_without_printing_it(tmp_path: Path) -> None:
+    token = "123456:SECRET-token-value"
+    with LoopbackBotAPI(token_valid=False) as api:
+        result = missionbot(
+            "run",
+            env={
+                "TELEGRAM_BOT_TOKEN": token,
+                "TELEGRAM_API_BASE_URL": api.base_url,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            },
+        )
+    assert result.returncode == 2
+    assert "rejected TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "SECRET" not in result.stderr + result.stdout

@@ -20,10 +20,10 @@ async def fill_profile(h: Harness, user: TgUser, name: str = "Marie Tremblay") -
     await h.send(user, "Biotech Montréal")
     await h.send(user, "marie@example.com")
     await h.send(user, "+1 514 555 0123")
-    await h.press(user, "reg:skip")  # dietary
+    await h.press(user, "reg:skip:dietary")
     await h.send(user, "Fauteuil roulant")  # accessibility
-    await h.press(user, "reg:skip")  # arrival
-    await h.press(user, "reg:skip")  # departure
+    await h.press(user, "reg:skip:arrival")
+    await h.press(user, "reg:skip:departure")
 
 
 async def registration_of(h: Harness, user: TgUser) -> Registration | None:
@@ -97,10 +97,8 @@ async def test_phone_can_be_shared_with_the_contact_button(lyon: Harness) -> Non
     calls = await lyon.share_contact(EN, "33612345678", owner=EN.id + 1)
     assert "your own number" in joined(calls)
     await lyon.share_contact(EN, "33612345678")
-    await lyon.press(EN, "reg:skip")
-    await lyon.press(EN, "reg:skip")
-    await lyon.press(EN, "reg:skip")
-    await lyon.press(EN, "reg:skip")
+    for skipped in ("dietary", "accessibility", "arrival", "departure"):
+        await lyon.press(EN, f"reg:skip:{skipped}")
     assert "+33 6 12 34 56 78" in lyon.last_text(EN)
 
 
@@ -335,3 +333,77 @@ async def test_forget_me_erases_data_and_frees_the_seat(lyon: Harness) -> None:
         mission = await session.scalar(select(Mission))
         assert mission is not None
         assert mission.seats_taken == 0
+
+
+async def test_edited_message_is_not_taken_as_an_answer(lyon: Harness) -> None:
+    await lyon.send(EN, f"/start {LYON_CODE}")
+    await lyon.send(EN, "Alex Morgan")
+    edit = {
+        "update_id": 555,
+        "edited_message": {
+            "message_id": 3,
+            "date": 0,
+            "edit_date": 1,
+            "chat": {"id": EN.id, "type": "private"},
+            "from": EN.as_dict(),
+            "text": "Alex Morgan-Smith",
+        },
+    }
+    calls = await lyon.process(edit)
+    assert "send the corrected text again" in joined(calls)
+    calls = await lyon.send(EN, "Acme Bio")
+    assert "email" in joined(calls)
+
+
+async def test_forget_me_in_the_middle_of_registration_ends_it_cleanly(lyon: Harness) -> None:
+    await lyon.send(FR, f"/start {LYON_CODE}")
+    await lyon.send(FR, "Marie Tremblay")
+    await lyon.send(FR, "/forget_me")
+    await lyon.press(FR, "forget:yes")
+    calls = await lyon.send(FR, "Biotech")
+    assert "terminée" in joined(calls)
+    assert await registration_of(lyon, FR) is None
+
+
+async def test_an_old_skip_button_does_not_skip_the_current_question(lyon: Harness) -> None:
+    await lyon.send(EN, f"/start {LYON_CODE}")
+    await lyon.send(EN, "Alex Morgan")
+    await lyon.send(EN, "Acme Bio")
+    await lyon.send(EN, "alex@example.com")
+    await lyon.send(EN, "+1 514 555 0123")
+    await lyon.press(EN, "reg:skip:dietary")
+    calls = await lyon.press(EN, "reg:skip:dietary")  # pressed again on the old message
+    assert any(c.method == "answerCallbackQuery" for c in calls)
+    assert not [c for c in calls if c.method == "sendMessage"]
+    calls = await lyon.send(EN, "Step-free access please")
+    assert "arrival" in joined(calls).lower()
+
+
+async def test_profile_during_registration_keeps_the_draft(lyon: Harness) -> None:
+    await lyon.send(EN, f"/start {LYON_CODE}")
+    await lyon.send(EN, "Alex Morgan")
+    calls = await lyon.send(EN, "/profile")
+    assert "middle of registering" in joined(calls)
+    calls = await lyon.send(EN, "Acme Bio")
+    assert "email" in joined(calls)
+
+
+async def test_registered_person_with_a_bad_code_is_not_left_waiting(lyon: Harness) -> None:
+    await lyon.send(EN, f"/start {LYON_CODE}")
+    await fill_profile(lyon, EN)
+    await lyon.press(EN, "reg:ok")
+    await lyon.send(EN, "/start WRONGCODE")
+    calls = await lyon.send(EN, "where is the gala dinner")
+    assert "I do not know the invite code" not in joined(calls)
+
+
+async def test_cancel_while_editing_the_profile_says_nothing_changed(lyon: Harness) -> None:
+    await lyon.send(EN, f"/start {LYON_CODE}")
+    await fill_profile(lyon, EN)
+    await lyon.press(EN, "reg:ok")
+    reg = await registration_of(lyon, EN)
+    assert reg is not None
+    await lyon.send(EN, "/profile")
+    await lyon.press(EN, f"prof:{reg.id}:email")
+    calls = await lyon.send(EN, "/cancel")
+    assert "details are unchanged" in joined(calls)
