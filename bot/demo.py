@@ -30,7 +30,7 @@ from bot.context import BotApplication
 from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
 from bot.services.mission_file import MissionFileError, load_mission_file, parse_mission_file
 
-EXAMPLE = "examples/lyon-2017.yaml"
+EXAMPLE_NAME = "lyon-2017.yaml"
 
 DEMO_HELP = """\
 Type as the delegate would: /start BIOVISION2017, /help, /language, plain text...
@@ -72,11 +72,11 @@ PERSONAS = {
 
 
 def find_example() -> Path | None:
-    for base in (Path(__file__).resolve().parents[1], Path.cwd()):
-        candidate = base / EXAMPLE
-        if candidate.exists():
-            return candidate
-    return None
+    """The Lyon example, shipped as package data so the demo works from any install."""
+    import examples
+
+    candidate = Path(examples.__file__).resolve().parent / EXAMPLE_NAME
+    return candidate if candidate.exists() else None
 
 
 def to_terminal(text: str, bold: bool) -> str:

@@ -206,3 +206,49 @@ async def test_invite_code_of_another_mission_is_refused(harness: Harness, tmp_p
         await load_mission_file(harness.db, harness.clock, write(tmp_path, data))
     assert "already used by mission" in str(caught.value)
     assert (await counts(harness))[0] == 1
+
+
+STRICT_TIMES: list[tuple[str, Any, str]] = [
+    (
+        "yaml sexagesimal",
+        lambda d: d["sessions"][0].update(start=540),
+        "sessions[0].start: not a date-time",
+    ),
+    (
+        "unix timestamp",
+        lambda d: d["sessions"][0].update(start="1491894000"),
+        "sessions[0].start: not a date-time",
+    ),
+    (
+        "outside the mission",
+        lambda d: d["sessions"][5].update(start="2020-04-11T09:00", end="2020-04-11T10:00"),
+        "sessions[5].start: outside the mission's dates",
+    ),
+    (
+        "empty tag list",
+        lambda d: d["sessions"][1].update(audience={"tags": []}),
+        "sessions[1].audience",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate", "expected"), STRICT_TIMES, ids=[c[0] for c in STRICT_TIMES]
+)
+def test_times_are_checked_strictly(tmp_path: Path, case: str, mutate: Any, expected: str) -> None:
+    with pytest.raises(MissionFileError) as caught:
+        parse_mission_file(write(tmp_path, _broken(mutate)))
+    assert any(expected in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_local_times_skipped_or_doubled_by_dst_are_refused(tmp_path: Path) -> None:
+    def spring(d: dict[str, Any]) -> None:
+        d["mission"].update(starts_on="2017-03-25", ends_on="2017-03-27")
+        d["sessions"] = [
+            {**d["sessions"][0], "start": "2017-03-26T02:30", "end": "2017-03-26T04:00"}
+        ]
+        d["sessions"][0].pop("timezone", None)
+
+    with pytest.raises(MissionFileError) as caught:
+        parse_mission_file(write(tmp_path, _broken(spring)))
+    assert "does not exist in Europe/Paris" in str(caught.value)

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select, update
 
 from bot.i18n import render
-from models import Delegate, Mission, Registration, RegistrationStatus
+from models import AuditRecord, Delegate, Mission, Registration, RegistrationStatus
 from tests.harness import LYON_CODE, Harness, TgUser, joined
 
 FR = TgUser(501, "Camille", "fr-CA")
@@ -333,6 +333,8 @@ async def test_forget_me_erases_data_and_frees_the_seat(lyon: Harness) -> None:
         mission = await session.scalar(select(Mission))
         assert mission is not None
         assert mission.seats_taken == 0
+        actors = list(await session.scalars(select(AuditRecord.actor_telegram_id)))
+    assert EN.id not in actors
 
 
 async def test_edited_message_is_not_taken_as_an_answer(lyon: Harness) -> None:

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +36,19 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 InviteCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4,32}$")]
+
+
+def _refuse_numbers(value: object) -> object:
+    # YAML 1.1 reads `9:00` as the number 540 and pydantic would take any number as a Unix
+    # timestamp: a date-time must be written as one.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("not a date-time")
+    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "").isdigit():
+        raise ValueError("not a date-time")
+    return value
+
+
+DateTime = Annotated[datetime, BeforeValidator(_refuse_numbers)]
 
 
 class _Strict(BaseModel):
@@ -97,15 +118,15 @@ class VenueSpec(_Strict):
 
 
 class TagAudience(_Strict):
-    tags: list[Key]
+    tags: Annotated[list[Key], Field(min_length=1)]
 
 
 class SessionSpec(_Strict):
     key: Key
     title: ShortBilingual
     description: Bilingual | None = None
-    start: datetime
-    end: datetime
+    start: DateTime
+    end: DateTime
     timezone: str | None = None
     venue: Key | None = None
     room: ShortText | None = None
@@ -228,6 +249,20 @@ def _aware(moment: datetime, zone: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
 
 
+def _local_time_problem(moment: datetime, zone: str) -> str | None:
+    """A wall time that does not exist (spring forward) or happens twice (fall back)."""
+    if moment.tzinfo is not None:
+        return None
+    tz = ZoneInfo(zone)
+    first, second = moment.replace(tzinfo=tz, fold=0), moment.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    if round_trip != moment:
+        return f"{moment:%Y-%m-%d %H:%M} does not exist in {zone} (clocks change)"
+    return f"{moment:%Y-%m-%d %H:%M} happens twice in {zone}: give the UTC offset"
+
+
 def _cross_check(spec: MissionFile) -> list[str]:
     problems = _duplicates("venues", [v.key for v in spec.venues])
     problems += _duplicates("sessions", [s.key for s in spec.sessions])
@@ -237,8 +272,22 @@ def _cross_check(spec: MissionFile) -> list[str]:
         if item.venue is not None and item.venue not in venue_keys:
             problems.append(f"sessions[{index}].venue: unknown venue {item.venue!r}")
         zone = item.timezone or spec.mission.timezone
+        for name in ("start", "end"):
+            problem = _local_time_problem(getattr(item, name), zone)
+            if problem:
+                problems.append(f"sessions[{index}].{name}: {problem}")
         if _aware(item.end, zone) <= _aware(item.start, zone):
             problems.append(f"sessions[{index}].end: not after start")
+        mission_zone = ZoneInfo(spec.mission.timezone)
+        first_day = _aware(item.start, zone).astimezone(mission_zone).date()
+        last_day = _aware(item.end, zone).astimezone(mission_zone).date()
+        if first_day < spec.mission.starts_on or last_day > spec.mission.ends_on + timedelta(
+            days=1
+        ):
+            problems.append(
+                f"sessions[{index}].start: outside the mission's dates "
+                f"({spec.mission.starts_on} to {spec.mission.ends_on})"
+            )
     return problems
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.services.profile import FIELDS, Field
-from models import AuditRecord, Delegate, Mission, Registration, RegistrationStatus
+from models import AuditRecord, Delegate, Mission, Registration, RegistrationStatus, RoleGrant
 from models import queries as q
 from models.queries import ACTIVE_STATUSES
 
@@ -253,5 +253,18 @@ async def forget(sessions: async_sessionmaker[AsyncSession], clock: Clock, deleg
                     details={"delegate_id": delegate_id},
                 )
             )
+        # The Telegram id is personal data too: unlink it from the audit trail (the records
+        # keep what happened, not who) and drop any staff role held under it.
+        await session.execute(
+            update(AuditRecord)
+            .where(AuditRecord.actor_telegram_id == delegate.telegram_id)
+            .values(actor_telegram_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            delete(RoleGrant)
+            .where(RoleGrant.telegram_id == delegate.telegram_id)
+            .execution_options(synchronize_session=False)
+        )
         await session.delete(delegate)
         return len(active)

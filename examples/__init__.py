@@ -1,0 +1,1 @@
+"""Example mission files, shipped with the package for the demo."""
