@@ -1,0 +1,734 @@
+"""Plain-language questions, in French or English, answered from the agenda, venues and FAQ.
+
+No language model and nothing online: the question is folded (case, accents), split into
+words, its intent read from small bilingual word lists (when, where, next, a day, a time of
+day), and its content words matched against an inverted index of the mission with fuzzy
+matching (rapidfuzz), so typos and missing accents still find the session, the place or the
+FAQ entry. The index is built once per mission content version and shared by all delegates;
+what a delegate may see is filtered per question (tagged and named sessions).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.agenda import Viewer, _named_items
+from bot.services.dates import MONTHS, RELATIVE, WEEKDAYS, DateProblem, fold, parse_day
+from models import AgendaItem, Audience, FaqEntry, Mission, Venue
+
+
+class AnswerKind(StrEnum):
+    SESSION = "session"
+    VENUE = "venue"
+    FAQ = "faq"
+    DAY = "day"
+    NEXT = "next"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: AnswerKind
+    key: str
+    ref_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the bot understood: an answer kind and what it points to, in the question's
+    language, with the runners-up when it is not sure."""
+
+    kind: AnswerKind
+    language: str
+    match: Match | None = None
+    day: date | None = None
+    confident: bool = True
+    alternatives: tuple[Match, ...] = ()
+    day_problem: DateProblem | None = None
+
+
+# --- words --------------------------------------------------------------------------
+
+FRENCH = set(
+    "ou est quand quel quelle quels quelles heure le la les du des de un une au aux et "
+    "demain aujourd hui prochain prochaine prochaines suivant suivante maintenant on fait "
+    "quoi qu c ca je j nous vous mon ma mes notre nos pour avec sans dans sur chez part "
+    "aller allons arrive arrivee depart adresse comment combien faut il y a t pas rien "
+    "soir matin midi apres ce cette cet ici "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche programme horaire journee sont "
+    "avoir etre peut peux dois trouve trouver acheter besoin puis".split()
+)
+ENGLISH = set(
+    "where is when what which time the a an of to at on in and tomorrow today next now "
+    "whats what's do does did i we my our us for with without how much many get go going "
+    "leave leaving arrive arrival departure address is are there any "
+    "evening morning noon afternoon tonight this here last night monday "
+    "tuesday wednesday thursday friday saturday sunday schedule agenda plan day can should "
+    "need find buy be have it its bus".split()
+)
+
+STOPWORDS = set(
+    # French
+    "le la les l un une des du de d au aux a et ou est sont c ce cet cette ca ces qu que qui "
+    "quoi quel quelle quels quelles je j tu il elle on nous vous ils elles me m te t se s y en "
+    "mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs pour par avec sans dans "
+    "sur sous chez vers entre apres avant pendant ne pas plus tres bien faut fait faire peut "
+    "peux pouvoir dois doit devons avoir ai as avons avez ont etre suis es sommes etes "
+    "comment combien pourquoi quand si oui non merci svp stp bonjour salut allo alors donc "
+    "aussi encore deja ici la-bas tout tous toute toutes quelque chose ben genre tu-tu "
+    "moi toi lui eux ca-tu tu-peux hein ok okay la-dedans y-a-t-il ya il-y-a "
+    # English
+    "the a an of to at on in and or is are was were be been being it its this that these "
+    "those i me my we us our you your he she they them their do does did doing have has had "
+    "can could should would will shall may might must for with without from by about into "
+    "there here what which who whom whose why how any some all please thanks thank hi hello "
+    "hey ok okay so then also just really exactly u ur im i'm we're gonna wanna get got "
+    "much many supposed suppose cense censee need over again deja".split()
+)
+
+# Words that say what kind of answer is wanted, not what it is about.
+WHEN_WORDS = set("quand heure heures h time when what start starts begin begins commence "
+                 "debut debute part partir depart leave leaves leaving o'clock".split())
+WHERE_WORDS = set("ou where adresse address located situe situee lieu place endroit "
+                  "location far loin directions get going aller rendre trouve trouver "
+                  "exactly exactement".split())
+NEXT_WORDS = set("next prochain prochaine prochaines suivant suivante suite maintenant now "
+                 "currently moment ensuite after upcoming coming right".split())
+AGENDA_WORDS = set("agenda programme program horaire horaires schedule plan plans planning "
+                   "journee day activities activite activites activity happening happen prevu "
+                   "planned on fait quoi what whats doing going events evenements event passe "
+                   "seance seances session sessions thing chose truc".split())
+# Words that make a question about a place rather than an event.
+PLACE_WORDS = set("adresse address far loin distance located situe situee name nom called "
+                  "appelle map carte directions".split())
+# Words that make a question about getting somewhere.
+TRANSPORT_WORDS = set("navette shuttle bus autobus coach char transfer transfert back retour "
+                      "revient revenir ramene pick pickup chercher depart leave part partir "
+                      "van taxi ride".split())
+TIME_OF_DAY = {
+    "matin": (5, 12), "morning": (5, 12), "midi": (11, 14), "noon": (11, 14),
+    "lunchtime": (11, 14), "apres-midi": (12, 18), "afternoon": (12, 18), "aprem": (12, 18),
+    "soir": (17, 24), "soiree": (17, 24), "evening": (17, 24), "tonight": (17, 24),
+    "night": (18, 24), "nuit": (18, 24),
+}  # fmt: skip
+
+# Words people use that the data may not: each maps to words the data does use.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "souper": ("diner", "dinner"), "supper": ("dinner", "diner"), "dinner": ("diner",),
+    "diner": ("dinner", "dejeuner", "lunch"), "dine": ("diner", "dinner", "dejeuner", "lunch"),
+    "lunch": ("dejeuner",), "dejeuner": ("lunch",), "eat": ("lunch", "dinner", "meal"),
+    "manger": ("dejeuner", "diner", "repas"), "mange": ("dejeuner", "diner", "repas"),
+    "911": ("urgence", "emergency"), "coordo": ("coordonnatrice", "coordinator"),
+    "breakfast": ("petit", "dejeuner"), "dej": ("dejeuner",), "ptit": ("petit",),
+    "bus": ("shuttle", "navette"), "autobus": ("shuttle", "navette"),
+    "coach": ("shuttle", "navette", "transfer"), "char": ("navette", "shuttle"),
+    "navette": ("shuttle",), "shuttle": ("navette",), "transfert": ("transfer", "navette"),
+    "transfer": ("transfert", "shuttle"), "van": ("shuttle", "navette"),
+    "plane": ("flight", "vol"), "avion": ("vol", "flight"), "flight": ("vol",),
+    "vol": ("flight",), "decolle": ("vol", "flight", "depart"), "land": ("arrive", "flight"),
+    "atterrit": ("arrive", "vol"), "airport": ("aeroport",), "aeroport": ("airport",),
+    "partnering": ("b2b", "meeting"), "rdv": ("rendez", "b2b"), "one-on-one": ("b2b",),
+    "rencontre": ("b2b", "meeting"), "meeting": ("rencontre", "b2b"),
+    "plenary": ("pleniere",), "pleniere": ("plenary",), "keynote": ("panel", "plenary"),
+    "opening": ("ouverture",), "ouverture": ("opening",), "closing": ("cloture",),
+    "cloture": ("closing",), "fermeture": ("cloture", "closing"),
+    "hotel": ("hotel",), "city": ("ville",), "townhall": ("hotel", "ville"),
+    "mairie": ("hotel", "ville"), "convention": ("congres",), "congress": ("congres",),
+    "congres": ("convention",), "center": ("centre",), "forum": ("congres", "biovision"),
+    "cocktail": ("reception", "welcome"), "reception": ("cocktail",),
+    "internet": ("wifi",), "wi-fi": ("wifi",), "wireless": ("wifi",), "reseau": ("wifi",),
+    "password": ("wifi", "mot"), "dress": ("vestimentaire", "attire"),
+    "tenue": ("vestimentaire", "dress"), "habiller": ("vestimentaire", "dress"),
+    "wear": ("dress", "attire"), "porter": ("vestimentaire",), "cravate": ("vestimentaire",),
+    "tie": ("dress",), "police": ("urgence", "emergency"), "ambulance": ("urgence", "emergency"),
+    "hopital": ("urgence", "emergency", "medical"), "hospital": ("emergency", "medical"),
+    "doctor": ("medical", "emergency"), "medecin": ("medical", "urgence"),
+    "sick": ("medical", "insurance"), "malade": ("medical", "assurance"),
+    "consulat": ("ambassade", "embassy"), "consulate": ("embassy",), "passport": ("embassy",),
+    "passeport": ("ambassade",), "euro": ("monnaie", "currency"), "money": ("currency",),
+    "argent": ("monnaie",), "tip": ("pourboire", "tipping"), "tips": ("pourboire", "tipping"),
+    "tipping": ("pourboire",), "pourboire": ("tipping",), "cash": ("currency", "monnaie"),
+    "plug": ("prise", "adapter"), "adapter": ("prise", "plug"), "adaptateur": ("prise", "adapter"),
+    "charger": ("prise", "plug"), "chargeur": ("prise",), "voltage": ("prise", "plug"),
+    "outlet": ("prise", "plug"), "tram": ("transport", "tcl"), "metro": ("transport", "tcl"),
+    "subway": ("transport", "tcl"), "uber": ("taxi",), "cab": ("taxi",),
+    "valise": ("bagage", "luggage"), "suitcase": ("luggage", "baggage"),
+    "bag": ("luggage", "bagage"), "baggage": ("luggage", "bagage"), "luggage": ("bagage",),
+    "bagage": ("luggage",), "coordonnateur": ("coordinator", "coordonnatrice"),
+    "coordinatrice": ("coordinator",), "organisateur": ("coordinator", "coordonnateur"),
+    "organizer": ("coordinator",), "contact": ("coordinator", "joindre"),
+    "roaming": ("itinerance", "phone"), "itinerance": ("roaming",), "cellulaire": ("phone", "roaming"),
+    "cell": ("phone", "roaming"), "sim": ("roaming", "phone"), "data": ("roaming",),
+    "forfait": ("roaming", "itinerance"), "meteo": ("weather",), "weather": ("meteo",),
+    "pluie": ("weather", "meteo"), "rain": ("weather",), "umbrella": ("weather",),
+    "parapluie": ("meteo",), "decalage": ("difference", "heure"), "jetlag": ("difference",),
+    "jet": ("difference",), "insurance": ("assurance",), "assurance": ("insurance",),
+    "photo": ("photo",), "picture": ("photo",), "pictures": ("photo",),
+    "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
+    "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
+    "hall": ("ville", "hotel"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
+    "fonctionne": ("work", "marche"), "land": ("arrive", "arrival", "flight"),
+    "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"), "acheter": ("achete", "sold"),
+    "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
+}  # fmt: skip
+
+def _stemmed(words: set[str]) -> set[str]:
+    return words | {_stem(w) for w in words}
+
+
+HOUR = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b|\b(\d{1,2})\s*(am|pm)\b")
+
+
+def language_of(
+    text: str, default: str, french_words: set[str] = frozenset(), english_words: set[str] = frozenset()
+) -> str:
+    """'fr' or 'en': function words count double, then words found only in the mission's
+    French or only in its English texts; accents lean French."""
+    words = re.findall(r"[a-z]+", fold(text).replace("'", " "))
+    french = 2 * sum(w in FRENCH for w in words) + len(re.findall(r"[éèêàçùâîôû]", text.lower()))
+    english = 2 * sum(w in ENGLISH for w in words)
+    stems = [_stem(w) for w in words]
+    french += sum(w in french_words and w not in english_words for w in stems)
+    english += sum(w in english_words and w not in french_words for w in stems)
+    if french == english:
+        return default
+    return "fr" if french > english else "en"
+
+
+def _stem(word: str) -> str:
+    """A light stem, applied alike to questions and data: plural, -ing, -ed."""
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def words_of(text: str) -> list[str]:
+    folded = re.sub(r"[’'`´]", " ", fold(text))
+    folded = folded.replace("wi-fi", "wifi").replace("apres-midi", "apres-midi")
+    return [_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]", folded)]
+
+
+def _split_compounds(words: list[str]) -> list[str]:
+    out = []
+    for word in words:
+        if "-" in word and word not in TIME_OF_DAY:
+            out.extend(p for p in word.split("-") if p)
+        else:
+            out.append(word)
+    return out
+
+
+# --- the index ------------------------------------------------------------------------
+
+
+@dataclass
+class Doc:
+    kind: AnswerKind
+    key: str
+    ref_id: int
+    # Strongest field (title, name, FAQ question, key) and weaker context.
+    primary: set[str]
+    weights: dict[str, float]
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    audience: Audience = Audience.EVERYONE
+    tags: frozenset[str] = frozenset()
+    venue_id: int | None = None
+    key_words: frozenset[str] = frozenset()
+    transport: bool = False
+    # For transport: words of where it leaves from and where it goes ("A → B").
+    origin: frozenset[str] = frozenset()
+    destination: frozenset[str] = frozenset()
+
+
+@dataclass
+class MissionIndex:
+    timezone: str
+    docs: list[Doc]
+    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    french_words: set[str] = field(default_factory=set)
+    english_words: set[str] = field(default_factory=set)
+    # Each FAQ question, folded, for whole-sentence similarity.
+    faq_questions: dict[int, list[str]] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+    vocabulary: list[str] = field(default_factory=list)
+
+    def build(self) -> MissionIndex:
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, doc in enumerate(self.docs):
+            for word, weight in doc.weights.items():
+                postings[word].append((index, weight))
+        total = max(1, len(self.docs))
+        self.postings = dict(postings)
+        self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
+        self.vocabulary = sorted(self.postings)
+        return self
+
+    @property
+    def max_idf(self) -> float:
+        return math.log(1 + max(1, len(self.docs)))
+
+
+def _field_words(text: str) -> set[str]:
+    return {w for w in _split_compounds(words_of(text)) if w not in STOPWORDS}
+
+
+def _add(weights: dict[str, float], text: str, weight: float) -> set[str]:
+    found = _field_words(text)
+    for word in found:
+        weights[word] = max(weights.get(word, 0.0), weight)
+    return found
+
+
+def _ends(item: AgendaItem, side: int) -> frozenset[str]:
+    words: set[str] = set()
+    for title in (item.title_fr, item.title_en):
+        parts = re.split(r"→|->", title)
+        if len(parts) == 2:
+            words |= _field_words(parts[side])
+    return frozenset(words)
+
+
+KIND_WORDS = {
+    "talk": "talk conference conférence séance session",
+    "b2b": "b2b meeting rencontre rendez-vous",
+    "visit": "visit visite tour",
+    "meal": "meal repas",
+    "transport": "transport shuttle navette",
+    "other": "",
+}
+
+
+def build_index(
+    mission: Mission, items: list[AgendaItem], venues: list[Venue], faqs: list[FaqEntry]
+) -> MissionIndex:
+    docs: list[Doc] = []
+    venue_words: dict[int, set[str]] = {}
+    for venue in venues:
+        weights: dict[str, float] = {}
+        primary = _add(weights, venue.name, 1.0) | _add(weights, venue.key.replace("-", " "), 1.0)
+        _add(weights, venue.address, 0.5)
+        _add(weights, f"{venue.notes_fr} {venue.notes_en}", 0.25)
+        venue_words[venue.id] = _field_words(venue.name) | _field_words(venue.key.replace("-", " "))
+        docs.append(Doc(AnswerKind.VENUE, venue.key, venue.id, primary, weights))
+    for item in items:
+        if item.cancelled:
+            continue
+        weights = {}
+        primary = _add(weights, f"{item.title_fr} {item.title_en}", 1.0)
+        primary |= _add(weights, item.key.replace("-", " "), 0.9)
+        _add(weights, KIND_WORDS.get(item.kind.value, ""), 0.5)
+        _add(weights, f"{item.description_fr} {item.description_en}", 0.35)
+        if item.room:
+            _add(weights, item.room, 0.4)
+        for word in venue_words.get(item.venue_id or -1, set()):
+            weights[word] = max(weights.get(word, 0.0), 0.45)
+        docs.append(
+            Doc(
+                AnswerKind.SESSION, item.key, item.id, primary, weights,
+                starts_at=item.starts_at, ends_at=item.ends_at, audience=item.audience,
+                tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
+                transport=item.kind.value == "transport",
+                origin=_ends(item, 0), destination=_ends(item, 1),
+            )
+        )  # fmt: skip
+    for entry in faqs:
+        weights = {}
+        primary = _add(weights, f"{entry.question_fr} {entry.question_en}", 1.0)
+        primary |= _add(weights, entry.key.replace("-", " "), 1.0)
+        _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
+        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights))
+    index = MissionIndex(mission.timezone, docs)
+    for item in items:
+        index.french_words |= _field_words(f"{item.title_fr} {item.description_fr}")
+        index.english_words |= _field_words(f"{item.title_en} {item.description_en}")
+    for entry in faqs:
+        index.french_words |= _field_words(f"{entry.question_fr} {entry.answer_fr}")
+        index.english_words |= _field_words(f"{entry.question_en} {entry.answer_en}")
+    for position, doc in enumerate(docs):
+        doc.key_words = frozenset(_field_words(doc.key.replace("-", " ")))
+        if doc.kind == AnswerKind.FAQ:
+            entry = next(e for e in faqs if e.id == doc.ref_id)
+            index.faq_questions[position] = [
+                " ".join(words_of(entry.question_fr)), " ".join(words_of(entry.question_en))
+            ]
+    return index.build()
+
+
+_CACHE: dict[int, tuple[int, MissionIndex]] = {}
+
+
+async def mission_index(session: AsyncSession, mission_id: int) -> MissionIndex:
+    """The index of a mission, rebuilt only when its content version changed."""
+    mission = await session.get(Mission, mission_id)
+    assert mission is not None
+    cached = _CACHE.get(mission_id)
+    if cached is not None and cached[0] == mission.content_version:
+        return cached[1]
+    items = list(await session.scalars(select(AgendaItem).where(AgendaItem.mission_id == mission_id)))
+    venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission_id)))
+    faqs = list(await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission_id)))
+    index = build_index(mission, items, venues, faqs)
+    _CACHE[mission_id] = (mission.content_version, index)
+    return index
+
+
+# --- understanding ----------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    words: list[str]
+    content: list[str]
+    wants_when: bool
+    wants_where: bool
+    wants_next: bool
+    wants_agenda: bool
+    hour: int | None
+    part_of_day: tuple[int, int] | None
+    day: date | None
+    day_problem: DateProblem | None
+
+
+def _hour_of(text: str) -> int | None:
+    folded = fold(text)
+    match = HOUR.search(folded)
+    if not match:
+        return None
+    if match[3]:
+        hour = int(match[3]) % 12 + (12 if match[4] == "pm" else 0)
+    else:
+        hour = int(match[1])
+    return hour if 0 <= hour < 24 else None
+
+
+DAY_WORDS = set(WEEKDAYS) | set(MONTHS) | {w for phrase in RELATIVE for w in words_of(phrase)}
+STOPWORDS = _stemmed(STOPWORDS)
+WHEN_WORDS = _stemmed(WHEN_WORDS)
+WHERE_WORDS = _stemmed(WHERE_WORDS)
+NEXT_WORDS = _stemmed(NEXT_WORDS)
+AGENDA_WORDS = _stemmed(AGENDA_WORDS)
+PLACE_WORDS = _stemmed(PLACE_WORDS)
+TRANSPORT_WORDS = _stemmed(TRANSPORT_WORDS)
+DAY_WORDS = _stemmed(DAY_WORDS)
+SYNONYMS.update({_stem(k): v for k, v in list(SYNONYMS.items()) if _stem(k) not in SYNONYMS})
+
+
+def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
+    words = _split_compounds(words_of(text))
+    raw = set(words)
+    try:
+        day = parse_day(text, viewer.calendar, now)
+        problem = None
+    except DateProblem as exc:
+        day, problem = None, exc
+    part = next((TIME_OF_DAY[w] for w in words if w in TIME_OF_DAY), None)
+    if part is None and "apres" in raw and "midi" in raw:
+        part = TIME_OF_DAY["apres-midi"]
+    ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
+    ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
+    content = [
+        w for w in words
+        if w not in ignored and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?", w)
+    ]
+    return Parsed(
+        words=words,
+        content=content,
+        wants_when=bool(raw & WHEN_WORDS) or "heure" in raw,
+        wants_where=bool(raw & WHERE_WORDS),
+        wants_next=bool(raw & NEXT_WORDS),
+        wants_agenda=bool(raw & AGENDA_WORDS),
+        hour=_hour_of(text),
+        part_of_day=part,
+        day=day,
+        day_problem=problem,
+    )
+
+
+def _expansions(word: str) -> list[tuple[str, float]]:
+    out = [(word, 1.0)]
+    out += [(s, 0.9) for s in SYNONYMS.get(word, ())]
+    return out
+
+
+def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
+    """Vocabulary words close to `word`: exact first, then typos (longer words only)."""
+    if word in index.postings:
+        found = [(word, 1.0)]
+        if len(word) < 5:
+            return found
+    else:
+        found = []
+    if len(word) >= 3:
+        cutoff = 84 if len(word) >= 6 else 85
+        for candidate, score, _ in process.extract(
+            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
+        ):
+            if candidate != word:
+                found.append((candidate, score / 100 * 0.9))
+    if len(word) >= 5 and not found:
+        # Abbreviations: "coordo" for "coordonnatrice", "biomer" for "biomerieux".
+        found += [(c, 0.8) for c in index.vocabulary if c.startswith(word) and c != word][:3]
+    return found
+
+
+ORIGIN_MARKERS = {"from", "depuis", "de"}
+DESTINATION_MARKERS = {"to", "vers", "pour", "a", "au", "jusqu"}
+PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
+
+
+def _direction(words: list[str]) -> tuple[set[str], set[str]]:
+    """Words after "from"/"depuis" (origin) and after "to"/"vers"/"pour" (destination)."""
+    origin: set[str] = set()
+    destination: set[str] = set()
+    target: set[str] | None = None
+    for word in words:
+        if word in ORIGIN_MARKERS - {"de"}:
+            target = origin
+        elif word in DESTINATION_MARKERS:
+            target = destination
+        elif target is not None and word not in PLACE_STOP:
+            if word in STOPWORDS or word in WHEN_WORDS or word in AGENDA_WORDS:
+                target = None
+            else:
+                target.add(word)
+                for synonym in SYNONYMS.get(word, ()):
+                    target.add(synonym)
+    return origin, destination
+
+
+def _visible(doc: Doc, viewer: Viewer, named: set[int]) -> bool:
+    if doc.kind != AnswerKind.SESSION or doc.audience == Audience.EVERYONE:
+        return True
+    if doc.audience == Audience.TAGGED:
+        return bool(viewer.tags & doc.tags)
+    return doc.ref_id in named
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def score_documents(
+    index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
+) -> list[tuple[float, Doc]]:
+    content = parsed.content
+    if not content:
+        return []
+    totals: dict[int, float] = defaultdict(float)
+    hit_primary: dict[int, set[str]] = defaultdict(set)
+    matched_words: set[str] = set()
+    query_weight = 0.0
+    for word in dict.fromkeys(content):
+        best_for_doc: dict[int, float] = {}
+        best_idf = 0.0
+        for expansion, factor in _expansions(word):
+            for vocab_word, similarity in _matches(index, expansion):
+                idf = index.idf[vocab_word]
+                best_idf = max(best_idf, idf)
+                for doc_index, weight in index.postings[vocab_word]:
+                    value = idf * weight * similarity * factor
+                    if value > best_for_doc.get(doc_index, 0.0):
+                        best_for_doc[doc_index] = value
+                    if vocab_word in index.docs[doc_index].primary:
+                        hit_primary[doc_index].add(vocab_word)
+                matched_words.add(vocab_word)
+        query_weight += best_idf or index.max_idf
+        for doc_index, value in best_for_doc.items():
+            totals[doc_index] += value
+    scored = []
+    zone = index.timezone
+    raw = set(parsed.words)
+    about_place = bool(raw & PLACE_WORDS)
+    about_transport = bool(raw & TRANSPORT_WORDS) or any(
+        s in TRANSPORT_WORDS for w in raw for s in SYNONYMS.get(w, ())
+    )
+    sentence = " ".join(parsed.words)
+    origin, destination = _direction(parsed.words)
+    for doc_index, total in totals.items():
+        doc = index.docs[doc_index]
+        if not _visible(doc, viewer, named):
+            continue
+        coverage = total / query_weight if query_weight else 0.0
+        precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
+        value = 0.75 * coverage + 0.25 * min(1.0, precision)
+        if doc.key_words and doc.key_words <= matched_words:
+            value += 0.12  # the organiser's own name for it, all there
+        if doc.kind == AnswerKind.FAQ:
+            similarity = max(
+                fuzz.token_sort_ratio(sentence, q) for q in index.faq_questions.get(doc_index, [""])
+            )
+            if similarity >= 60:
+                value += (similarity - 60) / 150
+            if parsed.day is not None or parsed.hour is not None:
+                value *= 0.85  # FAQ answers do not depend on the day
+        if doc.kind == AnswerKind.SESSION and doc.transport and about_transport:
+            if destination and destination <= doc.destination:
+                value *= 1.2
+            if origin and origin <= doc.origin:
+                value *= 1.2
+        if doc.kind == AnswerKind.SESSION:
+            if about_transport:
+                value *= 1.15 if doc.transport else 0.9
+            elif doc.transport:
+                value *= 0.85
+            if about_place:
+                value *= 0.85
+        elif doc.kind == AnswerKind.VENUE and about_place:
+            value *= 1.3
+        if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
+            local = _local(doc.starts_at, zone)
+            if parsed.day is not None:
+                value *= 1.15 if local.date() == parsed.day else 0.75
+            if parsed.part_of_day is not None:
+                low, high = parsed.part_of_day
+                value *= 1.1 if low <= local.hour < high else 0.85
+            if parsed.hour is not None:
+                value *= 1.15 if abs(local.hour - parsed.hour) <= 1 else 0.85
+            if parsed.wants_when:
+                value *= 1.05
+        elif doc.kind == AnswerKind.VENUE:
+            if parsed.wants_where and not parsed.wants_when:
+                value *= 1.1
+            if parsed.wants_when or parsed.day is not None:
+                value *= 0.85
+        scored.append((value, doc))
+    scored.sort(key=lambda pair: -pair[0])
+    return _prefer_upcoming(scored, now, parsed)
+
+
+def _prefer_upcoming(scored: list[tuple[float, Doc]], now: datetime, parsed: Parsed) -> list[tuple[float, Doc]]:
+    """Sessions that tie (the same shuttle every day): the next one, unless a day was named."""
+    if len(scored) < 2 or scored[0][1].kind != AnswerKind.SESSION:
+        return scored
+    best = scored[0][0]
+    tied = [(v, d) for v, d in scored if d.kind == AnswerKind.SESSION and best - v < 0.02]
+    if len(tied) < 2 or parsed.day is not None:
+        return scored
+    upcoming = [(v, d) for v, d in tied if d.starts_at is not None and d.ends_at is not None and d.ends_at > now]
+    if not upcoming:
+        return scored
+    chosen = min(upcoming, key=lambda pair: pair[1].starts_at or now)
+    rest = [pair for pair in scored if pair[1] is not chosen[1]]
+    return [(best + 0.001, chosen[1]), *rest]
+
+
+CONFIDENT = 0.48
+PLAUSIBLE = 0.34
+
+
+def _at_time(index: MissionIndex, viewer: Viewer, named: set[int], day: date, hour: int) -> Doc | None:
+    """The session going on at (or starting nearest after) an hour of a day."""
+    zone = ZoneInfo(index.timezone)
+    moment = datetime.combine(day, time(hour), zone).astimezone(UTC)
+    candidates = [
+        d for d in index.docs
+        if d.kind == AnswerKind.SESSION and d.starts_at and d.ends_at and _visible(d, viewer, named)
+        and d.starts_at.astimezone(zone).date() == day
+    ]  # fmt: skip
+    running = [d for d in candidates if d.starts_at and d.ends_at and d.starts_at <= moment < d.ends_at]
+    if running:
+        return max(running, key=lambda d: d.starts_at or moment)
+    later = [d for d in candidates if d.starts_at and d.starts_at >= moment]
+    return min(later, key=lambda d: d.starts_at or moment) if later else None
+
+
+def _event_at(index: MissionIndex, viewer: Viewer, named: set[int], venue_id: int, now: datetime) -> Doc | None:
+    events = sorted(
+        (d for d in index.docs if d.kind == AnswerKind.SESSION and d.venue_id == venue_id and not d.transport and d.starts_at and _visible(d, viewer, named)),
+        key=lambda d: d.starts_at or now,
+    )  # fmt: skip
+    upcoming = [d for d in events if d.ends_at and d.ends_at > now]
+    return (upcoming or events or [None])[0]
+
+
+def _next_after(index: MissionIndex, viewer: Viewer, named: set[int], after: datetime, part: tuple[int, int] | None, day: date | None) -> Doc | None:
+    zone = ZoneInfo(index.timezone)
+    sessions = sorted(
+        (d for d in index.docs if d.kind == AnswerKind.SESSION and d.starts_at and d.starts_at > after and _visible(d, viewer, named)),
+        key=lambda d: d.starts_at or after,
+    )  # fmt: skip
+    for doc in sessions:
+        assert doc.starts_at is not None
+        local = doc.starts_at.astimezone(zone)
+        if day is not None and local.date() != day:
+            continue
+        if part is not None and not part[0] <= local.hour < part[1]:
+            continue
+        return doc
+    return None
+
+
+def understand(
+    index: MissionIndex, text: str, viewer: Viewer, named: set[int], now: datetime, default_language: str
+) -> Understanding:
+    language = language_of(text, default_language, index.french_words, index.english_words)
+    parsed = parse_question(text, viewer, now)
+    scored = score_documents(index, parsed, viewer, named, now)
+    best = scored[0] if scored else None
+    alternatives = tuple(
+        Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
+    )
+
+    if best is not None and best[0] >= CONFIDENT:
+        value, doc = best
+        if doc.kind == AnswerKind.VENUE and parsed.wants_agenda and not (set(parsed.words) & PLACE_WORDS):
+            # "What's happening at the Hôtel de Ville": the event there, not the address.
+            event = _event_at(index, viewer, named, doc.ref_id, now)
+            if event is not None:
+                doc = event
+        return Understanding(doc.kind, language, Match(doc.kind, doc.key, doc.ref_id, value), alternatives=alternatives[1:])
+    meaningful = [w for w in parsed.content if len(w) > 1]
+    if not meaningful:
+        if parsed.day_problem is not None:
+            return Understanding(AnswerKind.DAY, language, day_problem=parsed.day_problem)
+        if parsed.day is not None and parsed.hour is not None:
+            doc_at = _at_time(index, viewer, named, parsed.day, parsed.hour)
+            if doc_at is not None:
+                return Understanding(AnswerKind.SESSION, language, Match(doc_at.kind, doc_at.key, doc_at.ref_id, 1.0))
+        if parsed.wants_next and parsed.day is None:
+            return Understanding(AnswerKind.NEXT, language)
+        if parsed.day is not None and parsed.part_of_day is not None and parsed.wants_when:
+            doc_next = _next_after(index, viewer, named, now, parsed.part_of_day, parsed.day)
+            if doc_next is not None:
+                return Understanding(AnswerKind.SESSION, language, Match(doc_next.kind, doc_next.key, doc_next.ref_id, 1.0))
+        if parsed.day is not None:
+            return Understanding(AnswerKind.DAY, language, day=parsed.day)
+        if parsed.wants_agenda:
+            return Understanding(AnswerKind.DAY, language, day=viewer.calendar.today(now))
+    # Not sure: say so, and offer the closest matches.
+    return Understanding(
+        AnswerKind.UNKNOWN, language, confident=False,
+        alternatives=tuple(a for a in alternatives if a.score >= PLAUSIBLE * 0.7)[:3],
+    )  # fmt: skip
+
+
+async def answer_question(
+    sessions: async_sessionmaker[AsyncSession], viewer: Viewer, text: str, now: datetime, default_language: str
+) -> Understanding:
+    async with sessions() as session:
+        index = await mission_index(session, viewer.mission.id)
+        named = await _named_items(session, viewer.delegate_id)
+    return understand(index, text[:500], viewer, named, now, default_language)
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+__all__ = ["AnswerKind", "Match", "Understanding", "answer_question", "timedelta"]
