@@ -61,7 +61,7 @@ def judge(case: dict[str, Any], got: Understanding) -> bool:
 
 
 async def evaluate(cases_path: Path) -> list[Outcome]:
-    cases = yaml.safe_load(cases_path.read_text(encoding="utf-8"))
+    cases = yaml.safe_load(await asyncio.to_thread(cases_path.read_text, encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite+aiosqlite:///{tmp}/qa.db")
         try:
@@ -72,8 +72,25 @@ async def evaluate(cases_path: Path) -> list[Outcome]:
             person = await identify(sessions, clock, 1, "en")
             async with sessions() as session:
                 mission_id = (await session.scalar(select(AgendaItem.mission_id))) or 0
-                tags = sorted({t for item in await session.scalars(select(AgendaItem)) for t in item.audience_tags})
-            await enrol(sessions, clock, person.delegate_id, mission_id, {"full_name": "QA", "organisation": "QA", "email": "qa@example.com", "phone": "+15145550123"})
+                tags = sorted(
+                    {
+                        t
+                        for item in await session.scalars(select(AgendaItem))
+                        for t in item.audience_tags
+                    }
+                )
+            await enrol(
+                sessions,
+                clock,
+                person.delegate_id,
+                mission_id,
+                {
+                    "full_name": "QA",
+                    "organisation": "QA",
+                    "email": "qa@example.com",
+                    "phone": "+15145550123",
+                },
+            )
             async with sessions.begin() as session:
                 reg = await session.scalar(select(Registration))
                 assert reg is not None
@@ -82,8 +99,12 @@ async def evaluate(cases_path: Path) -> list[Outcome]:
             assert isinstance(seen, Viewer)
             outcomes = []
             for case in cases:
-                now = datetime.fromisoformat(str(case.get("now") or DEFAULT_NOW)).replace(tzinfo=ZoneInfo(seen.timezone))
-                got = await answer_question(sessions, seen, case["q"], now, "en" if case["lang"] == "fr" else "fr")
+                now = datetime.fromisoformat(str(case.get("now") or DEFAULT_NOW)).replace(
+                    tzinfo=ZoneInfo(seen.timezone)
+                )
+                got = await answer_question(
+                    sessions, seen, case["q"], now, "en" if case["lang"] == "fr" else "fr"
+                )
                 outcomes.append(Outcome(case, got, judge(case, got)))
             return outcomes
         finally:
@@ -108,7 +129,11 @@ def report(outcomes: list[Outcome], show_failures: bool) -> None:
             if not o.ok:
                 got = o.got
                 what = got.match.key if got.match else got.day
-                print(f"FAIL [{o.case['lang']}] {o.case['q']!r}: expected {o.case['expect']}, got {got.kind.value} {what} ({got.language}, {got.match.score if got.match else '-'})")
+                score = f"{got.match.score:.2f}" if got.match else "-"
+                print(
+                    f"FAIL [{o.case['lang']}] {o.case['q']!r}: expected {o.case['expect']}, "
+                    f"got {got.kind.value} {what} ({got.language}, {score})"
+                )
 
 
 def main() -> int:

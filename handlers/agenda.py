@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from io import BytesIO
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names
@@ -55,7 +55,7 @@ def _day_keyboard(
     return rows
 
 
-async def _show_day(
+async def show_day(
     update: Update, context: BotContext, viewer: svc.Viewer, day: date, note: str | None = None
 ) -> None:
     items = await svc.day_sessions(context.db, viewer, day)
@@ -80,7 +80,7 @@ async def show_agenda_for(
     try:
         day = parse_day(asked, viewer.calendar, now) if asked else None
     except DateProblem as problem:
-        await _date_problem(update, problem, viewer)
+        await date_problem(update, problem, viewer)
         return
     if asked and day is None:
         await say(
@@ -103,10 +103,10 @@ async def show_agenda_for(
             end=format_day(days[-1]),
         )
         day = min(max(day, days[0]), days[-1])
-    await _show_day(update, context, viewer, day, note)
+    await show_day(update, context, viewer, day, note)
 
 
-async def _date_problem(update: Update, problem: DateProblem, viewer: svc.Viewer) -> None:
+async def date_problem(update: Update, problem: DateProblem, viewer: svc.Viewer) -> None:
     if problem.kind == "weekday" and problem.weekday is not None:
         from babel.dates import get_day_names
 
@@ -126,14 +126,14 @@ async def agenda_button(update: Update, context: BotContext) -> None:
     match = re.fullmatch(r"ag:(\d+):(\d{8})", button_data(update))
     viewer = await svc.viewer(context.db, context.me.delegate_id, int(match[1])) if match else None
     if match is None or not isinstance(viewer, svc.Viewer):
-        await _expired(update)
+        await expired(update)
         return
     try:
         day = date(int(match[2][:4]), int(match[2][4:6]), int(match[2][6:]))
     except ValueError:
-        await _expired(update)
+        await expired(update)
         return
-    await _show_day(update, context, viewer, day)
+    await show_day(update, context, viewer, day)
 
 
 async def next_sessions(update: Update, context: BotContext) -> None:
@@ -147,6 +147,18 @@ async def next_sessions(update: Update, context: BotContext) -> None:
     await send(update, now_next(viewer, found, now), keyboard if items else None)
 
 
+def session_keyboard(viewer: svc.Viewer, item: svc.SessionView) -> InlineKeyboardMarkup:
+    buttons = []
+    if item.venue is not None and item.venue.latitude is not None:
+        buttons.append((render("📍 Map"), f"map:{item.id}"))
+    buttons.append((render("📅 Add to calendar"), f"ics:{item.id}"))
+    back = (
+        render("◀ Back to the day"),
+        f"ag:{viewer.mission.id}:{viewer.calendar.today(item.starts_at):%Y%m%d}",
+    )
+    return inline([buttons, [back]])
+
+
 async def session_button(update: Update, context: BotContext) -> None:
     action, _, raw_id = button_data(update).partition(":")
     found = (
@@ -155,28 +167,20 @@ async def session_button(update: Update, context: BotContext) -> None:
         else None
     )
     if found is None:
-        await _expired(update)
+        await expired(update)
         return
     viewer, item = found
     if action == "s":
-        buttons = []
-        if item.venue is not None and item.venue.latitude is not None:
-            buttons.append((render("📍 Map"), f"map:{item.id}"))
-        buttons.append((render("📅 Add to calendar"), f"ics:{item.id}"))
-        back = (
-            render("◀ Back to the day"),
-            f"ag:{viewer.mission.id}:{viewer.calendar.today(item.starts_at):%Y%m%d}",
-        )
-        await edit_or_send(update, session_card(viewer, item), inline([buttons, [back]]))
+        await edit_or_send(update, session_card(viewer, item), session_keyboard(viewer, item))
         return
     await answer(update)
     if action == "map" and item.venue is not None:
-        await _send_venue_pin(update, item.venue)
+        await send_venue_pin(update, item.venue)
     elif action == "ics":
         await _send_ics(update, context, viewer, [item], f"{item.key}.ics")
 
 
-async def _send_venue_pin(update: Update, venue: svc.VenueView) -> None:
+async def send_venue_pin(update: Update, venue: svc.VenueView) -> None:
     chat = update.effective_chat
     assert chat is not None
     if venue.latitude is None or venue.longitude is None:
@@ -237,12 +241,12 @@ async def venue_button(update: Update, context: BotContext) -> None:
         else None
     )
     if found is None:
-        await _expired(update)
+        await expired(update)
         return
     viewer, venue = found
     await answer(update)
     now = context.clock.now()
-    await _send_venue_pin(update, venue)
+    await send_venue_pin(update, venue)
     upcoming = await svc.next_at_venue(context.db, viewer, venue.id, now)
     await send(update, venue_card(viewer, venue, upcoming, now))
 
@@ -255,7 +259,7 @@ async def mission_choice(update: Update, context: BotContext) -> None:
         else None
     )
     if match is None or viewer is None:
-        await _expired(update)
+        await expired(update)
         return
     await answer(update)
     follow = {"agenda": agenda, "next": next_sessions, "venue": venue_list, "ics": calendar_file}
@@ -290,7 +294,7 @@ async def timezone_button(update: Update, context: BotContext) -> None:
     raw = button_data(update).removeprefix("tz:")
     zone = None if raw == "-" else svc.valid_timezone(raw)
     if raw != "-" and zone is None:
-        await _expired(update)
+        await expired(update)
         return
     await _set_zone(update, context, zone)
 
@@ -305,7 +309,7 @@ async def _set_zone(update: Update, context: BotContext, zone: str | None) -> No
     await edit_or_send(update, text)
 
 
-async def _expired(update: Update) -> None:
+async def expired(update: Update) -> None:
     await answer(update)
     await say(update, "That button has expired. Send /help to see what you can do now.")
 

@@ -129,7 +129,9 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
     for word in words:
         if word in WEEKDAYS and (len(word) > 3 or word == folded):
             return _weekday_day(calendar, WEEKDAYS[word], today)
-    ordinal = re.search(r"\b(?:le|the)\s+(\d{1,2})(?:er|st|nd|rd|th)?\b|\b(\d{1,2})(?:er|st|nd|rd|th)\b", folded)
+    ordinal = re.search(
+        r"\b(?:le|the)\s+(\d{1,2})(?:er|st|nd|rd|th)?\b|\b(\d{1,2})(?:er|st|nd|rd|th)\b", folded
+    )
     if ordinal:
         number = int(ordinal[1] or ordinal[2])
         matches = [d for d in calendar.days() if d.day == number]

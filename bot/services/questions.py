@@ -60,62 +60,74 @@ class Understanding:
 
 # --- words --------------------------------------------------------------------------
 
-FRENCH = set(
-    "ou est quand quel quelle quels quelles heure le la les du des de un une au aux et "
-    "demain aujourd hui prochain prochaine prochaines suivant suivante maintenant on fait "
-    "quoi qu c ca je j nous vous mon ma mes notre nos pour avec sans dans sur chez part "
-    "aller allons arrive arrivee depart adresse comment combien faut il y a t pas rien "
-    "soir matin midi apres ce cette cet ici "
-    "lundi mardi mercredi jeudi vendredi samedi dimanche programme horaire journee sont "
-    "avoir etre peut peux dois trouve trouver acheter besoin puis".split()
-)
-ENGLISH = set(
-    "where is when what which time the a an of to at on in and tomorrow today next now "
-    "whats what's do does did i we my our us for with without how much many get go going "
-    "leave leaving arrive arrival departure address is are there any "
-    "evening morning noon afternoon tonight this here last night monday "
-    "tuesday wednesday thursday friday saturday sunday schedule agenda plan day can should "
-    "need find buy be have it its bus".split()
-)
 
-STOPWORDS = set(
-    # French
-    "le la les l un une des du de d au aux a et ou est sont c ce cet cette ca ces qu que qui "
-    "quoi quel quelle quels quelles je j tu il elle on nous vous ils elles me m te t se s y en "
-    "mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs pour par avec sans dans "
-    "sur sous chez vers entre apres avant pendant ne pas plus tres bien faut fait faire peut "
-    "peux pouvoir dois doit devons avoir ai as avons avez ont etre suis es sommes etes "
-    "comment combien pourquoi quand si oui non merci svp stp bonjour salut allo alors donc "
-    "aussi encore deja ici la-bas tout tous toute toutes quelque chose ben genre tu-tu "
-    "moi toi lui eux ca-tu tu-peux hein ok okay la-dedans y-a-t-il ya il-y-a "
-    # English
-    "the a an of to at on in and or is are was were be been being it its this that these "
-    "those i me my we us our you your he she they them their do does did doing have has had "
-    "can could should would will shall may might must for with without from by about into "
-    "there here what which who whom whose why how any some all please thanks thank hi hello "
-    "hey ok okay so then also just really exactly u ur im i'm we're gonna wanna get got "
-    "much many supposed suppose cense censee need over again deja".split()
-)
+def _words(text: str) -> set[str]:
+    return set(text.split())
 
+
+# Function words that tell French from English.
+FRENCH = _words(
+    "a acheter adresse aller allons apres arrive arrivee au aujourd aux avec avoir besoin c "
+    "ca ce cet cette chez combien comment dans de demain depart des dimanche dois du est et "
+    "etre fait faut heure horaire hui ici il j je jeudi journee la le les lundi ma "
+    "maintenant mardi matin mercredi mes midi mon nos notre nous on ou part pas peut peux "
+    "pour prochain prochaine prochaines programme puis qu quand quel quelle quelles quels "
+    "quoi rien samedi sans soir sont suivant suivante sur t trouve trouver un une vendredi "
+    "vous y"
+)
+ENGLISH = _words(
+    "a address afternoon agenda an and any are arrival arrive at be bus buy can day "
+    "departure did do does evening find for friday get go going have here how i in is it "
+    "its last leave leaving many monday morning much my need next night noon now of on our "
+    "plan saturday schedule should sunday the there this thursday time to today tomorrow "
+    "tonight tuesday us we wednesday what what's whats when where which with without"
+)
+# Words that carry no subject (both languages, Quebec forms included).
+STOPWORDS = _words(
+    "a about again ai all allo alors also an and any apres are as at au aussi aux avant "
+    "avec avez avoir avons be been being ben bien bonjour by c ca ca-tu can ce cense censee "
+    "ces cet cette chez chose combien comment could d dans de deja des devons did do does "
+    "doing dois doit donc du elle elles en encore entre es est et etes etre eux exactly "
+    "faire fait faut for from genre get gonna got had has have he hein hello here hey hi "
+    "how i i'm ici il il-y-a ils im in into is it its j je just l la la-bas la-dedans le "
+    "les leur leurs lui m ma many may me merci mes might moi mon much must my ne need non "
+    "nos notre nous of ok okay on ont or ou oui our over par pas pendant peut peux please "
+    "plus pour pourquoi pouvoir qu quand que quel quelle quelles quelque quels qui quoi "
+    "really s sa salut sans se ses shall she should si so some sommes son sont sous stp "
+    "suis suppose supposed sur svp t ta te tes thank thanks that the their them then there "
+    "these they this those to toi ton tous tout toute toutes tres tu tu-peux tu-tu u un une "
+    "ur us vers vos votre vous wanna was we we're were what which who whom whose why will "
+    "with without would y y-a-t-il ya you your"
+)
 # Words that say what kind of answer is wanted, not what it is about.
-WHEN_WORDS = set("quand heure heures h time when what start starts begin begins commence "
-                 "debut debute part partir depart leave leaves leaving o'clock".split())
-WHERE_WORDS = set("ou where adresse address located situe situee lieu place endroit "
-                  "location far loin directions get going aller rendre trouve trouver "
-                  "exactly exactement".split())
-NEXT_WORDS = set("next prochain prochaine prochaines suivant suivante suite maintenant now "
-                 "currently moment ensuite after upcoming coming right".split())
-AGENDA_WORDS = set("agenda programme program horaire horaires schedule plan plans planning "
-                   "journee day activities activite activites activity happening happen prevu "
-                   "planned on fait quoi what whats doing going events evenements event passe "
-                   "seance seances session sessions thing chose truc".split())
+WHEN_WORDS = _words(
+    "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
+    "part partir quand start starts time what when"
+)
+WHERE_WORDS = _words(
+    "address adresse aller directions endroit exactement exactly far get going lieu located "
+    "location loin ou place rendre situe situee trouve trouver where"
+)
+NEXT_WORDS = _words(
+    "after coming currently ensuite maintenant moment next now prochain prochaine "
+    "prochaines right suite suivant suivante upcoming"
+)
+AGENDA_WORDS = _words(
+    "activite activites activities activity agenda chose day doing evenements event events "
+    "fait going happen happening horaire horaires journee on passe plan planned planning "
+    "plans prevu program programme quoi schedule seance seances session sessions thing truc "
+    "what whats"
+)
 # Words that make a question about a place rather than an event.
-PLACE_WORDS = set("adresse address far loin distance located situe situee name nom called "
-                  "appelle map carte directions".split())
+PLACE_WORDS = _words(
+    "address adresse appelle called carte directions distance far located loin map name nom "
+    "situe situee"
+)
 # Words that make a question about getting somewhere.
-TRANSPORT_WORDS = set("navette shuttle bus autobus coach char transfer transfert back retour "
-                      "revient revenir ramene pick pickup chercher depart leave part partir "
-                      "van taxi ride".split())
+TRANSPORT_WORDS = _words(
+    "autobus back bus char chercher coach depart leave navette part partir pick pickup "
+    "ramene retour revenir revient ride shuttle taxi transfer transfert van"
+)
 TIME_OF_DAY = {
     "matin": (5, 12), "morning": (5, 12), "midi": (11, 14), "noon": (11, 14),
     "lunchtime": (11, 14), "apres-midi": (12, 18), "afternoon": (12, 18), "aprem": (12, 18),
@@ -168,7 +180,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "bagage": ("luggage",), "coordonnateur": ("coordinator", "coordonnatrice"),
     "coordinatrice": ("coordinator",), "organisateur": ("coordinator", "coordonnateur"),
     "organizer": ("coordinator",), "contact": ("coordinator", "joindre"),
-    "roaming": ("itinerance", "phone"), "itinerance": ("roaming",), "cellulaire": ("phone", "roaming"),
+    "roaming": ("itinerance", "phone"), "itinerance": ("roaming",),
+    "cellulaire": ("phone", "roaming"),
     "cell": ("phone", "roaming"), "sim": ("roaming", "phone"), "data": ("roaming",),
     "forfait": ("roaming", "itinerance"), "meteo": ("weather",), "weather": ("meteo",),
     "pluie": ("weather", "meteo"), "rain": ("weather",), "umbrella": ("weather",),
@@ -178,10 +191,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
     "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
     "hall": ("ville", "hotel"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
-    "fonctionne": ("work", "marche"), "land": ("arrive", "arrival", "flight"),
-    "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"), "acheter": ("achete", "sold"),
+    "fonctionne": ("work", "marche"),
+    "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
+    "acheter": ("achete", "sold"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
 }  # fmt: skip
+
 
 def _stemmed(words: set[str]) -> set[str]:
     return words | {_stem(w) for w in words}
@@ -191,7 +206,10 @@ HOUR = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b|\b(\d{1,2})\s*(am|pm)\b")
 
 
 def language_of(
-    text: str, default: str, french_words: set[str] = frozenset(), english_words: set[str] = frozenset()
+    text: str,
+    default: str,
+    french_words: set[str] | frozenset[str] = frozenset(),
+    english_words: set[str] | frozenset[str] = frozenset(),
 ) -> str:
     """'fr' or 'en': function words count double, then words found only in the mission's
     French or only in its English texts; accents lean French."""
@@ -224,7 +242,7 @@ def words_of(text: str) -> list[str]:
 
 
 def _split_compounds(words: list[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     for word in words:
         if "-" in word and word not in TIME_OF_DAY:
             out.extend(p for p in word.split("-") if p)
@@ -365,7 +383,8 @@ def build_index(
         if doc.kind == AnswerKind.FAQ:
             entry = next(e for e in faqs if e.id == doc.ref_id)
             index.faq_questions[position] = [
-                " ".join(words_of(entry.question_fr)), " ".join(words_of(entry.question_en))
+                " ".join(words_of(entry.question_fr)),
+                " ".join(words_of(entry.question_en)),
             ]
     return index.build()
 
@@ -380,7 +399,9 @@ async def mission_index(session: AsyncSession, mission_id: int) -> MissionIndex:
     cached = _CACHE.get(mission_id)
     if cached is not None and cached[0] == mission.content_version:
         return cached[1]
-    items = list(await session.scalars(select(AgendaItem).where(AgendaItem.mission_id == mission_id)))
+    items = list(
+        await session.scalars(select(AgendaItem).where(AgendaItem.mission_id == mission_id))
+    )
     venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission_id)))
     faqs = list(await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission_id)))
     index = build_index(mission, items, venues, faqs)
@@ -410,10 +431,7 @@ def _hour_of(text: str) -> int | None:
     match = HOUR.search(folded)
     if not match:
         return None
-    if match[3]:
-        hour = int(match[3]) % 12 + (12 if match[4] == "pm" else 0)
-    else:
-        hour = int(match[1])
+    hour = int(match[3]) % 12 + (12 if match[4] == "pm" else 0) if match[3] else int(match[1])
     return hour if 0 <= hour < 24 else None
 
 
@@ -443,7 +461,8 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
     content = [
-        w for w in words
+        w
+        for w in words
         if w not in ignored and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?", w)
     ]
     return Parsed(
@@ -612,7 +631,9 @@ def score_documents(
     return _prefer_upcoming(scored, now, parsed)
 
 
-def _prefer_upcoming(scored: list[tuple[float, Doc]], now: datetime, parsed: Parsed) -> list[tuple[float, Doc]]:
+def _prefer_upcoming(
+    scored: list[tuple[float, Doc]], now: datetime, parsed: Parsed
+) -> list[tuple[float, Doc]]:
     """Sessions that tie (the same shuttle every day): the next one, unless a day was named."""
     if len(scored) < 2 or scored[0][1].kind != AnswerKind.SESSION:
         return scored
@@ -620,7 +641,11 @@ def _prefer_upcoming(scored: list[tuple[float, Doc]], now: datetime, parsed: Par
     tied = [(v, d) for v, d in scored if d.kind == AnswerKind.SESSION and best - v < 0.02]
     if len(tied) < 2 or parsed.day is not None:
         return scored
-    upcoming = [(v, d) for v, d in tied if d.starts_at is not None and d.ends_at is not None and d.ends_at > now]
+    upcoming = [
+        (v, d)
+        for v, d in tied
+        if d.starts_at is not None and d.ends_at is not None and d.ends_at > now
+    ]
     if not upcoming:
         return scored
     chosen = min(upcoming, key=lambda pair: pair[1].starts_at or now)
@@ -632,38 +657,59 @@ CONFIDENT = 0.48
 PLAUSIBLE = 0.34
 
 
-def _at_time(index: MissionIndex, viewer: Viewer, named: set[int], day: date, hour: int) -> Doc | None:
+def _at_time(
+    index: MissionIndex, viewer: Viewer, named: set[int], day: date, hour: int
+) -> Doc | None:
     """The session going on at (or starting nearest after) an hour of a day."""
     zone = ZoneInfo(index.timezone)
     moment = datetime.combine(day, time(hour), zone).astimezone(UTC)
     candidates = [
-        d for d in index.docs
-        if d.kind == AnswerKind.SESSION and d.starts_at and d.ends_at and _visible(d, viewer, named)
-        and d.starts_at.astimezone(zone).date() == day
-    ]  # fmt: skip
-    running = [d for d in candidates if d.starts_at and d.ends_at and d.starts_at <= moment < d.ends_at]
+        d
+        for d in _sessions(index, viewer, named)
+        if d.starts_at is not None and d.starts_at.astimezone(zone).date() == day
+    ]
+    running = [
+        d for d in candidates if d.starts_at and d.ends_at and d.starts_at <= moment < d.ends_at
+    ]
     if running:
         return max(running, key=lambda d: d.starts_at or moment)
     later = [d for d in candidates if d.starts_at and d.starts_at >= moment]
     return min(later, key=lambda d: d.starts_at or moment) if later else None
 
 
-def _event_at(index: MissionIndex, viewer: Viewer, named: set[int], venue_id: int, now: datetime) -> Doc | None:
-    events = sorted(
-        (d for d in index.docs if d.kind == AnswerKind.SESSION and d.venue_id == venue_id and not d.transport and d.starts_at and _visible(d, viewer, named)),
-        key=lambda d: d.starts_at or now,
-    )  # fmt: skip
+def _sessions(index: MissionIndex, viewer: Viewer, named: set[int]) -> list[Doc]:
+    """The sessions this delegate may see, by start time."""
+    visible = [
+        d
+        for d in index.docs
+        if d.kind == AnswerKind.SESSION and d.starts_at is not None and _visible(d, viewer, named)
+    ]
+    return sorted(visible, key=lambda d: (d.starts_at, d.ref_id))
+
+
+def _event_at(
+    index: MissionIndex, viewer: Viewer, named: set[int], venue_id: int, now: datetime
+) -> Doc | None:
+    events = [
+        d for d in _sessions(index, viewer, named) if d.venue_id == venue_id and not d.transport
+    ]
     upcoming = [d for d in events if d.ends_at and d.ends_at > now]
-    return (upcoming or events or [None])[0]
+    chosen = upcoming or events
+    return chosen[0] if chosen else None
 
 
-def _next_after(index: MissionIndex, viewer: Viewer, named: set[int], after: datetime, part: tuple[int, int] | None, day: date | None) -> Doc | None:
+def _next_after(
+    index: MissionIndex,
+    viewer: Viewer,
+    named: set[int],
+    after: datetime,
+    part: tuple[int, int] | None,
+    day: date | None,
+) -> Doc | None:
     zone = ZoneInfo(index.timezone)
-    sessions = sorted(
-        (d for d in index.docs if d.kind == AnswerKind.SESSION and d.starts_at and d.starts_at > after and _visible(d, viewer, named)),
-        key=lambda d: d.starts_at or after,
-    )  # fmt: skip
-    for doc in sessions:
+    for doc in _sessions(index, viewer, named):
+        if doc.starts_at is None or doc.starts_at <= after:
+            continue
         assert doc.starts_at is not None
         local = doc.starts_at.astimezone(zone)
         if day is not None and local.date() != day:
@@ -675,7 +721,12 @@ def _next_after(index: MissionIndex, viewer: Viewer, named: set[int], after: dat
 
 
 def understand(
-    index: MissionIndex, text: str, viewer: Viewer, named: set[int], now: datetime, default_language: str
+    index: MissionIndex,
+    text: str,
+    viewer: Viewer,
+    named: set[int],
+    now: datetime,
+    default_language: str,
 ) -> Understanding:
     language = language_of(text, default_language, index.french_words, index.english_words)
     parsed = parse_question(text, viewer, now)
@@ -687,12 +738,21 @@ def understand(
 
     if best is not None and best[0] >= CONFIDENT:
         value, doc = best
-        if doc.kind == AnswerKind.VENUE and parsed.wants_agenda and not (set(parsed.words) & PLACE_WORDS):
+        if (
+            doc.kind == AnswerKind.VENUE
+            and parsed.wants_agenda
+            and not (set(parsed.words) & PLACE_WORDS)
+        ):
             # "What's happening at the Hôtel de Ville": the event there, not the address.
             event = _event_at(index, viewer, named, doc.ref_id, now)
             if event is not None:
                 doc = event
-        return Understanding(doc.kind, language, Match(doc.kind, doc.key, doc.ref_id, value), alternatives=alternatives[1:])
+        return Understanding(
+            doc.kind,
+            language,
+            Match(doc.kind, doc.key, doc.ref_id, value),
+            alternatives=alternatives[1:],
+        )
     meaningful = [w for w in parsed.content if len(w) > 1]
     if not meaningful:
         if parsed.day_problem is not None:
@@ -700,13 +760,19 @@ def understand(
         if parsed.day is not None and parsed.hour is not None:
             doc_at = _at_time(index, viewer, named, parsed.day, parsed.hour)
             if doc_at is not None:
-                return Understanding(AnswerKind.SESSION, language, Match(doc_at.kind, doc_at.key, doc_at.ref_id, 1.0))
+                return Understanding(
+                    AnswerKind.SESSION, language, Match(doc_at.kind, doc_at.key, doc_at.ref_id, 1.0)
+                )
         if parsed.wants_next and parsed.day is None:
             return Understanding(AnswerKind.NEXT, language)
         if parsed.day is not None and parsed.part_of_day is not None and parsed.wants_when:
             doc_next = _next_after(index, viewer, named, now, parsed.part_of_day, parsed.day)
             if doc_next is not None:
-                return Understanding(AnswerKind.SESSION, language, Match(doc_next.kind, doc_next.key, doc_next.ref_id, 1.0))
+                return Understanding(
+                    AnswerKind.SESSION,
+                    language,
+                    Match(doc_next.kind, doc_next.key, doc_next.ref_id, 1.0),
+                )
         if parsed.day is not None:
             return Understanding(AnswerKind.DAY, language, day=parsed.day)
         if parsed.wants_agenda:
@@ -719,7 +785,11 @@ def understand(
 
 
 async def answer_question(
-    sessions: async_sessionmaker[AsyncSession], viewer: Viewer, text: str, now: datetime, default_language: str
+    sessions: async_sessionmaker[AsyncSession],
+    viewer: Viewer,
+    text: str,
+    now: datetime,
+    default_language: str,
 ) -> Understanding:
     async with sessions() as session:
         index = await mission_index(session, viewer.mission.id)

@@ -1,0 +1,195 @@
+"""Questions passed to the coordinators, and their answers back to the delegate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.i18n import pick_locale
+from models import (
+    AuditRecord,
+    Delegate,
+    Mission,
+    Question,
+    QuestionStatus,
+    Registration,
+    Role,
+    RoleGrant,
+)
+
+MAX_QUESTION = 1000
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    id: int
+    mission_id: int
+    mission_name_fr: str
+    mission_name_en: str
+    text: str
+    language: str
+    status: QuestionStatus
+    asked_at: datetime
+    asker_name: str
+    asker_telegram_id: int
+    asker_locale: str
+    answer: str | None
+
+    def mission_name(self, locale: str) -> str:
+        return self.mission_name_fr if locale == "fr" else self.mission_name_en
+
+
+@dataclass(frozen=True)
+class Recipient:
+    telegram_id: int
+    locale: str
+
+
+async def _view(session: AsyncSession, question: Question) -> QuestionView:
+    delegate = await session.get(Delegate, question.delegate_id)
+    mission = await session.get(Mission, question.mission_id)
+    assert delegate is not None
+    assert mission is not None
+    registration = await session.scalar(
+        select(Registration).where(
+            Registration.delegate_id == delegate.id, Registration.mission_id == mission.id
+        )
+    )
+    return QuestionView(
+        id=question.id,
+        mission_id=mission.id,
+        mission_name_fr=mission.name_fr,
+        mission_name_en=mission.name_en,
+        text=question.text,
+        language=question.language,
+        status=question.status,
+        asked_at=question.asked_at,
+        asker_name=registration.full_name if registration else "?",
+        asker_telegram_id=delegate.telegram_id,
+        asker_locale=delegate.language or pick_locale(delegate.telegram_language),
+        answer=question.answer,
+    )
+
+
+async def ask(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    delegate_id: int,
+    mission_id: int,
+    text: str,
+    language: str,
+) -> QuestionView:
+    async with sessions.begin() as session:
+        question = Question(
+            mission_id=mission_id,
+            delegate_id=delegate_id,
+            text=text.strip()[:MAX_QUESTION],
+            language=language,
+            status=QuestionStatus.OPEN,
+            asked_at=clock.now(),
+        )
+        session.add(question)
+        await session.flush()
+        return await _view(session, question)
+
+
+async def staff_of(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> list[Recipient]:
+    """Who hears about a mission's questions: its coordinators, else the admins."""
+    async with sessions() as session:
+        grants = list(
+            await session.scalars(
+                select(RoleGrant).where(
+                    or_(
+                        (RoleGrant.role == Role.COORDINATOR) & (RoleGrant.mission_id == mission_id),
+                        RoleGrant.role == Role.ADMIN,
+                    )
+                )
+            )
+        )
+        coordinators = [g for g in grants if g.role == Role.COORDINATOR]
+        chosen = coordinators or grants
+        recipients = []
+        for telegram_id in dict.fromkeys(g.telegram_id for g in chosen):
+            delegate = await session.scalar(
+                select(Delegate).where(Delegate.telegram_id == telegram_id)
+            )
+            locale = (
+                (delegate.language or pick_locale(delegate.telegram_language)) if delegate else "en"
+            )
+            recipients.append(Recipient(telegram_id, locale))
+        return recipients
+
+
+def may_answer(is_admin: bool, coordinator_of: frozenset[int], mission_id: int) -> bool:
+    return is_admin or mission_id in coordinator_of
+
+
+async def question_for_staff(
+    sessions: async_sessionmaker[AsyncSession],
+    question_id: int,
+    is_admin: bool,
+    coordinator_of: frozenset[int],
+) -> QuestionView | None:
+    """A question, only for staff of its mission (button ids can be forged)."""
+    async with sessions() as session:
+        question = await session.get(Question, question_id)
+        if question is None or not may_answer(is_admin, coordinator_of, question.mission_id):
+            return None
+        return await _view(session, question)
+
+
+async def answer_question(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    question_id: int,
+    text: str,
+    staff_telegram_id: int,
+    is_admin: bool,
+    coordinator_of: frozenset[int],
+) -> QuestionView | None:
+    async with sessions.begin() as session:
+        question = await session.get(Question, question_id)
+        if question is None or not may_answer(is_admin, coordinator_of, question.mission_id):
+            return None
+        question.answer = text.strip()[: MAX_QUESTION * 4]
+        question.status = QuestionStatus.ANSWERED
+        question.answered_by = staff_telegram_id
+        question.answered_at = clock.now()
+        session.add(
+            AuditRecord(
+                at=clock.now(),
+                actor_telegram_id=staff_telegram_id,
+                action="question.answer",
+                mission_id=question.mission_id,
+                details={"question_id": question.id},
+            )
+        )
+        return await _view(session, question)
+
+
+async def open_questions(
+    sessions: async_sessionmaker[AsyncSession], is_admin: bool, coordinator_of: frozenset[int]
+) -> list[QuestionView]:
+    async with sessions() as session:
+        query = select(Question).where(Question.status == QuestionStatus.OPEN)
+        if not is_admin:
+            query = query.where(Question.mission_id.in_(coordinator_of))
+        rows = await session.scalars(query.order_by(Question.asked_at).limit(20))
+        return [await _view(session, q) for q in rows]
+
+
+async def my_questions(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int
+) -> list[QuestionView]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Question)
+            .where(Question.delegate_id == delegate_id)
+            .order_by(Question.asked_at.desc())
+            .limit(10)
+        )
+        return [await _view(session, q) for q in rows]
