@@ -30,6 +30,7 @@ from handlers import (
     middleware,
     missions,
     privacy,
+    questions,
     registration,
 )
 from models.db import create_engine, create_session_factory, upgrade_schema
@@ -85,7 +86,12 @@ def build_application(
     app.add_handlers(
         help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS + agenda.HANDLERS
     )
+    app.add_handlers(questions.HANDLERS)
+    # A coordinator typing a reply is never taken for a registration answer: first.
+    app.add_handler(questions.reply_conversation())
     app.add_handler(registration.build())
+    # Plain text that no conversation took is a question.
+    app.add_handler(questions.TEXT_HANDLER)
     app.add_handlers(fallback.HANDLERS)
 
     app.add_error_handler(errors.on_error)

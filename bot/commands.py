@@ -39,6 +39,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", N_("What I can do for you"), None, ("aide",)),
     CommandInfo("cancel", N_("Stop what you are doing"), None, ("annuler",)),
     CommandInfo("forget_me", N_("Erase all your data"), None, ("oublier",)),
+    CommandInfo("ask", N_("Ask the coordinators a question"), None, ("question",)),
+    CommandInfo("questions", N_("Questions waiting for an answer"), Role.COORDINATOR),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
 )
 

@@ -16,7 +16,16 @@ from bot.services import agenda as svc
 from bot.services.calendar_file import agenda_ics
 from bot.services.dates import DateProblem, parse_day
 from bot.views import agenda_day, button_title, now_next, session_card, short_day, venue_card
-from handlers.common import Handlers, answer, button_data, edit_or_send, inline, say, send
+from handlers.common import (
+    Handlers,
+    answer,
+    button_data,
+    edit_or_send,
+    inline,
+    not_registered,
+    say,
+    send,
+)
 
 HOME_ZONES = ("America/Toronto", "America/Vancouver", "America/Halifax", "Europe/Paris")
 
@@ -25,11 +34,7 @@ async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewe
     """The mission the delegate looks at, or a prompt to register or to pick one."""
     found = await svc.viewer(context.db, context.me.delegate_id)
     if found is None:
-        await say(
-            update,
-            "You are not registered for a mission yet. Open the invite link you received, "
-            "or send /register and then your invite code.",
-        )
+        await not_registered(update)
         return None
     if isinstance(found, svc.MissionChoice):
         keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:{action}")] for m in found.missions])

@@ -72,6 +72,14 @@ async def say(
     return await send(update, render(message_id, **params), markup)
 
 
+async def not_registered(update: Update) -> None:
+    await say(
+        update,
+        "You are not registered for a mission yet. Open the invite link you received, "
+        "or send /register and then your invite code.",
+    )
+
+
 async def edit_or_send(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:

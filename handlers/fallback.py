@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.commands import names
 from bot.context import BotContext
 from bot.services.registration import my_registrations
-from handlers.common import Handlers, say
+from handlers.common import Handlers, not_registered, say
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -27,11 +27,7 @@ async def stray_text(update: Update, context: BotContext) -> None:
             "or /profile to check your details.",
         )
     else:
-        await say(
-            update,
-            "You are not registered for a mission yet. Open the invite link you received, "
-            "or send /register and then your invite code.",
-        )
+        await not_registered(update)
 
 
 async def expired_button(update: Update, context: BotContext) -> None:

@@ -21,6 +21,7 @@ from models import (
     AgendaItem,
     Audience,
     Delegate,
+    FaqEntry,
     Mission,
     Registration,
     SessionKind,
@@ -317,3 +318,34 @@ async def set_home_timezone(
         delegate = await session.get(Delegate, delegate_id)
         if delegate is not None:
             delegate.home_timezone = timezone
+
+
+@dataclass(frozen=True)
+class FaqView:
+    id: int
+    question_fr: str
+    question_en: str
+    answer_fr: str
+    answer_en: str
+
+    def question(self, locale: str) -> str:
+        return self.question_fr if locale == "fr" else self.question_en
+
+    def answer(self, locale: str) -> str:
+        return self.answer_fr if locale == "fr" else self.answer_en
+
+
+async def faq_for(
+    sessions: async_sessionmaker[AsyncSession], delegate_id: int, faq_id: int
+) -> FaqView | None:
+    """One FAQ entry, only from a mission the delegate is registered to."""
+    async with sessions() as session:
+        entry = await session.get(FaqEntry, faq_id)
+        if entry is None:
+            return None
+        view = FaqView(
+            entry.id, entry.question_fr, entry.question_en, entry.answer_fr, entry.answer_en
+        )
+        mission_id = entry.mission_id
+    found = await viewer(sessions, delegate_id, mission_id)
+    return view if isinstance(found, Viewer) else None

@@ -1,0 +1,340 @@
+"""Plain-text questions, answered in the language they are asked in; and questions passed
+to the coordinators (/ask, /questions, the Reply button) with their answers sent back."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.commands import names
+from bot.context import BotContext
+from bot.i18n import escape, format_moment, get_locale, render, use_locale
+from bot.services import agenda as svc
+from bot.services import inbox
+from bot.services.questions import AnswerKind, Understanding, answer_question
+from bot.views import now_next, session_card, venue_card
+from handlers.agenda import (
+    date_problem,
+    expired,
+    send_venue_pin,
+    session_keyboard,
+    show_day,
+)
+from handlers.common import (
+    Handlers,
+    answer,
+    button_data,
+    inline,
+    not_registered,
+    restricted,
+    say,
+    send,
+)
+from models import QuestionStatus, Role
+
+log = logging.getLogger(__name__)
+LAST_QUESTION = "last_question"
+WAIT_ANSWER = 0
+
+
+async def plain_text(update: Update, context: BotContext) -> None:
+    assert update.message is not None
+    text = (update.message.text or "").strip()
+    found = await svc.viewer(context.db, context.me.delegate_id)
+    if found is None:
+        await not_registered(update)
+        return
+    if isinstance(found, svc.MissionChoice):
+        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        await say(
+            update, "Which mission is your question about? Pick one, then ask again.", keyboard
+        )
+        return
+    assert context.user_data is not None
+    context.user_data[LAST_QUESTION] = text[: inbox.MAX_QUESTION]
+    now = context.clock.now()
+    understood = await answer_question(context.db, found, text, now, context.me.locale)
+    with use_locale(understood.language):
+        await _reply(update, context, found, understood)
+
+
+async def _reply(
+    update: Update, context: BotContext, viewer: svc.Viewer, understood: Understanding
+) -> None:
+    match = understood.match
+    delegate_id = context.me.delegate_id
+    if understood.kind == AnswerKind.SESSION and match is not None:
+        found = await svc.session_for(context.db, delegate_id, match.ref_id)
+        if found is not None:
+            await send(update, session_card(*found), session_keyboard(*found))
+            return
+    elif understood.kind == AnswerKind.VENUE and match is not None:
+        place = await svc.venue_for(context.db, delegate_id, match.ref_id)
+        if place is not None:
+            now = context.clock.now()
+            await send_venue_pin(update, place[1])
+            upcoming = await svc.next_at_venue(context.db, viewer, place[1].id, now)
+            await send(update, venue_card(viewer, place[1], upcoming, now))
+            return
+    elif understood.kind == AnswerKind.FAQ and match is not None:
+        entry = await svc.faq_for(context.db, delegate_id, match.ref_id)
+        if entry is not None:
+            await _send_faq(update, entry)
+            return
+    elif understood.kind == AnswerKind.DAY:
+        if understood.day_problem is not None:
+            await date_problem(update, understood.day_problem, viewer)
+            return
+        if understood.day is not None:
+            await show_day(update, context, viewer, understood.day)
+            return
+    elif understood.kind == AnswerKind.NEXT:
+        now = context.clock.now()
+        await send(update, now_next(viewer, await svc.now_and_next(context.db, viewer, now), now))
+        return
+    await _not_sure(update, context, understood)
+
+
+async def _send_faq(update: Update, entry: svc.FaqView) -> None:
+    locale = get_locale()
+    await send(
+        update, f"❓ <b>{escape(entry.question(locale))}</b>\n\n{escape(entry.answer(locale))}"
+    )
+
+
+async def _not_sure(update: Update, context: BotContext, understood: Understanding) -> None:
+    rows: list[list[tuple[str, str]]] = []
+    locale = get_locale()
+    for alternative in understood.alternatives:
+        label = await _label(context, alternative.kind, alternative.ref_id, locale)
+        if label:
+            prefix = {"session": "s", "venue": "v", "faq": "f"}[alternative.kind.value]
+            rows.append([(label, f"{prefix}:{alternative.ref_id}")])
+    rows.append([(render("✉ Ask the coordinators"), "askq")])
+    if understood.alternatives:
+        text = render("I am not sure I understood. Did you mean one of these?")
+    else:
+        text = render(
+            "Sorry, I do not know the answer. You can pass your question to the coordinators, "
+            "or try /agenda, /next or /venue."
+        )
+    await send(update, text, inline(rows))
+
+
+async def _label(context: BotContext, kind: AnswerKind, ref_id: int, locale: str) -> str | None:
+    delegate_id = context.me.delegate_id
+    if kind == AnswerKind.SESSION:
+        found = await svc.session_for(context.db, delegate_id, ref_id)
+        return _short(found[1].title(locale)) if found else None
+    if kind == AnswerKind.VENUE:
+        place = await svc.venue_for(context.db, delegate_id, ref_id)
+        return f"📍 {_short(place[1].name)}" if place else None
+    entry = await svc.faq_for(context.db, delegate_id, ref_id)
+    return f"❓ {_short(entry.question(locale))}" if entry else None
+
+
+def _short(text: str, limit: int = 45) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+async def faq_button(update: Update, context: BotContext) -> None:
+    raw = button_data(update).removeprefix("f:")
+    entry = (
+        await svc.faq_for(context.db, context.me.delegate_id, int(raw)) if raw.isdigit() else None
+    )
+    if entry is None:
+        await expired(update)
+        return
+    await answer(update)
+    await _send_faq(update, entry)
+
+
+# --- questions to the coordinators -----------------------------------------------------
+
+
+async def ask_command(update: Update, context: BotContext) -> None:
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await _my_questions(update, context)
+        return
+    await _pass_on(update, context, text)
+
+
+async def ask_button(update: Update, context: BotContext) -> None:
+    await answer(update)
+    text = (context.user_data or {}).get(LAST_QUESTION)
+    if not text:
+        await say(update, "Send /ask followed by your question, and I will pass it on.")
+        return
+    await _pass_on(update, context, str(text))
+    assert context.user_data is not None
+    context.user_data.pop(LAST_QUESTION, None)  # one tap, one question
+
+
+async def _pass_on(update: Update, context: BotContext, text: str) -> None:
+    found = await svc.viewer(context.db, context.me.delegate_id)
+    if not isinstance(found, svc.Viewer):
+        await not_registered(update)
+        return
+    question = await inbox.ask(
+        context.db, context.clock, context.me.delegate_id, found.mission.id, text, get_locale()
+    )
+    delivered = 0
+    for recipient in await inbox.staff_of(context.db, found.mission.id):
+        with use_locale(recipient.locale):
+            message = render(
+                "❓ <b>Question from %(name)s</b> (%(mission)s):\n\n%(text)s",
+                name=question.asker_name,
+                mission=question.mission_name(recipient.locale),
+                text=question.text,
+            )
+            keyboard = inline([[(render("↩ Reply"), f"qr:{question.id}")]])
+        try:
+            await context.bot.send_message(recipient.telegram_id, message, reply_markup=keyboard)
+            delivered += 1
+        except TelegramError as exc:  # a coordinator who never opened the bot
+            log.warning("question %s not delivered to a coordinator: %s", question.id, exc)
+    log.info("question %s passed to %d staff member(s)", question.id, delivered)
+    await say(
+        update, "Your question was sent to the coordinators. I will send you their answer here."
+    )
+
+
+async def _my_questions(update: Update, context: BotContext) -> None:
+    mine = await inbox.my_questions(context.db, context.me.delegate_id)
+    if not mine:
+        await say(update, "Send /ask followed by your question, and I will pass it on.")
+        return
+    lines = [render("<b>Your questions</b>"), ""]
+    for q in mine:
+        status = (
+            render("answered")
+            if q.status == QuestionStatus.ANSWERED
+            else render("waiting for an answer")
+        )
+        lines.append(f"• {escape(_short(q.text, 80))} — {status}")
+    await send(update, "\n".join(lines))
+
+
+@restricted(Role.COORDINATOR)
+async def open_questions(update: Update, context: BotContext) -> None:
+    me = context.me
+    waiting = await inbox.open_questions(context.db, me.is_admin, me.coordinator_of)
+    if not waiting:
+        await say(update, "No question is waiting for an answer.")
+        return
+    for q in waiting:
+        text = render(
+            "❓ <b>%(name)s</b>, %(when)s:\n%(text)s",
+            name=q.asker_name,
+            when=format_moment(q.asked_at, "UTC"),
+            text=q.text,
+        )
+        await send(update, text, inline([[(render("↩ Reply"), f"qr:{q.id}")]]))
+
+
+@restricted(Role.COORDINATOR)
+async def start_reply(update: Update, context: BotContext) -> int | None:
+    match = re.fullmatch(r"qr:(\d+)", button_data(update))
+    me = context.me
+    question = (
+        await inbox.question_for_staff(context.db, int(match[1]), me.is_admin, me.coordinator_of)
+        if match
+        else None
+    )
+    await answer(update)
+    if question is None:
+        await say(update, "That button has expired. Send /help to see what you can do now.")
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data["answering"] = question.id
+    note = render("(already answered)") if question.status == QuestionStatus.ANSWERED else ""
+    await say(
+        update,
+        "Type your answer to %(name)s %(note)s:\n«%(text)s»\n\nOr send /cancel.",
+        name=question.asker_name,
+        note=note,
+        text=question.text,
+    )
+    return WAIT_ANSWER
+
+
+async def receive_reply(update: Update, context: BotContext) -> int:
+    assert update.message is not None
+    assert context.user_data is not None
+    question_id = context.user_data.pop("answering", None)
+    me = context.me
+    text = (update.message.text or "").strip()
+    if not isinstance(question_id, int) or not text:
+        return ConversationHandler.END
+    answered = await inbox.answer_question(
+        context.db, context.clock, question_id, text, me.telegram_id, me.is_admin, me.coordinator_of
+    )
+    if answered is None:
+        await say(update, "That button has expired. Send /help to see what you can do now.")
+        return ConversationHandler.END
+    with use_locale(answered.asker_locale):
+        message = render(
+            "💬 <b>The coordinators answered your question</b>\n«%(question)s»\n\n%(answer)s",
+            question=answered.text,
+            answer=text,
+        )
+    try:
+        await context.bot.send_message(answered.asker_telegram_id, message)
+        await say(update, "Sent to %(name)s.", name=answered.asker_name)
+    except TelegramError:
+        await say(
+            update,
+            "Saved, but %(name)s cannot be reached on Telegram right now.",
+            name=answered.asker_name,
+        )
+    return ConversationHandler.END
+
+
+async def cancel_reply(update: Update, context: BotContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop("answering", None)
+    await say(update, "Cancelled: nothing was sent.")
+    return ConversationHandler.END
+
+
+def reply_conversation() -> ConversationHandler[BotContext]:
+    with warnings.catch_warnings():
+        # Tracked per chat on purpose: one reply in progress per coordinator.
+        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(start_reply, pattern=r"^qr:")],
+            states={
+                WAIT_ANSWER: [
+                    MessageHandler(
+                        filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, receive_reply
+                    )
+                ]
+            },
+            fallbacks=[CommandHandler(names("cancel"), cancel_reply)],
+            allow_reentry=True,
+            name="coordinator-reply",
+        )
+
+
+HANDLERS: Handlers = [
+    CommandHandler(names("ask"), ask_command),
+    CommandHandler(names("questions"), open_questions),
+    CallbackQueryHandler(ask_button, pattern=r"^askq$"),
+    CallbackQueryHandler(faq_button, pattern=r"^f:"),
+]
+TEXT_HANDLER = MessageHandler(
+    filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, plain_text
+)

@@ -1,0 +1,110 @@
+"""Plain-language questions through the real Application, and questions to coordinators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bench.qa_accuracy import CASES, accuracy, evaluate
+from models import Question, QuestionStatus
+from tests.harness import ADMIN_ID, Harness, TgUser, joined
+from tests.test_agenda import item, paris, register
+
+FR = TgUser(801, "Camille", "fr-CA")
+EN = TgUser(802, "Alex", "en")
+ADMIN = TgUser(ADMIN_ID, "Dominique", "fr")
+
+
+async def test_french_question_gets_a_french_answer(lyon: Harness) -> None:
+    await register(lyon, FR)
+    text = joined(await lyon.send(FR, "ou est le diner de gala"))
+    assert "Dîner de gala" in text
+    assert "Brasserie Georges" in text
+    assert "(heure de Paris)" in text
+
+
+async def test_english_question_gets_an_english_answer_even_from_a_french_user(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    text = joined(await lyon.send(FR, "what time is the gala dinner?"))
+    assert "Delegation gala dinner" in text or "gala dinner" in text.lower()
+    assert "Paris time" in text
+
+
+async def test_faq_day_and_next_questions(lyon: Harness) -> None:
+    await register(lyon, EN)
+    await register(lyon, FR)
+    assert (
+        "Wi-Fi" in joined(await lyon.send(EN, "wifi password?"))
+        or "wifi" in joined(await lyon.send(EN, "wifi password?")).lower()
+    )
+    lyon.clock.set(paris(10, 9))
+    assert "Mardi 11 avril 2017" in joined(await lyon.send(FR, "programme de demain"))
+    panel = await item(lyon, "keynote-panel")
+    lyon.clock.set(panel.starts_at - timedelta(minutes=20))
+    assert "in 20 minutes" in joined(await lyon.send(EN, "what's next"))
+
+
+async def test_unknown_question_goes_to_the_coordinators_and_back(lyon: Harness) -> None:
+    await register(lyon, EN)
+    await lyon.send(ADMIN, "/start")  # the admin has talked to the bot: French
+    calls = await lyon.send(EN, "is there a swimming pool at the hotel")
+    assert "askq" in lyon.buttons(EN)
+    assert "not sure" in joined(calls) or "do not know" in joined(calls)
+    calls = await lyon.press(EN, "askq")
+    assert "sent to the coordinators" in joined(calls)
+    to_admin = [c for c in calls if c.chat_id == ADMIN_ID]
+    assert to_admin
+    assert "Question de" in to_admin[0].text
+    assert "swimming pool" in to_admin[0].text
+    async with lyon.db() as session:
+        question = await session.scalar(select(Question))
+        assert question is not None
+    assert "swimming pool" in joined(await lyon.send(ADMIN, "/questions"))
+    await lyon.press(ADMIN, f"qr:{question.id}")
+    calls = await lyon.send(ADMIN, "No pool, but there is a gym on the 2nd floor.")
+    to_delegate = [c for c in calls if c.chat_id == EN.id]
+    assert "The coordinators answered your question" in to_delegate[0].text
+    assert "gym on the 2nd floor" in to_delegate[0].text
+    assert "Envoyé" in joined([c for c in calls if c.chat_id == ADMIN_ID])
+    async with lyon.db() as session:
+        question = await session.scalar(select(Question))
+        assert question is not None
+        assert question.status == QuestionStatus.ANSWERED
+    assert "Aucune question" in joined(await lyon.send(ADMIN, "/questions"))
+    assert "answered" in joined(await lyon.send(EN, "/ask"))
+
+
+async def test_ask_command_and_forged_reply_button(lyon: Harness) -> None:
+    await register(lyon, FR)
+    calls = await lyon.send(FR, "/ask Peut-on amener un invité au gala ?")
+    assert "transmise aux coordonnateurs" in joined(calls)
+    async with lyon.db() as session:
+        question = await session.scalar(select(Question))
+        assert question is not None
+    calls = await lyon.press(FR, f"qr:{question.id}")  # a delegate forging the staff button
+    assert "réservé" in joined(calls)
+    calls = await lyon.send(FR, "Oui bien sûr")  # must not be taken as an answer
+    async with lyon.db() as session:
+        again = await session.scalar(select(Question))
+        assert again is not None
+        assert again.status == QuestionStatus.OPEN
+
+
+async def test_odd_input_gets_a_clear_answer(lyon: Harness) -> None:
+    await register(lyon, EN)
+    assert "do not know" in joined(await lyon.send(EN, "🙂🙂🙂"))
+    assert joined(await lyon.send(EN, "gala " * 2000))  # 10,000 characters: answered, no crash
+    assert "no Saturday" in joined(await lyon.send(EN, "what's on saturday"))
+
+
+async def test_not_registered_person_is_told_how_to_register(lyon: Harness) -> None:
+    assert "/register" in joined(await lyon.send(TgUser(899), "where is the gala"))
+
+
+async def test_answer_quality_does_not_regress() -> None:
+    # The benchmark (python -m bench.qa_accuracy) prints the figures; this guards the floor.
+    outcomes = await evaluate(CASES)
+    assert accuracy(outcomes) >= 0.85
