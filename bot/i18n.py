@@ -15,7 +15,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_timezone_location
+from babel import Locale
+from babel.dates import DateTimePattern, format_date, get_timezone_location, parse_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, Translations
@@ -174,11 +175,21 @@ def format_day(day: date, locale: str | None = None) -> str:
     return format_date(day, format="full", locale=locale or get_locale())
 
 
+@cache
+def _short_time_pattern(locale: str) -> tuple[Locale, DateTimePattern]:
+    parsed = Locale.parse(locale)
+    return parsed, parse_pattern(parsed.time_formats["short"])
+
+
 def format_clock(moment: datetime, tz_name: str, locale: str | None = None) -> str:
-    """'09:00' / '9:00 AM' in the given zone."""
-    return format_time(
-        moment.astimezone(ZoneInfo(tz_name)), format="short", locale=locale or get_locale()
-    )
+    """'09:00' / '9:00 AM' in the given zone (the CLDR short pattern, parsed once)."""
+    parsed, pattern = _short_time_pattern(locale or get_locale())
+    return str(pattern.apply(moment.astimezone(_zone(tz_name)), parsed))
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def format_moment(moment: datetime, tz_name: str, locale: str | None = None) -> str:

@@ -43,10 +43,21 @@ async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewe
     return found
 
 
+PAGE = 12  # sessions per screen: a phone shows about that many buttons without scrolling
+
+
 def _day_keyboard(
-    viewer: svc.Viewer, day: date, items: list[svc.SessionView]
+    viewer: svc.Viewer, day: date, items: list[svc.SessionView], page: int, pages: int
 ) -> list[list[tuple[str, str]]]:
     rows = [[(button_title(item, viewer), f"s:{item.id}")] for item in items]
+    here = f"ag:{viewer.mission.id}:{day:%Y%m%d}"
+    paging = []
+    if page > 0:
+        paging.append((render("▲ Earlier"), f"{here}:{page - 1}"))
+    if page + 1 < pages:
+        paging.append((render("▼ Later"), f"{here}:{page + 1}"))
+    if paging:
+        rows.append(paging)
     days = viewer.calendar.days()
     nav = []
     if day - timedelta(days=1) >= days[0]:
@@ -61,11 +72,27 @@ def _day_keyboard(
 
 
 async def show_day(
-    update: Update, context: BotContext, viewer: svc.Viewer, day: date, note: str | None = None
+    update: Update,
+    context: BotContext,
+    viewer: svc.Viewer,
+    day: date,
+    note: str | None = None,
+    page: int = 0,
 ) -> None:
     items = await svc.day_sessions(context.db, viewer, day)
-    text = agenda_day(viewer, day, items, note)
-    await edit_or_send(update, text, inline(_day_keyboard(viewer, day, items)))
+    pages = max(1, -(-len(items) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = items[page * PAGE : (page + 1) * PAGE]
+    if pages > 1:
+        counter = render(
+            "Sessions %(first)s–%(last)s of %(total)s",
+            first=page * PAGE + 1,
+            last=page * PAGE + len(shown),
+            total=len(items),
+        )
+        note = f"{note}\n{counter}" if note else counter
+    text = agenda_day(viewer, day, shown, note)
+    await edit_or_send(update, text, inline(_day_keyboard(viewer, day, shown, page, pages)))
 
 
 async def agenda(update: Update, context: BotContext) -> None:
@@ -128,7 +155,7 @@ async def date_problem(update: Update, problem: DateProblem, viewer: svc.Viewer)
 
 
 async def agenda_button(update: Update, context: BotContext) -> None:
-    match = re.fullmatch(r"ag:(\d+):(\d{8})", button_data(update))
+    match = re.fullmatch(r"ag:(\d+):(\d{8})(?::(\d{1,3}))?", button_data(update))
     viewer = await svc.viewer(context.db, context.me.delegate_id, int(match[1])) if match else None
     if match is None or not isinstance(viewer, svc.Viewer):
         await expired(update)
@@ -138,7 +165,7 @@ async def agenda_button(update: Update, context: BotContext) -> None:
     except ValueError:
         await expired(update)
         return
-    await show_day(update, context, viewer, day)
+    await show_day(update, context, viewer, day, page=int(match[3] or 0))
 
 
 async def next_sessions(update: Update, context: BotContext) -> None:

@@ -168,11 +168,52 @@ async def remember_mission(
 def _visible(item: AgendaItem, viewer: Viewer, named: set[int]) -> bool:
     if item.cancelled:
         return False
-    if item.audience == Audience.EVERYONE:
+    return _audience_admits(
+        item.audience, frozenset(item.audience_tags or ()), item.id, viewer, named
+    )
+
+
+def _audience_admits(
+    audience: Audience, tags: frozenset[str], item_id: int, viewer: Viewer, named: set[int]
+) -> bool:
+    if audience == Audience.EVERYONE:
         return True
-    if item.audience == Audience.TAGGED:
-        return bool(viewer.tags.intersection(item.audience_tags or ()))
-    return item.id in named
+    if audience == Audience.TAGGED:
+        return bool(viewer.tags & tags)
+    return item_id in named
+
+
+@dataclass(frozen=True)
+class _Entry:
+    view: SessionView
+    audience: Audience
+    tags: frozenset[str]
+
+
+# The sessions of each mission as read at one content version. Every change to sessions,
+# venues or FAQ bumps Mission.content_version, so a stale list is never used, in this
+# process or in another one sharing the database.
+_AGENDAS: dict[int, tuple[int, list[_Entry]]] = {}
+
+
+async def _mission_agenda(session: AsyncSession, mission_id: int, version: int) -> list[_Entry]:
+    cached = _AGENDAS.get(mission_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rows = (
+        await session.execute(
+            select(AgendaItem, Venue)
+            .outerjoin(Venue, AgendaItem.venue_id == Venue.id)
+            .where(AgendaItem.mission_id == mission_id, AgendaItem.cancelled.is_(False))
+            .order_by(AgendaItem.starts_at, AgendaItem.id)
+        )
+    ).all()
+    entries = [
+        _Entry(SessionView.of(item, venue), item.audience, frozenset(item.audience_tags or ()))
+        for item, venue in rows
+    ]
+    _AGENDAS[mission_id] = (version, entries)
+    return entries
 
 
 async def _named_items(session: AsyncSession, delegate_id: int) -> set[int]:
@@ -187,19 +228,15 @@ async def _named_items(session: AsyncSession, delegate_id: int) -> set[int]:
 async def _sessions_between(
     session: AsyncSession, viewer: Viewer, start: datetime | None, end: datetime | None
 ) -> list[SessionView]:
-    query = (
-        select(AgendaItem, Venue)
-        .outerjoin(Venue, AgendaItem.venue_id == Venue.id)
-        .where(AgendaItem.mission_id == viewer.mission.id, AgendaItem.cancelled.is_(False))
-        .order_by(AgendaItem.starts_at, AgendaItem.id)
-    )
-    if start is not None:
-        query = query.where(AgendaItem.ends_at > start)
-    if end is not None:
-        query = query.where(AgendaItem.starts_at < end)
-    rows = (await session.execute(query)).all()
+    entries = await _mission_agenda(session, viewer.mission.id, viewer.content_version)
     named = await _named_items(session, viewer.delegate_id)
-    return [SessionView.of(item, venue) for item, venue in rows if _visible(item, viewer, named)]
+    return [
+        e.view
+        for e in entries
+        if (start is None or e.view.ends_at > start)
+        and (end is None or e.view.starts_at < end)
+        and _audience_admits(e.audience, e.tags, e.view.id, viewer, named)
+    ]
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
