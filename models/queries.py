@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import Delegate, Mission, Registration, RegistrationStatus, Role, RoleGrant
@@ -67,4 +67,14 @@ async def count_active_registrations(session: AsyncSession, mission_id: int) -> 
             .where(Registration.mission_id == mission_id, Registration.status.in_(ACTIVE_STATUSES))
         )
         or 0
+    )
+
+
+async def bump_content(session: AsyncSession, mission_id: int) -> None:
+    """Record that a mission's sessions, venues or FAQ changed (caches rebuild on it)."""
+    await session.execute(
+        update(Mission)
+        .where(Mission.id == mission_id)
+        .values(content_version=Mission.content_version + 1)
+        .execution_options(synchronize_session=False)
     )

@@ -17,6 +17,8 @@ from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.context import BotApplication
 from bot.offline import ApiCall, OfflineBotAPI
+from bot.services.agenda import clear_caches as clear_agenda_cache
+from bot.services.questions import clear_cache as clear_question_cache
 from models import Base
 
 ADMIN_ID = 9001
@@ -66,6 +68,9 @@ class Harness:
         return sessions
 
     async def start(self) -> None:
+        # Caches are keyed by mission id and content version; this database was just wiped.
+        clear_agenda_cache()
+        clear_question_cache()
         await self.app.initialize()
         await startup(self.app)
         await self.app.start()  # job queue (conversation timeouts); no polling

@@ -12,6 +12,7 @@ from bot.services.agenda import day_bounds
 from bot.services.people import identify
 from bot.services.registration import enrol
 from models import AgendaItem, Audience, Mission, Registration, SessionKind, agenda_item_attendees
+from models.queries import bump_content
 from tests.harness import Harness, TgUser, joined
 
 FR = TgUser(701, "Camille", "fr-CA")
@@ -143,6 +144,7 @@ async def test_named_sessions_only_for_named_delegates(lyon: Harness) -> None:
                 agenda_item_id=meeting.id, delegate_id=delegate_id
             )
         )
+        await bump_content(session, mission.id)
     lyon.clock.set(paris(11, 8))
     assert "Private meeting with Sanofi" in joined(await lyon.send(EN, "/agenda"))
     assert "Rencontre privée" not in joined(await lyon.send(FR, "/agenda"))

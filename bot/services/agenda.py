@@ -94,6 +94,7 @@ class Viewer:
     tags: frozenset[str]
     home_timezone: str | None
     content_version: int
+    mission_created_at: datetime
 
     @property
     def timezone(self) -> str:
@@ -117,6 +118,7 @@ async def _viewer_for(
         tags=frozenset(registration.tags or ()),
         home_timezone=delegate.home_timezone,
         content_version=mission.content_version,
+        mission_created_at=mission.created_at,
     )
 
 
@@ -193,10 +195,17 @@ class _Entry:
 # The sessions of each mission as read at one content version. Every change to sessions,
 # venues or FAQ bumps Mission.content_version, so a stale list is never used, in this
 # process or in another one sharing the database.
-_AGENDAS: dict[int, tuple[int, list[_Entry]]] = {}
+_AGENDAS: dict[int, tuple[tuple[int, datetime], list[_Entry]]] = {}
 
 
-async def _mission_agenda(session: AsyncSession, mission_id: int, version: int) -> list[_Entry]:
+def clear_caches() -> None:
+    """Forget every cached agenda (tests that wipe the database under a running bot)."""
+    _AGENDAS.clear()
+
+
+async def _mission_agenda(
+    session: AsyncSession, mission_id: int, version: tuple[int, datetime]
+) -> list[_Entry]:
     cached = _AGENDAS.get(mission_id)
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -228,7 +237,9 @@ async def _named_items(session: AsyncSession, delegate_id: int) -> set[int]:
 async def _sessions_between(
     session: AsyncSession, viewer: Viewer, start: datetime | None, end: datetime | None
 ) -> list[SessionView]:
-    entries = await _mission_agenda(session, viewer.mission.id, viewer.content_version)
+    entries = await _mission_agenda(
+        session, viewer.mission.id, (viewer.content_version, viewer.mission_created_at)
+    )
     named = await _named_items(session, viewer.delegate_id)
     return [
         e.view

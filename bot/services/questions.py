@@ -389,15 +389,16 @@ def build_index(
     return index.build()
 
 
-_CACHE: dict[int, tuple[int, MissionIndex]] = {}
+_CACHE: dict[int, tuple[tuple[int, datetime], MissionIndex]] = {}
 
 
 async def mission_index(session: AsyncSession, mission_id: int) -> MissionIndex:
     """The index of a mission, rebuilt only when its content version changed."""
     mission = await session.get(Mission, mission_id)
     assert mission is not None
+    version = (mission.content_version, mission.created_at)
     cached = _CACHE.get(mission_id)
-    if cached is not None and cached[0] == mission.content_version:
+    if cached is not None and cached[0] == version:
         return cached[1]
     items = list(
         await session.scalars(select(AgendaItem).where(AgendaItem.mission_id == mission_id))
@@ -405,7 +406,7 @@ async def mission_index(session: AsyncSession, mission_id: int) -> MissionIndex:
     venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission_id)))
     faqs = list(await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission_id)))
     index = build_index(mission, items, venues, faqs)
-    _CACHE[mission_id] = (mission.content_version, index)
+    _CACHE[mission_id] = (version, index)
     return index
 
 
