@@ -95,7 +95,7 @@ async def evaluate(cases_path: Path) -> list[Outcome]:
                 reg = await session.scalar(select(Registration))
                 assert reg is not None
                 reg.tags = tags  # a delegate in every B2B stream sees every session
-            seen = await viewer(sessions, person.delegate_id)
+            seen = await viewer(sessions, person)
             assert isinstance(seen, Viewer)
             outcomes = []
             for case in cases:

@@ -32,7 +32,7 @@ HOME_ZONES = ("America/Toronto", "America/Vancouver", "America/Halifax", "Europe
 
 async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewer | None:
     """The mission the delegate looks at, or a prompt to register or to pick one."""
-    found = await svc.viewer(context.db, context.me.delegate_id)
+    found = await svc.viewer(context.db, context.me)
     if found is None:
         await not_registered(update)
         return None
@@ -156,7 +156,7 @@ async def date_problem(update: Update, problem: DateProblem, viewer: svc.Viewer)
 
 async def agenda_button(update: Update, context: BotContext) -> None:
     match = re.fullmatch(r"ag:(\d+):(\d{8})(?::(\d{1,3}))?", button_data(update))
-    viewer = await svc.viewer(context.db, context.me.delegate_id, int(match[1])) if match else None
+    viewer = await svc.viewer(context.db, context.me, int(match[1])) if match else None
     if match is None or not isinstance(viewer, svc.Viewer):
         await expired(update)
         return
@@ -193,11 +193,7 @@ def session_keyboard(viewer: svc.Viewer, item: svc.SessionView) -> InlineKeyboar
 
 async def session_button(update: Update, context: BotContext) -> None:
     action, _, raw_id = button_data(update).partition(":")
-    found = (
-        await svc.session_for(context.db, context.me.delegate_id, int(raw_id))
-        if raw_id.isdigit()
-        else None
-    )
+    found = await svc.session_for(context.db, context.me, int(raw_id)) if raw_id.isdigit() else None
     if found is None:
         await expired(update)
         return
@@ -267,11 +263,7 @@ async def venue_list(update: Update, context: BotContext) -> None:
 
 async def venue_button(update: Update, context: BotContext) -> None:
     raw_id = button_data(update).removeprefix("v:")
-    found = (
-        await svc.venue_for(context.db, context.me.delegate_id, int(raw_id))
-        if raw_id.isdigit()
-        else None
-    )
+    found = await svc.venue_for(context.db, context.me, int(raw_id)) if raw_id.isdigit() else None
     if found is None:
         await expired(update)
         return
@@ -285,11 +277,7 @@ async def venue_button(update: Update, context: BotContext) -> None:
 
 async def mission_choice(update: Update, context: BotContext) -> None:
     match = re.fullmatch(r"mc:(\d+):(\w+)", button_data(update))
-    viewer = (
-        await svc.remember_mission(context.db, context.me.delegate_id, int(match[1]))
-        if match
-        else None
-    )
+    viewer = await svc.remember_mission(context.db, context.me, int(match[1])) if match else None
     if match is None or viewer is None:
         await expired(update)
         return

@@ -52,7 +52,7 @@ WAIT_ANSWER = 0
 async def plain_text(update: Update, context: BotContext) -> None:
     assert update.message is not None
     text = (update.message.text or "").strip()
-    found = await svc.viewer(context.db, context.me.delegate_id)
+    found = await svc.viewer(context.db, context.me)
     if found is None:
         await not_registered(update)
         return
@@ -74,14 +74,13 @@ async def _reply(
     update: Update, context: BotContext, viewer: svc.Viewer, understood: Understanding
 ) -> None:
     match = understood.match
-    delegate_id = context.me.delegate_id
     if understood.kind == AnswerKind.SESSION and match is not None:
-        found = await svc.session_for(context.db, delegate_id, match.ref_id)
+        found = await svc.session_for(context.db, context.me, match.ref_id)
         if found is not None:
             await send(update, session_card(*found), session_keyboard(*found))
             return
     elif understood.kind == AnswerKind.VENUE and match is not None:
-        place = await svc.venue_for(context.db, delegate_id, match.ref_id)
+        place = await svc.venue_for(context.db, context.me, match.ref_id)
         if place is not None:
             now = context.clock.now()
             await send_venue_pin(update, place[1])
@@ -89,7 +88,7 @@ async def _reply(
             await send(update, venue_card(viewer, place[1], upcoming, now))
             return
     elif understood.kind == AnswerKind.FAQ and match is not None:
-        entry = await svc.faq_for(context.db, delegate_id, match.ref_id)
+        entry = await svc.faq_for(context.db, context.me, match.ref_id)
         if entry is not None:
             await _send_faq(update, entry)
             return
@@ -134,14 +133,13 @@ async def _not_sure(update: Update, context: BotContext, understood: Understandi
 
 
 async def _label(context: BotContext, kind: AnswerKind, ref_id: int, locale: str) -> str | None:
-    delegate_id = context.me.delegate_id
     if kind == AnswerKind.SESSION:
-        found = await svc.session_for(context.db, delegate_id, ref_id)
+        found = await svc.session_for(context.db, context.me, ref_id)
         return _short(found[1].title(locale)) if found else None
     if kind == AnswerKind.VENUE:
-        place = await svc.venue_for(context.db, delegate_id, ref_id)
+        place = await svc.venue_for(context.db, context.me, ref_id)
         return f"📍 {_short(place[1].name)}" if place else None
-    entry = await svc.faq_for(context.db, delegate_id, ref_id)
+    entry = await svc.faq_for(context.db, context.me, ref_id)
     return f"❓ {_short(entry.question(locale))}" if entry else None
 
 
@@ -151,9 +149,7 @@ def _short(text: str, limit: int = 45) -> str:
 
 async def faq_button(update: Update, context: BotContext) -> None:
     raw = button_data(update).removeprefix("f:")
-    entry = (
-        await svc.faq_for(context.db, context.me.delegate_id, int(raw)) if raw.isdigit() else None
-    )
+    entry = await svc.faq_for(context.db, context.me, int(raw)) if raw.isdigit() else None
     if entry is None:
         await expired(update)
         return
@@ -184,7 +180,7 @@ async def ask_button(update: Update, context: BotContext) -> None:
 
 
 async def _pass_on(update: Update, context: BotContext, text: str) -> None:
-    found = await svc.viewer(context.db, context.me.delegate_id)
+    found = await svc.viewer(context.db, context.me)
     if not isinstance(found, svc.Viewer):
         await not_registered(update)
         return

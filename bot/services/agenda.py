@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.dates import MissionCalendar
+from bot.services.people import Person
 from bot.services.registration import MissionInfo
 from models import (
     AgendaItem,
@@ -95,6 +96,8 @@ class Viewer:
     home_timezone: str | None
     content_version: int
     mission_created_at: datetime
+    # Staff of the mission see every session, whatever its audience.
+    staff: bool = False
 
     @property
     def timezone(self) -> str:
@@ -109,13 +112,18 @@ class MissionChoice:
 
 
 async def _viewer_for(
-    session: AsyncSession, delegate: Delegate, mission: Mission, registration: Registration
+    session: AsyncSession,
+    delegate: Delegate,
+    mission: Mission,
+    registration: Registration | None,
+    staff: bool,
 ) -> Viewer:
     return Viewer(
         delegate_id=delegate.id,
         mission=MissionInfo.of(mission),
         calendar=MissionCalendar(mission.timezone, mission.starts_on, mission.ends_on),
-        tags=frozenset(registration.tags or ()),
+        tags=frozenset(registration.tags or ()) if registration else frozenset(),
+        staff=staff,
         home_timezone=delegate.home_timezone,
         content_version=mission.content_version,
         mission_created_at=mission.created_at,
@@ -123,45 +131,57 @@ async def _viewer_for(
 
 
 async def viewer(
-    sessions: async_sessionmaker[AsyncSession], delegate_id: int, mission_id: int | None = None
+    sessions: async_sessionmaker[AsyncSession], who: Person, mission_id: int | None = None
 ) -> Viewer | MissionChoice | None:
-    """The mission this delegate is looking at: the one given, the one remembered, or the
-    only one. None: not registered anywhere."""
+    """The mission this person is looking at: the one given, the one remembered, or the
+    only one. Delegates see missions they are registered to; staff also the missions they
+    run. None: nothing to see."""
+    delegate_id = who.delegate_id
     async with sessions() as session:
         delegate = await session.get(Delegate, delegate_id)
         if delegate is None:
             return None
-        rows = (
-            await session.execute(
-                select(Registration, Mission)
-                .join(Mission, Registration.mission_id == Mission.id)
-                .where(
-                    Registration.delegate_id == delegate_id,
-                    Registration.status.in_(ACTIVE_STATUSES),
+        rows: list[tuple[Registration | None, Mission]] = [
+            (registration, mission)
+            for registration, mission in (
+                await session.execute(
+                    select(Registration, Mission)
+                    .join(Mission, Registration.mission_id == Mission.id)
+                    .where(
+                        Registration.delegate_id == delegate_id,
+                        Registration.status.in_(ACTIVE_STATUSES),
+                    )
+                    .order_by(Mission.starts_on, Mission.id)
                 )
-                .order_by(Mission.starts_on, Mission.id)
-            )
-        ).all()
+            ).all()
+        ]
+        if who.is_admin or who.coordinator_of:
+            query = select(Mission).order_by(Mission.starts_on, Mission.id)
+            if not who.is_admin:
+                query = query.where(Mission.id.in_(who.coordinator_of))
+            known = {m.id for _r, m in rows}
+            rows += [(None, m) for m in await session.scalars(query) if m.id not in known]
         if not rows:
             return None
         wanted = mission_id or delegate.current_mission_id
         for registration, mission in rows:
-            if mission.id == wanted or len(rows) == 1:
-                return await _viewer_for(session, delegate, mission, registration)
+            if mission.id == wanted or (len(rows) == 1 and mission_id is None):
+                staff = who.is_admin or mission.id in who.coordinator_of
+                return await _viewer_for(session, delegate, mission, registration, staff)
         if mission_id is not None:  # a mission they are not in: forged or outdated
             return None
         return MissionChoice([MissionInfo.of(m) for _r, m in rows])
 
 
 async def remember_mission(
-    sessions: async_sessionmaker[AsyncSession], delegate_id: int, mission_id: int
+    sessions: async_sessionmaker[AsyncSession], who: Person, mission_id: int
 ) -> Viewer | None:
-    """Remember the mission the delegate picked, if they are registered to it."""
-    found = await viewer(sessions, delegate_id, mission_id)
+    """Remember the mission the person picked, if they may see it."""
+    found = await viewer(sessions, who, mission_id)
     if not isinstance(found, Viewer):
         return None
     async with sessions.begin() as session:
-        delegate = await session.get(Delegate, delegate_id)
+        delegate = await session.get(Delegate, who.delegate_id)
         if delegate is not None:
             delegate.current_mission_id = mission_id
     return found
@@ -178,7 +198,7 @@ def _visible(item: AgendaItem, viewer: Viewer, named: set[int]) -> bool:
 def _audience_admits(
     audience: Audience, tags: frozenset[str], item_id: int, viewer: Viewer, named: set[int]
 ) -> bool:
-    if audience == Audience.EVERYONE:
+    if audience == Audience.EVERYONE or viewer.staff:
         return True
     if audience == Audience.TAGGED:
         return bool(viewer.tags & tags)
@@ -298,7 +318,7 @@ async def now_and_next(
 
 
 async def session_for(
-    sessions: async_sessionmaker[AsyncSession], delegate_id: int, item_id: int
+    sessions: async_sessionmaker[AsyncSession], who: Person, item_id: int
 ) -> tuple[Viewer, SessionView] | None:
     """One session, only if this delegate may see it."""
     async with sessions() as session:
@@ -306,12 +326,12 @@ async def session_for(
         if item is None:
             return None
         mission_id = item.mission_id
-    found = await viewer(sessions, delegate_id, mission_id)
+    found = await viewer(sessions, who, mission_id)
     if not isinstance(found, Viewer):
         return None
     async with sessions() as session:
         item = await session.get(AgendaItem, item_id)
-        if item is None or not _visible(item, found, await _named_items(session, delegate_id)):
+        if item is None or not _visible(item, found, await _named_items(session, who.delegate_id)):
             return None
         venue = await session.get(Venue, item.venue_id) if item.venue_id else None
         return found, SessionView.of(item, venue)
@@ -326,14 +346,14 @@ async def venues(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> 
 
 
 async def venue_for(
-    sessions: async_sessionmaker[AsyncSession], delegate_id: int, venue_id: int
+    sessions: async_sessionmaker[AsyncSession], who: Person, venue_id: int
 ) -> tuple[Viewer, VenueView] | None:
     async with sessions() as session:
         venue = await session.get(Venue, venue_id)
         if venue is None:
             return None
         view, mission_id = VenueView.of(venue), venue.mission_id
-    found = await viewer(sessions, delegate_id, mission_id)
+    found = await viewer(sessions, who, mission_id)
     if not isinstance(found, Viewer):
         return None
     return found, view
@@ -384,7 +404,7 @@ class FaqView:
 
 
 async def faq_for(
-    sessions: async_sessionmaker[AsyncSession], delegate_id: int, faq_id: int
+    sessions: async_sessionmaker[AsyncSession], who: Person, faq_id: int
 ) -> FaqView | None:
     """One FAQ entry, only from a mission the delegate is registered to."""
     async with sessions() as session:
@@ -395,5 +415,5 @@ async def faq_for(
             entry.id, entry.question_fr, entry.question_en, entry.answer_fr, entry.answer_en
         )
         mission_id = entry.mission_id
-    found = await viewer(sessions, delegate_id, mission_id)
+    found = await viewer(sessions, who, mission_id)
     return view if isinstance(found, Viewer) else None

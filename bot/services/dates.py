@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = {
@@ -138,3 +138,30 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
         if matches:
             return matches[0]
     return None
+
+
+_CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b|\b(\d{1,2})\s*(am|pm)\b")
+
+
+def parse_clock(text: str) -> time | None:
+    """'14:30', '14h30', '9h', '2pm' -> a wall time."""
+    match = _CLOCK.search(fold(text))
+    if not match:
+        return None
+    if match[3]:
+        hour, minute = int(match[3]) % 12 + (12 if match[4] == "pm" else 0), 0
+    else:
+        hour, minute = int(match[1]), int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def local_instant(day: date, wall: time, timezone: str) -> datetime | None:
+    """The UTC instant of a wall time on a day, or None if clocks skip it (DST)."""
+    zone = ZoneInfo(timezone)
+    local = datetime.combine(day, wall, zone)
+    back = local.astimezone(UTC).astimezone(zone)
+    if (back.date(), back.time()) != (day, wall):
+        return None
+    return local.astimezone(UTC)

@@ -1,0 +1,317 @@
+"""Coordinators change their mission's agenda, venues and FAQ.
+
+Every function checks that the person may edit that mission (admin, or coordinator of it),
+whatever id a button carried; every change bumps the mission's content version (caches
+rebuild) and leaves an audit record naming fields, not values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.services.importers import ImportedSession, guess_venue
+from bot.services.people import Person
+from models import AgendaItem, Audience, AuditRecord, FaqEntry, Mission, SessionKind, Venue
+from models.queries import bump_content
+
+SESSION_FIELDS = ("title_fr", "title_en", "description_fr", "description_en", "room")
+FAQ_FIELDS = ("question_fr", "question_en", "answer_fr", "answer_en")
+VENUE_FIELDS = ("name", "address", "notes_fr", "notes_en")
+LIMITS = {"title_fr": 200, "title_en": 200, "room": 120, "name": 200, "address": 300}
+
+
+def may_edit(person: Person, mission_id: int) -> bool:
+    return person.is_admin or mission_id in person.coordinator_of
+
+
+def _audit(
+    session: AsyncSession,
+    clock: Clock,
+    person: Person,
+    action: str,
+    mission_id: int,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditRecord(
+            at=clock.now(), actor_telegram_id=person.telegram_id, action=action,
+            mission_id=mission_id, details=details,
+        )
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Moved:
+    item_id: int
+    old_start: datetime
+    new_start: datetime
+
+
+async def move_session(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    item_id: int,
+    new_start: datetime,
+) -> Moved | None:
+    """Move a session to a new start, keeping its length. None: not allowed or not found."""
+    async with sessions.begin() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not may_edit(person, item.mission_id):
+            return None
+        old = item.starts_at
+        length = item.ends_at - item.starts_at
+        item.starts_at, item.ends_at = new_start, new_start + length
+        item.updated_at = clock.now()
+        await bump_content(session, item.mission_id)
+        _audit(session, clock, person, "session.move", item.mission_id, item=item.key)
+        return Moved(item.id, old, new_start)
+
+
+async def cancel_session(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, item_id: int
+) -> bool:
+    async with sessions.begin() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not may_edit(person, item.mission_id):
+            return False
+        item.cancelled = True
+        item.updated_at = clock.now()
+        await bump_content(session, item.mission_id)
+        _audit(session, clock, person, "session.cancel", item.mission_id, item=item.key)
+        return True
+
+
+_TABLES: dict[str, tuple[type[AgendaItem] | type[FaqEntry] | type[Venue], tuple[str, ...]]] = {
+    "s": (AgendaItem, SESSION_FIELDS),
+    "f": (FaqEntry, FAQ_FIELDS),
+    "v": (Venue, VENUE_FIELDS),
+}
+
+
+async def edit_text(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    kind: str,
+    row_id: int,
+    field: str,
+    value: str,
+) -> bool:
+    """Change one text field of a session (s), FAQ entry (f) or venue (v)."""
+    table, fields = _TABLES[kind]
+    if field not in fields:
+        return False
+    async with sessions.begin() as session:
+        row: Any = await session.get(table, row_id)
+        if row is None or not may_edit(person, row.mission_id):
+            return False
+        setattr(row, field, value[: LIMITS.get(field, 4000)])
+        if isinstance(row, AgendaItem):
+            row.updated_at = clock.now()
+        await bump_content(session, row.mission_id)
+        _audit(
+            session,
+            clock,
+            person,
+            f"{table.__tablename__}.edit",
+            row.mission_id,
+            key=row.key,
+            field=field,
+        )
+        return True
+
+
+async def mission_of(
+    sessions: async_sessionmaker[AsyncSession], kind: str, row_id: int
+) -> int | None:
+    table, _fields = _TABLES[kind]
+    async with sessions() as session:
+        row: Any = await session.get(table, row_id)
+        return int(row.mission_id) if row is not None else None
+
+
+async def add_faq(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    mission_id: int,
+    texts: dict[str, str],
+) -> int | None:
+    if not may_edit(person, mission_id):
+        return None
+    async with sessions.begin() as session:
+        existing = set(
+            await session.scalars(select(FaqEntry.key).where(FaqEntry.mission_id == mission_id))
+        )
+        key = _free_key(_slug_of(texts["question_en"] or texts["question_fr"]), existing)
+        entry = FaqEntry(mission_id=mission_id, key=key, **{f: texts[f] for f in FAQ_FIELDS})
+        session.add(entry)
+        await session.flush()
+        await bump_content(session, mission_id)
+        _audit(session, clock, person, "faq.add", mission_id, key=key)
+        return entry.id
+
+
+async def add_session(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, mission_id: int,
+    title_fr: str, title_en: str, starts_at: datetime, ends_at: datetime, venue_id: int | None,
+) -> int | None:  # fmt: skip
+    if not may_edit(person, mission_id) or ends_at <= starts_at:
+        return None
+    async with sessions.begin() as session:
+        if venue_id is not None:
+            venue = await session.get(Venue, venue_id)
+            if venue is None or venue.mission_id != mission_id:
+                return None
+        existing = set(
+            await session.scalars(select(AgendaItem.key).where(AgendaItem.mission_id == mission_id))
+        )
+        item = AgendaItem(
+            mission_id=mission_id, key=_free_key(_slug_of(title_en or title_fr), existing),
+            title_fr=title_fr[:200], title_en=title_en[:200], starts_at=starts_at, ends_at=ends_at,
+            venue_id=venue_id, kind=SessionKind.OTHER, audience=Audience.EVERYONE, audience_tags=[],
+            cancelled=False, updated_at=clock.now(),
+        )  # fmt: skip
+        session.add(item)
+        await session.flush()
+        await bump_content(session, mission_id)
+        _audit(session, clock, person, "session.add", mission_id, item=item.key)
+        return item.id
+
+
+def _slug_of(text: str) -> str:
+    from bot.services.importers import _slug
+
+    return _slug(text)[:56]
+
+
+def _free_key(base: str, taken: set[str]) -> str:
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+# --- import preview and apply -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    new: list[ImportedSession]
+    changed: list[ImportedSession]
+    removed: list[str]  # titles of sessions the file no longer has
+    unchanged: int
+
+
+def _values(
+    imported: ImportedSession, venue_ids: dict[str, int], venue_names: dict[str, str]
+) -> dict[str, Any]:
+    venue_key = imported.venue_key or guess_venue(imported.room, venue_names)
+    return {
+        "title_fr": imported.title_fr, "title_en": imported.title_en,
+        "description_fr": imported.description_fr, "description_en": imported.description_en,
+        "starts_at": imported.starts_at, "ends_at": imported.ends_at,
+        "venue_id": venue_ids.get(venue_key) if venue_key else None,
+        "room": None if venue_key and not imported.venue_key else imported.room,
+        "kind": imported.kind,
+        "audience": Audience.TAGGED if imported.tags else Audience.EVERYONE,
+        "audience_tags": list(imported.tags), "cancelled": False,
+    }  # fmt: skip
+
+
+async def _context(
+    session: AsyncSession, mission_id: int
+) -> tuple[dict[str, AgendaItem], dict[str, int], dict[str, str]]:
+    items = {
+        a.key: a
+        for a in await session.scalars(
+            select(AgendaItem).where(AgendaItem.mission_id == mission_id)
+        )
+    }
+    venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission_id)))
+    return items, {v.key: v.id for v in venues}, {v.key: v.name for v in venues}
+
+
+async def preview_import(
+    sessions: async_sessionmaker[AsyncSession], mission_id: int, imported: list[ImportedSession]
+) -> Preview:
+    async with sessions() as session:
+        items, venue_ids, venue_names = await _context(session, mission_id)
+    new, changed, unchanged = [], [], 0
+    for entry in imported:
+        row = items.pop(entry.key, None)
+        if row is None:
+            new.append(entry)
+        elif any(getattr(row, k) != v for k, v in _values(entry, venue_ids, venue_names).items()):
+            changed.append(entry)
+        else:
+            unchanged += 1
+    removed = [row.title_en for row in items.values() if not row.cancelled]
+    return Preview(new, changed, removed, unchanged)
+
+
+async def apply_import(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    mission_id: int,
+    imported: list[ImportedSession],
+) -> Preview | None:
+    """Write the imported agenda: new sessions added, changed ones updated, missing ones
+    cancelled (not deleted: delegates who had them can still be told)."""
+    if not may_edit(person, mission_id):
+        return None
+    preview = await preview_import(sessions, mission_id, imported)
+    now = clock.now()
+    async with sessions.begin() as session:
+        mission = await session.get(Mission, mission_id)
+        if mission is None:
+            return None
+        items, venue_ids, venue_names = await _context(session, mission_id)
+        for entry in imported:
+            values = _values(entry, venue_ids, venue_names)
+            row = items.pop(entry.key, None)
+            if row is None:
+                session.add(
+                    AgendaItem(
+                        mission_id=mission_id,
+                        key=entry.key,
+                        updated_at=now,
+                        local_timezone=None,
+                        **values,
+                    )
+                )
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.updated_at = now
+        for row in items.values():
+            if not row.cancelled:
+                row.cancelled = True
+                row.updated_at = now
+        await bump_content(session, mission_id)
+        _audit(
+            session, clock, person, "agenda.import", mission_id,
+            new=len(preview.new), changed=len(preview.changed), removed=len(preview.removed),
+        )  # fmt: skip
+    return preview
+
+
+async def staff_missions(
+    sessions: async_sessionmaker[AsyncSession], person: Person
+) -> list[tuple[int, str, str, str, str]]:
+    """(id, key, timezone, name_fr, name_en) of the missions this person may edit."""
+    async with sessions() as session:
+        query = select(Mission).order_by(Mission.starts_on)
+        if not person.is_admin:
+            query = query.where(Mission.id.in_(person.coordinator_of))
+        return [
+            (m.id, m.key, m.timezone, m.name_fr, m.name_en) for m in await session.scalars(query)
+        ]

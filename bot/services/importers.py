@@ -1,0 +1,283 @@
+"""Agenda files sent by coordinators: .ics (Google, Outlook, Apple) and .csv.
+
+Both become a list of `ImportedSession` plus errors by line; nothing is saved here. The
+preview compares them with the mission's sessions (new, changed, removed) and `apply`
+writes them in one transaction.
+
+CSV columns (header row required, `,` or `;`, UTF-8 with or without BOM):
+    key, title_fr, title_en, start, end, venue, room, kind, description_fr, description_en, tags
+`start`/`end` are `YYYY-MM-DD HH:MM` in the mission's time zone; `venue` is a venue key;
+`kind` one of talk, b2b, visit, meal, transport, other; `tags` space-separated (empty:
+everyone). Only key, title_fr or title_en, start and end are required.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from rapidfuzz import fuzz, process
+
+from bot.services.dates import fold
+from models import SessionKind
+
+MAX_FILE_BYTES = 1_000_000
+MAX_SESSIONS = 5000
+CSV_COLUMNS = (
+    "key", "title_fr", "title_en", "start", "end", "venue", "room", "kind",
+    "description_fr", "description_en", "tags",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportedSession:
+    key: str
+    title_fr: str
+    title_en: str
+    starts_at: datetime
+    ends_at: datetime
+    venue_key: str | None = None
+    room: str | None = None
+    kind: SessionKind = SessionKind.OTHER
+    description_fr: str = ""
+    description_en: str = ""
+    tags: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass
+class ParsedFile:
+    sessions: list[ImportedSession] = field(default_factory=list)
+    # (line number, message id, params): rendered in the reader's language by the handler.
+    errors: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+
+class FileRefused(ValueError):
+    """The whole file is unusable; `message` is an N_() message id."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _text(raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise FileRefused("The file is too large (1 MB at most).")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252")  # Excel on Windows saves CSV this way
+        except UnicodeDecodeError:
+            raise FileRefused("The file is not text (UTF-8 expected).") from None
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+    return slug[:64] or "session"
+
+
+# --- ICS --------------------------------------------------------------------------------
+
+
+def _event_lines(text: str) -> list[int]:
+    """Line number of each BEGIN:VEVENT, in order, for errors people can find."""
+    return [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "BEGIN:VEVENT"]
+
+
+def _ics_key(uid: str, mission_key: str) -> str:
+    own = re.fullmatch(rf"(.+)\.{re.escape(mission_key)}@missionbot", uid)
+    if own and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", own[1]):
+        return own[1]  # our own export coming back: same session
+    return "ics-" + hashlib.sha1(uid.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def _as_utc(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # floating time: the mission's wall clock
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
+    return datetime.combine(value, time(0), zone).astimezone(UTC)  # all-day
+
+
+def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
+    text = _text(raw)
+    try:
+        calendar = Calendar.from_ical(text)
+    except ValueError as exc:
+        raise FileRefused("This is not a calendar file (.ics) I can read.") from exc
+    zone = ZoneInfo(timezone)
+    events = list(calendar.walk("VEVENT"))
+    if not events:
+        raise FileRefused("The calendar has no events.")
+    lines = _event_lines(text)
+    result = ParsedFile()
+    seen: set[str] = set()
+    for index, event in enumerate(events[:MAX_SESSIONS]):
+        line = lines[index] if index < len(lines) else 0
+        title = str(event.get("summary") or "").strip()
+        if event.get("rrule") or event.get("rdate"):
+            result.errors.append(
+                (
+                    line,
+                    "%(title)s repeats: add each occurrence as its own event.",
+                    {"title": title[:60]},
+                )
+            )
+            continue
+        if str(event.get("status") or "").upper() == "CANCELLED":
+            continue
+        if not title:
+            result.errors.append((line, "An event has no title.", {}))
+            continue
+        try:
+            start = event.decoded("dtstart")
+        except (KeyError, ValueError):
+            result.errors.append((line, "%(title)s has no start time.", {"title": title[:60]}))
+            continue
+        try:
+            end = event.decoded("dtend")
+        except (KeyError, ValueError):
+            duration = event.get("duration")
+            end = start + (
+                duration.dt
+                if duration
+                else timedelta(hours=1 if isinstance(start, datetime) else 24)
+            )
+        starts_at, ends_at = _as_utc(start, zone), _as_utc(end, zone)
+        if ends_at <= starts_at:
+            result.errors.append((line, "%(title)s ends before it starts.", {"title": title[:60]}))
+            continue
+        uid = str(event.get("uid") or f"{title}-{starts_at.isoformat()}")
+        key = _ics_key(uid, mission_key)
+        if key in seen:
+            result.errors.append(
+                (line, "%(title)s appears twice (same UID).", {"title": title[:60]})
+            )
+            continue
+        seen.add(key)
+        description = str(event.get("description") or "").strip()[:4000]
+        location = str(event.get("location") or "").strip()
+        result.sessions.append(
+            ImportedSession(
+                key=key, title_fr=title[:200], title_en=title[:200], starts_at=starts_at,
+                ends_at=ends_at, room=location[:120] or None, description_fr=description,
+                description_en=description, line=line,
+            )
+        )  # fmt: skip
+    if len(events) > MAX_SESSIONS:
+        result.errors.append((0, "Only the first %(n)s events were read.", {"n": MAX_SESSIONS}))
+    return result
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
+    value = value.strip().replace("T", " ")
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %Hh%M"):
+        try:
+            naive = datetime.strptime(value, pattern)  # noqa: DTZ007  (zone attached below)
+        except ValueError:
+            continue
+        local = naive.replace(tzinfo=zone)
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+            return None  # a wall time skipped by a clock change
+        return local.astimezone(UTC)
+    return None
+
+
+def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
+    text = _text(raw)
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("key", "start", "end") if c not in header]
+    if missing or not ({"title_fr", "title_en"} & set(header)):
+        raise FileRefused(
+            "The first line must name the columns: key, title_fr, title_en, start, end "
+            "(and optionally venue, room, kind, description_fr, description_en, tags)."
+        )
+    reader.fieldnames = header
+    zone = ZoneInfo(timezone)
+    result = ParsedFile()
+    seen: set[str] = set()
+    kinds = {k.value for k in SessionKind}
+    for row in reader:
+        line = reader.line_num
+        if len(result.sessions) >= MAX_SESSIONS:
+            result.errors.append(
+                (line, "Only the first %(n)s events were read.", {"n": MAX_SESSIONS})
+            )
+            break
+        values = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+        if not any(values.values()):
+            continue
+        key = values.get("key", "")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", key):
+            result.errors.append(
+                (line, "key %(key)s: use lower-case letters, digits, - and _.", {"key": key[:40]})
+            )
+            continue
+        if key in seen:
+            result.errors.append((line, "key %(key)s appears twice.", {"key": key}))
+            continue
+        title_fr = values.get("title_fr") or values.get("title_en", "")
+        title_en = values.get("title_en") or title_fr
+        if not title_fr:
+            result.errors.append((line, "%(key)s has no title.", {"key": key}))
+            continue
+        starts_at, ends_at = (
+            _parse_local(values.get("start", ""), zone),
+            _parse_local(values.get("end", ""), zone),
+        )
+        if starts_at is None or ends_at is None:
+            result.errors.append(
+                (line, "%(key)s: start and end must look like 2017-04-11 14:00.", {"key": key})
+            )
+            continue
+        if ends_at <= starts_at:
+            result.errors.append(
+                (line, "%(title)s ends before it starts.", {"title": title_fr[:60]})
+            )
+            continue
+        kind = values.get("kind") or "other"
+        if kind not in kinds:
+            result.errors.append(
+                (
+                    line,
+                    "%(key)s: kind must be one of talk, b2b, visit, meal, transport, other.",
+                    {"key": key},
+                )
+            )
+            continue
+        seen.add(key)
+        result.sessions.append(
+            ImportedSession(
+                key=key, title_fr=title_fr[:200], title_en=title_en[:200], starts_at=starts_at,
+                ends_at=ends_at, venue_key=values.get("venue") or None,
+                room=(values.get("room") or None), kind=SessionKind(kind),
+                description_fr=values.get("description_fr", "")[:4000],
+                description_en=values.get("description_en", "")[:4000],
+                tags=tuple(sorted(set(values.get("tags", "").split()))), line=line,
+            )
+        )  # fmt: skip
+    return result
+
+
+def guess_venue(location: str | None, venues: dict[str, str]) -> str | None:
+    """The venue key whose name best matches an ICS LOCATION, if clearly one."""
+    if not location or not venues:
+        return None
+    best = process.extractOne(
+        fold(location), {k: fold(v) for k, v in venues.items()}, scorer=fuzz.token_set_ratio
+    )
+    return str(best[2]) if best and best[1] >= 85 else None
