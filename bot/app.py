@@ -23,6 +23,7 @@ from bot.i18n import load_catalogs
 from bot.services.people import grant_admin
 from handlers import (
     agenda,
+    editing,
     errors,
     fallback,
     help,
@@ -86,9 +87,10 @@ def build_application(
     app.add_handlers(
         help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS + agenda.HANDLERS
     )
-    app.add_handlers(questions.HANDLERS)
-    # A coordinator typing a reply is never taken for a registration answer: first.
+    app.add_handlers(questions.HANDLERS + editing.HANDLERS)
+    # A coordinator typing a reply or a new value is never taken for a registration answer.
     app.add_handler(questions.reply_conversation())
+    app.add_handler(editing.conversation())
     app.add_handler(registration.build())
     # Plain text that no conversation took is a question.
     app.add_handler(questions.TEXT_HANDLER)

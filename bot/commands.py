@@ -40,7 +40,10 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("cancel", N_("Stop what you are doing"), None, ("annuler",)),
     CommandInfo("forget_me", N_("Erase all your data"), None, ("oublier",)),
     CommandInfo("ask", N_("Ask the coordinators a question"), None, ("question",)),
+    CommandInfo("faq", N_("Practical questions and answers"), None),
     CommandInfo("questions", N_("Questions waiting for an answer"), Role.COORDINATOR),
+    CommandInfo("session_add", N_("Add a session to the agenda"), Role.COORDINATOR),
+    CommandInfo("faq_add", N_("Add a question and answer"), Role.COORDINATOR),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
 )
 

@@ -65,6 +65,9 @@ def fake_result(call: ApiCall, message_ids: Iterator[int]) -> Any:
         return BOT_USER
     if call.method in {"getUpdates", "getMyCommands"}:
         return []
+    if call.method == "getFile":
+        file_id = str(call.params.get("file_id"))
+        return {"file_id": file_id, "file_unique_id": file_id, "file_path": f"documents/{file_id}"}
     if call.method.startswith(("send", "edit", "copyMessage", "forwardMessage")):
         message: dict[str, Any] = {
             "message_id": int(call.params.get("message_id") or next(message_ids)),
@@ -89,6 +92,8 @@ class OfflineBotAPI(BaseRequest):
         self.calls: list[ApiCall] = []
         self.on_call = on_call
         self.failures: dict[int, Failure] = {}
+        # Files users "uploaded", by file id, served to getFile and the download.
+        self.stored_files: dict[str, bytes] = {}
         self._message_ids = itertools.count(1000)
 
     @property
@@ -111,6 +116,9 @@ class OfflineBotAPI(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/" in url:  # a download of a file a user sent
+            content = self.stored_files.get(url.rsplit("/", 1)[-1])
+            return (200, content) if content is not None else (404, b"")
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = ApiCall(api_method, params)

@@ -180,6 +180,7 @@ async def next_sessions(update: Update, context: BotContext) -> None:
 
 
 def session_keyboard(viewer: svc.Viewer, item: svc.SessionView) -> InlineKeyboardMarkup:
+    """Map, calendar, back; and for the mission's staff, edit."""
     buttons = []
     if item.venue is not None and item.venue.latitude is not None:
         buttons.append((render("📍 Map"), f"map:{item.id}"))
@@ -188,7 +189,10 @@ def session_keyboard(viewer: svc.Viewer, item: svc.SessionView) -> InlineKeyboar
         render("◀ Back to the day"),
         f"ag:{viewer.mission.id}:{viewer.calendar.today(item.starts_at):%Y%m%d}",
     )
-    return inline([buttons, [back]])
+    rows = [buttons, [back]]
+    if viewer.staff:
+        rows.append([(render("✏ Edit"), f"em:s:{item.id}")])
+    return inline(rows)
 
 
 async def session_button(update: Update, context: BotContext) -> None:
@@ -272,7 +276,8 @@ async def venue_button(update: Update, context: BotContext) -> None:
     now = context.clock.now()
     await send_venue_pin(update, venue)
     upcoming = await svc.next_at_venue(context.db, viewer, venue.id, now)
-    await send(update, venue_card(viewer, venue, upcoming, now))
+    staff = inline([[(render("✏ Edit"), f"em:v:{venue.id}")]]) if viewer.staff else None
+    await send(update, venue_card(viewer, venue, upcoming, now), staff)
 
 
 async def mission_choice(update: Update, context: BotContext) -> None:

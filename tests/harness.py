@@ -123,6 +123,19 @@ class Harness:
             {"update_id": next(self._ids), "message": self._message(user, contact=contact)}
         )
 
+    async def send_file(self, user: TgUser, name: str, content: bytes) -> list[ApiCall]:
+        file_id = f"file{next(self._ids)}"
+        self.api.stored_files[file_id] = content
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": name,
+            "file_size": len(content),
+        }
+        return await self.process(
+            {"update_id": next(self._ids), "message": self._message(user, document=document)}
+        )
+
     async def press(self, user: TgUser, data: str) -> list[ApiCall]:
         """Press a button with this callback data, on the last message that showed buttons."""
         message = self.last_buttons_message(user)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from rapidfuzz import fuzz, process
 
+from bot.i18n import N_
 from bot.services.dates import fold
 from models import SessionKind
 
@@ -69,14 +70,14 @@ class FileRefused(ValueError):
 
 def _text(raw: bytes) -> str:
     if len(raw) > MAX_FILE_BYTES:
-        raise FileRefused("The file is too large (1 MB at most).")
+        raise FileRefused(N_("The file is too large (1 MB at most)."))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             return raw.decode("cp1252")  # Excel on Windows saves CSV this way
         except UnicodeDecodeError:
-            raise FileRefused("The file is not text (UTF-8 expected).") from None
+            raise FileRefused(N_("The file is not text (UTF-8 expected).")) from None
 
 
 def _slug(text: str) -> str:
@@ -112,11 +113,11 @@ def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
     try:
         calendar = Calendar.from_ical(text)
     except ValueError as exc:
-        raise FileRefused("This is not a calendar file (.ics) I can read.") from exc
+        raise FileRefused(N_("This is not a calendar file (.ics) I can read.")) from exc
     zone = ZoneInfo(timezone)
     events = list(calendar.walk("VEVENT"))
     if not events:
-        raise FileRefused("The calendar has no events.")
+        raise FileRefused(N_("The calendar has no events."))
     lines = _event_lines(text)
     result = ParsedFile()
     seen: set[str] = set()
@@ -127,7 +128,7 @@ def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
             result.errors.append(
                 (
                     line,
-                    "%(title)s repeats: add each occurrence as its own event.",
+                    N_("%(title)s repeats: add each occurrence as its own event."),
                     {"title": title[:60]},
                 )
             )
@@ -135,12 +136,12 @@ def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
         if str(event.get("status") or "").upper() == "CANCELLED":
             continue
         if not title:
-            result.errors.append((line, "An event has no title.", {}))
+            result.errors.append((line, N_("An event has no title."), {}))
             continue
         try:
             start = event.decoded("dtstart")
         except (KeyError, ValueError):
-            result.errors.append((line, "%(title)s has no start time.", {"title": title[:60]}))
+            result.errors.append((line, N_("%(title)s has no start time."), {"title": title[:60]}))
             continue
         try:
             end = event.decoded("dtend")
@@ -153,13 +154,15 @@ def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
             )
         starts_at, ends_at = _as_utc(start, zone), _as_utc(end, zone)
         if ends_at <= starts_at:
-            result.errors.append((line, "%(title)s ends before it starts.", {"title": title[:60]}))
+            result.errors.append(
+                (line, N_("%(title)s ends before it starts."), {"title": title[:60]})
+            )
             continue
         uid = str(event.get("uid") or f"{title}-{starts_at.isoformat()}")
         key = _ics_key(uid, mission_key)
         if key in seen:
             result.errors.append(
-                (line, "%(title)s appears twice (same UID).", {"title": title[:60]})
+                (line, N_("%(title)s appears twice (same UID)."), {"title": title[:60]})
             )
             continue
         seen.add(key)
@@ -173,7 +176,7 @@ def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
             )
         )  # fmt: skip
     if len(events) > MAX_SESSIONS:
-        result.errors.append((0, "Only the first %(n)s events were read.", {"n": MAX_SESSIONS}))
+        result.errors.append((0, N_("Only the first %(n)s events were read."), {"n": MAX_SESSIONS}))
     return result
 
 
@@ -203,8 +206,10 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
     missing = [c for c in ("key", "start", "end") if c not in header]
     if missing or not ({"title_fr", "title_en"} & set(header)):
         raise FileRefused(
-            "The first line must name the columns: key, title_fr, title_en, start, end "
-            "(and optionally venue, room, kind, description_fr, description_en, tags)."
+            N_(
+                "The first line must name the columns: key, title_fr, title_en, start, end "
+                "(and optionally venue, room, kind, description_fr, description_en, tags)."
+            )
         )
     reader.fieldnames = header
     zone = ZoneInfo(timezone)
@@ -215,7 +220,7 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
         line = reader.line_num
         if len(result.sessions) >= MAX_SESSIONS:
             result.errors.append(
-                (line, "Only the first %(n)s events were read.", {"n": MAX_SESSIONS})
+                (line, N_("Only the first %(n)s events were read."), {"n": MAX_SESSIONS})
             )
             break
         values = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
@@ -224,16 +229,20 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
         key = values.get("key", "")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", key):
             result.errors.append(
-                (line, "key %(key)s: use lower-case letters, digits, - and _.", {"key": key[:40]})
+                (
+                    line,
+                    N_("key %(key)s: use lower-case letters, digits, - and _."),
+                    {"key": key[:40]},
+                )
             )
             continue
         if key in seen:
-            result.errors.append((line, "key %(key)s appears twice.", {"key": key}))
+            result.errors.append((line, N_("key %(key)s appears twice."), {"key": key}))
             continue
         title_fr = values.get("title_fr") or values.get("title_en", "")
         title_en = values.get("title_en") or title_fr
         if not title_fr:
-            result.errors.append((line, "%(key)s has no title.", {"key": key}))
+            result.errors.append((line, N_("%(key)s has no title."), {"key": key}))
             continue
         starts_at, ends_at = (
             _parse_local(values.get("start", ""), zone),
@@ -241,7 +250,7 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
         )
         if starts_at is None or ends_at is None:
             result.errors.append(
-                (line, "%(key)s: start and end must look like 2017-04-11 14:00.", {"key": key})
+                (line, N_("%(key)s: start and end must look like 2017-04-11 14:00."), {"key": key})
             )
             continue
         if ends_at <= starts_at:
@@ -254,7 +263,7 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
             result.errors.append(
                 (
                     line,
-                    "%(key)s: kind must be one of talk, b2b, visit, meal, transport, other.",
+                    N_("%(key)s: kind must be one of talk, b2b, visit, meal, transport, other."),
                     {"key": key},
                 )
             )

@@ -1,0 +1,489 @@
+"""Coordinators keep the agenda right from the chat: edit, move or cancel a session, edit
+venues and FAQ, add sessions and FAQ entries, and import an agenda file (.ics or .csv) after
+a preview. Every button re-checks the person's right over that mission."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import date
+from io import BytesIO
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.commands import names
+from bot.context import BotContext
+from bot.i18n import N_, escape, format_moment, get_locale, gettext, render
+from bot.services import agenda as svc
+from bot.services import editing
+from bot.services.dates import DateProblem, local_instant, parse_clock, parse_day
+from bot.services.importers import FileRefused, ImportedSession, parse_csv, parse_ics
+from bot.services.profile import clean_text
+from bot.views import session_card
+from handlers.agenda import expired, session_keyboard
+from handlers.common import (
+    Handlers,
+    answer,
+    button_data,
+    edit_or_send,
+    inline,
+    restricted,
+    say,
+    send,
+)
+from models import Role
+
+EDIT_VALUE, NEW_SESSION, NEW_FAQ = range(3)
+EDITING = "editing"
+PENDING_IMPORT = "pending_import"
+NEW = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+
+FIELD_LABELS = {
+    "title_fr": N_("Title (French)"),
+    "title_en": N_("Title (English)"),
+    "description_fr": N_("Description (French)"),
+    "description_en": N_("Description (English)"),
+    "room": N_("Room"),
+    "start": N_("Time"),
+    "question_fr": N_("Question (French)"),
+    "question_en": N_("Question (English)"),
+    "answer_fr": N_("Answer (French)"),
+    "answer_en": N_("Answer (English)"),
+    "name": N_("Name"),
+    "address": N_("Address"),
+    "notes_fr": N_("Notes (French)"),
+    "notes_en": N_("Notes (English)"),
+}
+FIELDS = {
+    "s": (*editing.SESSION_FIELDS, "start"),
+    "f": editing.FAQ_FIELDS,
+    "v": editing.VENUE_FIELDS,
+}
+SESSION_STEPS = ("title_fr", "title_en", "start", "end")
+FAQ_STEPS = editing.FAQ_FIELDS
+STEP_PROMPTS = {
+    "title_fr": N_("Title in French?"),
+    "title_en": N_("Title in English?"),
+    "start": N_("Day and start time, in the mission's time zone? For example 2017-04-11 14:00."),
+    "end": N_("End time? For example 15:30."),
+    "question_fr": N_("The question, in French?"),
+    "question_en": N_("The question, in English?"),
+    "answer_fr": N_("The answer, in French?"),
+    "answer_en": N_("The answer, in English?"),
+}
+
+
+async def _prompt(update: Update, step: str) -> None:
+    message_id = STEP_PROMPTS[step]
+    await say(update, message_id)
+
+
+async def _allowed(context: BotContext, kind: str, row_id: int) -> int | None:
+    """The mission of the row, if this person may edit it."""
+    mission_id = await editing.mission_of(context.db, kind, row_id)
+    if mission_id is None or not editing.may_edit(context.me, mission_id):
+        return None
+    return mission_id
+
+
+@restricted(Role.COORDINATOR)
+async def edit_menu(update: Update, context: BotContext) -> None:
+    match = re.fullmatch(r"em:([sfv]):(\d+)", button_data(update))
+    if match is None or await _allowed(context, match[1], int(match[2])) is None:
+        await expired(update)
+        return
+    kind, row_id = match[1], int(match[2])
+    buttons = [(gettext(FIELD_LABELS[f]), f"ef:{kind}:{row_id}:{f}") for f in FIELDS[kind]]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    if kind == "s":
+        rows.append([(render("✖ Cancel this session"), f"ec:{row_id}")])
+    await answer(update)
+    await send(update, render("What do you want to change?"), inline(rows))
+
+
+@restricted(Role.COORDINATOR)
+async def ask_value(update: Update, context: BotContext) -> int | None:
+    match = re.fullmatch(r"ef:([sfv]):(\d+):(\w+)", button_data(update))
+    if match is None or match[3] not in FIELDS[match[1]]:
+        await expired(update)
+        return ConversationHandler.END
+    kind, row_id, field = match[1], int(match[2]), match[3]
+    if await _allowed(context, kind, row_id) is None:
+        await expired(update)
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[EDITING] = (kind, row_id, field)
+    await answer(update)
+    if field == "start":
+        await say(
+            update,
+            "New start? For example 14:30 (same day) or 2017-04-12 14:30, in the mission's "
+            "time zone. The length stays the same. Or send /cancel.",
+        )
+    else:
+        await say(
+            update,
+            "Send the new %(field)s, or /cancel.",
+            field=gettext(FIELD_LABELS[field]).lower(),
+        )
+    return EDIT_VALUE
+
+
+async def receive_value(update: Update, context: BotContext) -> int:
+    assert update.message is not None
+    assert context.user_data is not None
+    target = context.user_data.pop(EDITING, None)
+    if not isinstance(target, tuple):
+        return ConversationHandler.END
+    kind, row_id, field = target
+    value = clean_text(update.message.text or "")
+    if not value:
+        await say(update, "That was empty. Please type an answer.")
+        context.user_data[EDITING] = target
+        return EDIT_VALUE
+    if kind == "s" and field == "start":
+        return await _move(update, context, row_id, value, target)
+    saved = await editing.edit_text(
+        context.db, context.clock, context.me, kind, row_id, field, value
+    )
+    if not saved:
+        await expired(update)
+        return ConversationHandler.END
+    await say(update, "Saved.")
+    if kind == "s":
+        await _show_session(update, context, row_id)
+    return ConversationHandler.END
+
+
+async def _move(update: Update, context: BotContext, row_id: int, value: str, target: Any) -> int:
+    assert context.user_data is not None
+    found = await svc.session_for(context.db, context.me, row_id)
+    if found is None:
+        await expired(update)
+        return ConversationHandler.END
+    viewer, item = found
+    new_start = _when(value, viewer, viewer.calendar.today(item.starts_at), context)
+    if new_start is None:
+        await say(update, "I did not understand that time. Try 14:30 or 2017-04-12 14:30.")
+        context.user_data[EDITING] = target
+        return EDIT_VALUE
+    moved = await editing.move_session(context.db, context.clock, context.me, row_id, new_start)
+    if moved is None:
+        await expired(update)
+        return ConversationHandler.END
+    await say(
+        update,
+        "Moved: %(old)s → %(new)s.",
+        old=format_moment(moved.old_start, viewer.timezone),
+        new=format_moment(moved.new_start, viewer.timezone),
+    )
+    await _show_session(update, context, row_id)
+    return ConversationHandler.END
+
+
+def _when(text: str, viewer: svc.Viewer, default_day: date, context: BotContext) -> Any:
+    try:
+        day = parse_day(text, viewer.calendar, context.clock.now()) or default_day
+    except DateProblem:
+        return None
+    wall = parse_clock(text.split()[-1] if " " in text.strip() else text)
+    if wall is None:
+        return None
+    return local_instant(day, wall, viewer.timezone)
+
+
+async def _show_session(update: Update, context: BotContext, item_id: int) -> None:
+    found = await svc.session_for(context.db, context.me, item_id)
+    if found is not None:
+        await send(update, session_card(*found), session_keyboard(*found))
+
+
+@restricted(Role.COORDINATOR)
+async def cancel_session(update: Update, context: BotContext) -> None:
+    data = button_data(update)
+    match = re.fullmatch(r"ec(y?):(\d+)", data)
+    if match is None or await _allowed(context, "s", int(match[2])) is None:
+        await expired(update)
+        return
+    item_id = int(match[2])
+    if not match[1]:
+        keyboard = inline(
+            [[(render("Yes, cancel it"), f"ecy:{item_id}")], [(render("No, keep it"), "edit:keep")]]
+        )
+        await answer(update)
+        await say(
+            update, "Cancel this session for everyone? Delegates will no longer see it.", keyboard
+        )
+        return
+    await editing.cancel_session(context.db, context.clock, context.me, item_id)
+    await edit_or_send(update, render("The session is cancelled."))
+
+
+async def keep(update: Update, context: BotContext) -> None:
+    await edit_or_send(update, render("Nothing was changed."))
+
+
+async def cancel_edit(update: Update, context: BotContext) -> int:
+    if context.user_data is not None:
+        for key in (EDITING, "new_session", "new_faq"):
+            context.user_data.pop(key, None)
+    await say(update, "Nothing was changed.")
+    return ConversationHandler.END
+
+
+# --- adding sessions and FAQ entries -------------------------------------------------------
+
+
+async def _staff_mission(update: Update, context: BotContext) -> svc.Viewer | None:
+    found = await svc.viewer(context.db, context.me)
+    if isinstance(found, svc.Viewer) and found.staff:
+        return found
+    if isinstance(found, svc.MissionChoice):
+        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        await say(update, "Which mission? Pick one, then send the command again.", keyboard)
+        return None
+    await say(update, "Sorry, this is only for the mission's staff.")
+    return None
+
+
+@restricted(Role.COORDINATOR)
+async def start_new_session(update: Update, context: BotContext) -> int | None:
+    viewer = await _staff_mission(update, context)
+    if viewer is None:
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data["new_session"] = {"mission_id": viewer.mission.id, "values": {}}
+    await _prompt(update, "title_fr")
+    return NEW_SESSION
+
+
+async def new_session_step(update: Update, context: BotContext) -> int:
+    assert update.message is not None
+    assert context.user_data is not None
+    draft = context.user_data.get("new_session")
+    if not isinstance(draft, dict):
+        return ConversationHandler.END
+    values: dict[str, Any] = draft["values"]
+    step = next(s for s in SESSION_STEPS if s not in values)
+    text = clean_text(update.message.text or "")
+    found = await svc.viewer(context.db, context.me, draft["mission_id"])
+    if not text or not isinstance(found, svc.Viewer):
+        await say(update, "That was empty. Please type an answer.")
+        return NEW_SESSION
+    if step in ("title_fr", "title_en"):
+        values[step] = text[:200]
+    elif step == "start":
+        start = _when(text, found, found.calendar.today(context.clock.now()), context)
+        if start is None or parse_clock(text) is None:
+            await say(update, "I did not understand that time. Try 14:30 or 2017-04-12 14:30.")
+            return NEW_SESSION
+        values["start"] = start
+    else:
+        end = _when(text, found, found.calendar.today(values["start"]), context)
+        if end is None or end <= values["start"]:
+            await say(update, "The end must be after the start, for example 15:30.")
+            return NEW_SESSION
+        item_id = await editing.add_session(
+            context.db, context.clock, context.me, draft["mission_id"],
+            values["title_fr"], values["title_en"], values["start"], end, None,
+        )  # fmt: skip
+        context.user_data.pop("new_session", None)
+        if item_id is None:
+            await expired(update)
+        else:
+            await say(update, "Session added.")
+            await _show_session(update, context, item_id)
+        return ConversationHandler.END
+    following = next(s for s in SESSION_STEPS if s not in values)
+    await _prompt(update, following)
+    return NEW_SESSION
+
+
+@restricted(Role.COORDINATOR)
+async def start_new_faq(update: Update, context: BotContext) -> int | None:
+    viewer = await _staff_mission(update, context)
+    if viewer is None:
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data["new_faq"] = {"mission_id": viewer.mission.id, "values": {}}
+    await _prompt(update, "question_fr")
+    return NEW_FAQ
+
+
+async def new_faq_step(update: Update, context: BotContext) -> int:
+    assert update.message is not None
+    assert context.user_data is not None
+    draft = context.user_data.get("new_faq")
+    if not isinstance(draft, dict):
+        return ConversationHandler.END
+    values: dict[str, str] = draft["values"]
+    text = clean_text(update.message.text or "")
+    if not text:
+        await say(update, "That was empty. Please type an answer.")
+        return NEW_FAQ
+    step = next(s for s in FAQ_STEPS if s not in values)
+    values[step] = text[:4000]
+    following = next((s for s in FAQ_STEPS if s not in values), None)
+    if following is not None:
+        await _prompt(update, following)
+        return NEW_FAQ
+    context.user_data.pop("new_faq", None)
+    added = await editing.add_faq(
+        context.db, context.clock, context.me, draft["mission_id"], values
+    )
+    if added is None:
+        await expired(update)
+    else:
+        await say(update, "FAQ entry added: delegates can ask about it now.")
+    return ConversationHandler.END
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+async def document(update: Update, context: BotContext) -> None:
+    message = update.message
+    assert message is not None
+    assert message.document is not None
+    if not (context.me.is_admin or context.me.coordinator_of):
+        await say(update, "I can only read agenda files from the mission's coordinators.")
+        return
+    viewer = await _staff_mission(update, context)
+    if viewer is None:
+        return
+    name = (message.document.file_name or "").lower()
+    if not name.endswith((".ics", ".csv")):
+        await say(update, "Send the agenda as a .ics calendar file or a .csv file.")
+        return
+    if (message.document.file_size or 0) > 1_000_000:
+        await say(update, "The file is too large (1 MB at most).")
+        return
+    buffer = BytesIO()
+    file = await message.document.get_file()
+    await file.download_to_memory(buffer)
+    raw = buffer.getvalue()
+    try:
+        parsed = (
+            parse_ics(raw, viewer.mission.key, viewer.timezone)
+            if name.endswith(".ics")
+            else parse_csv(raw, viewer.timezone)
+        )
+    except FileRefused as refused:
+        await say(update, refused.message)
+        return
+    if parsed.errors:
+        lines = [render("The file has errors; nothing was saved. Fix them and send it again:"), ""]
+        for line, message_id, params in parsed.errors[:30]:
+            lines.append(
+                render(
+                    "Line %(line)s: %(problem)s", line=line, problem=render(message_id, **params)
+                )
+            )
+        await send(update, "\n".join(lines))
+        return
+    if not parsed.sessions:
+        await say(update, "The calendar has no events.")
+        return
+    preview = await editing.preview_import(context.db, viewer.mission.id, parsed.sessions)
+    assert context.user_data is not None
+    context.user_data[PENDING_IMPORT] = (viewer.mission.id, parsed.sessions)
+    await send(
+        update,
+        _preview_text(preview),
+        inline([[(render("✅ Import"), "imp:ok"), (render("✖ Cancel"), "imp:no")]]),
+    )
+
+
+def _preview_text(preview: editing.Preview) -> str:
+    locale = get_locale()
+    lines = [
+        render(
+            "<b>Preview</b>: %(new)s new, %(changed)s changed, %(removed)s removed, "
+            "%(same)s unchanged.",
+            new=len(preview.new),
+            changed=len(preview.changed),
+            removed=len(preview.removed),
+            same=preview.unchanged,
+        )
+    ]
+
+    def listed(title: str, items: list[str]) -> None:
+        if items:
+            lines.extend(["", title, *(f"• {escape(t)}" for t in items[:10])])
+            if len(items) > 10:
+                lines.append(render("… and %(n)s more", n=len(items) - 10))
+
+    listed(render("New:"), [_title(s, locale) for s in preview.new])
+    listed(render("Changed:"), [_title(s, locale) for s in preview.changed])
+    listed(render("Removed (will be cancelled):"), preview.removed)
+    lines += ["", render("Nothing is saved until you confirm.")]
+    return "\n".join(lines)
+
+
+def _title(item: ImportedSession, locale: str) -> str:
+    return item.title_fr if locale == "fr" else item.title_en
+
+
+@restricted(Role.COORDINATOR)
+async def confirm_import(update: Update, context: BotContext) -> None:
+    assert context.user_data is not None
+    pending = context.user_data.pop(PENDING_IMPORT, None)
+    if button_data(update) != "imp:ok":
+        await edit_or_send(update, render("Import cancelled: nothing was saved."))
+        return
+    if not isinstance(pending, tuple):
+        await expired(update)
+        return
+    mission_id, imported = pending
+    done = await editing.apply_import(context.db, context.clock, context.me, mission_id, imported)
+    if done is None:
+        await expired(update)
+        return
+    await edit_or_send(
+        update,
+        render(
+            "Imported: %(new)s new, %(changed)s changed, %(removed)s cancelled.",
+            new=len(done.new),
+            changed=len(done.changed),
+            removed=len(done.removed),
+        ),
+    )
+
+
+def conversation() -> ConversationHandler[BotContext]:
+    with warnings.catch_warnings():
+        # Tracked per chat on purpose: one edit in progress per coordinator.
+        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+        return ConversationHandler(
+            entry_points=[
+                CallbackQueryHandler(ask_value, pattern=r"^ef:"),
+                CommandHandler(names("session_add"), start_new_session),
+                CommandHandler(names("faq_add"), start_new_faq),
+            ],
+            states={
+                EDIT_VALUE: [MessageHandler(NEW, receive_value)],
+                NEW_SESSION: [MessageHandler(NEW, new_session_step)],
+                NEW_FAQ: [MessageHandler(NEW, new_faq_step)],
+            },
+            fallbacks=[CommandHandler(names("cancel"), cancel_edit)],
+            allow_reentry=True,
+            name="editing",
+        )
+
+
+HANDLERS: Handlers = [
+    CallbackQueryHandler(edit_menu, pattern=r"^em:"),
+    CallbackQueryHandler(cancel_session, pattern=r"^ecy?:"),
+    CallbackQueryHandler(keep, pattern=r"^edit:keep$"),
+    CallbackQueryHandler(confirm_import, pattern=r"^imp:(ok|no)$"),
+    MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, document),
+]

@@ -1,0 +1,209 @@
+"""Coordinators edit the agenda, venues and FAQ, and import agenda files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from models import AgendaItem, FaqEntry, Mission, Role, RoleGrant
+from tests.harness import ADMIN_ID, Harness, TgUser, joined
+from tests.test_agenda import item, paris, register
+
+ADMIN = TgUser(ADMIN_ID, "Dominique", "fr")
+EN = TgUser(902, "Alex", "en")
+FR = TgUser(903, "Camille", "fr")
+OTHER_COORDINATOR = TgUser(904, "Sam", "en")
+
+
+async def test_staff_edit_a_title_and_delegates_see_it(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(paris(12, 8))
+    await lyon.send(ADMIN, "/agenda")
+    await lyon.press(ADMIN, f"s:{gala.id}")
+    assert f"em:s:{gala.id}" in lyon.buttons(ADMIN)
+    await lyon.press(ADMIN, f"em:s:{gala.id}")
+    assert f"ef:s:{gala.id}:title_en" in lyon.buttons(ADMIN)
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:title_en")
+    await lyon.send(ADMIN, "Gala dinner (black tie)")
+    assert "Gala dinner (black tie)" in joined(await lyon.send(EN, "/agenda"))
+    assert f"em:s:{gala.id}" not in lyon.buttons(EN)
+
+
+async def test_staff_move_a_session_keeping_its_length(lyon: Harness) -> None:
+    await register(lyon, FR)
+    gala = await item(lyon, "gala-dinner")
+    length = gala.ends_at - gala.starts_at
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:start")
+    calls = await lyon.send(ADMIN, "2017-04-12 20:30")
+    assert "Déplacée" in joined(calls)
+    moved = await item(lyon, "gala-dinner")
+    assert moved.starts_at == datetime(2017, 4, 12, 18, 30, tzinfo=UTC)
+    assert moved.ends_at - moved.starts_at == length
+    calls = await lyon.press(ADMIN, f"ef:s:{gala.id}:start")
+    calls = await lyon.send(ADMIN, "whenever")
+    assert "pas compris" in joined(calls)
+
+
+async def test_staff_cancel_a_session(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(ADMIN, f"ec:{gala.id}")
+    await lyon.press(ADMIN, f"ecy:{gala.id}")
+    lyon.clock.set(paris(12, 8))
+    assert gala.title_en not in joined(await lyon.send(EN, "/agenda"))
+
+
+async def test_delegates_and_other_missions_coordinators_cannot_edit(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    assert "only for the mission's staff" in joined(await lyon.press(EN, f"em:s:{gala.id}"))
+    assert "only for the mission's staff" in joined(await lyon.press(EN, f"ecy:{gala.id}"))
+    async with lyon.db.begin() as session:
+        other = Mission(
+            key="other", name_fr="Autre", name_en="Other", city="Paris", timezone="Europe/Paris",
+            starts_on=paris(10, 8).date(), ends_on=paris(12, 8).date(), invite_code="OTHER1",
+            registration_open=True, requires_approval=False, seats_taken=0,
+            created_at=lyon.clock.now(), updated_at=lyon.clock.now(),
+        )  # fmt: skip
+        session.add(other)
+        await session.flush()
+        session.add(
+            RoleGrant(
+                telegram_id=OTHER_COORDINATOR.id, role=Role.COORDINATOR, mission_id=other.id,
+                created_at=lyon.clock.now(),
+            )
+        )  # fmt: skip
+    await lyon.press(OTHER_COORDINATOR, f"ef:s:{gala.id}:title_en")
+    await lyon.send(OTHER_COORDINATOR, "Hacked")
+    assert (await item(lyon, "gala-dinner")).title_en == gala.title_en
+
+
+async def test_faq_added_by_a_guided_conversation_answers_questions(lyon: Harness) -> None:
+    await register(lyon, EN)
+    await lyon.send(ADMIN, "/faq_add")
+    await lyon.send(ADMIN, "Y a-t-il un vestiaire au gala ?")
+    await lyon.send(ADMIN, "Is there a cloakroom at the gala?")
+    await lyon.send(ADMIN, "Oui, à l'entrée.")
+    calls = await lyon.send(ADMIN, "Yes, at the entrance.")
+    assert "FAQ" in joined(calls)
+    assert "Yes, at the entrance." in joined(await lyon.send(EN, "cloakroom at the gala?"))
+
+
+async def test_session_added_by_a_guided_conversation(lyon: Harness) -> None:
+    await register(lyon, EN)
+    await lyon.send(ADMIN, "/session_add")
+    await lyon.send(ADMIN, "Visite du Vieux-Lyon")
+    await lyon.send(ADMIN, "Old Lyon walking tour")
+    await lyon.send(ADMIN, "2017-04-13 09:00")
+    calls = await lyon.send(ADMIN, "10:30")
+    assert "Séance ajoutée" in joined(calls)
+    lyon.clock.set(paris(13, 7))
+    assert "Old Lyon walking tour" in joined(await lyon.send(EN, "/agenda"))
+
+
+OUTLOOK_ICS = (
+    "\ufeffBEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\n"
+    "VERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Romance Standard Time\r\nBEGIN:STANDARD\r\n"
+    "DTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\n"
+    "TZOFFSETTO:+0100\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\n"
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"
+    "END:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:040000008200E00074C5B7101A82E008\r\n"
+    "SUMMARY:Rencontre Lyonbiopôle pour discuter des partenariats possibles avec\r\n"
+    "  la délégation\r\n"
+    "DTSTART;TZID=Romance Standard Time:20170411T160000\r\n"
+    "DTEND;TZID=Romance Standard Time:20170411T170000\r\nLOCATION:Centre de Congrès de Lyon\r\n"
+    "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:allday-forum\r\nSUMMARY:Forum day\r\n"
+    "DTSTART;VALUE=DATE:20170412\r\nDTEND;VALUE=DATE:20170413\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+async def test_ics_import_with_preview_then_confirm(lyon: Harness) -> None:
+    await register(lyon, EN)
+    calls = await lyon.send_file(ADMIN, "outlook.ics", OUTLOOK_ICS.encode("utf-8"))
+    preview = joined(calls)
+    assert "Aperçu" in preview
+    assert "2 nouvelles" in preview
+    assert "retirées" in preview
+    async with lyon.db() as session:
+        assert "Forum day" not in list(await session.scalars(select(AgendaItem.title_en)))
+    calls = await lyon.press(ADMIN, "imp:ok")
+    assert "Importé" in joined(calls)
+    async with lyon.db() as session:
+        meeting = await session.scalar(
+            select(AgendaItem).where(AgendaItem.title_en.like("Rencontre%"))
+        )
+        assert meeting is not None
+        assert meeting.starts_at == datetime(2017, 4, 11, 14, 0, tzinfo=UTC)  # 16:00 CEST
+        assert "délégation" in meeting.title_en  # folded line joined
+    again = joined(await lyon.send_file(ADMIN, "outlook.ics", OUTLOOK_ICS.encode("utf-8")))
+    assert "0 nouvelles, 0 modifiées, 0 retirées" in again
+    await lyon.press(ADMIN, "imp:no")
+
+
+async def test_bad_ics_gets_errors_by_line_and_saves_nothing(lyon: Harness) -> None:
+    repeating = OUTLOOK_ICS.replace(
+        "UID:allday-forum\r\n", "UID:allday-forum\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+    )
+    calls = await lyon.send_file(ADMIN, "bad.ics", repeating.encode("utf-8"))
+    text = joined(calls)
+    assert "Ligne 27" in text  # the BEGIN:VEVENT of the repeating event
+    assert "se répète" in text
+    assert "imp:ok" not in lyon.buttons(ADMIN)
+    assert "calendrier" in joined(
+        await lyon.send_file(ADMIN, "junk.ics", b"\x00\x01not a calendar")
+    )
+
+
+async def test_csv_import_semicolons_bom_and_errors(lyon: Harness) -> None:
+    good = (
+        "\ufeffkey;title_fr;title_en;start;end;venue;room;kind\n"
+        "gala-dinner;Dîner de gala;Gala dinner;2017-04-12 20:00;2017-04-12 23:00;"
+        "brasserie-georges;;meal\n"
+        "new-one;Nouvelle séance;New session;2017-04-11 16:00;2017-04-11 17:00;;Salle 2;talk\n"
+    )
+    EN_ADMIN = TgUser(ADMIN_ID, "Dominique", "en")
+    await lyon.send(EN_ADMIN, "/language")
+    await lyon.press(EN_ADMIN, "lang:en")
+    preview = joined(await lyon.send_file(EN_ADMIN, "agenda.csv", good.encode("utf-8")))
+    assert "1 new, 1 changed" in preview
+    bad = (
+        "key,title_fr,title_en,start,end\n"
+        "ok,Titre,Title,2017-04-11 10:00,2017-04-11 11:00\n"
+        "Bad Key,T,T,x,y\n"
+        "late,T,T,2017-04-11 12:00,2017-04-11 11:00\n"
+    )
+    text = joined(await lyon.send_file(EN_ADMIN, "bad.csv", bad.encode("utf-8")))
+    assert "Line 3" in text
+    assert "Line 4" in text
+    assert "nothing was saved" in text
+    assert "first line must name the columns" in joined(
+        await lyon.send_file(EN_ADMIN, "x.csv", b"a,b\n1,2\n")
+    )
+
+
+async def test_delegates_cannot_import(lyon: Harness) -> None:
+    await register(lyon, EN)
+    calls = await lyon.send_file(EN, "agenda.ics", OUTLOOK_ICS.encode("utf-8"))
+    assert "only read agenda files from the mission's coordinators" in joined(calls)
+
+
+async def test_long_days_are_paged(lyon: Harness) -> None:
+    await register(lyon, EN)
+    rows = "".join(
+        f"s{i};Séance {i};Session {i};"
+        f"2017-04-11 {8 + i // 4:02d}:{(i % 4) * 15:02d};"
+        f"2017-04-11 {8 + i // 4:02d}:{(i % 4) * 15 + 10:02d}\n"
+        for i in range(30)
+    )
+    csv = "key;title_fr;title_en;start;end\n" + rows
+    await lyon.send_file(ADMIN, "many.csv", csv.encode())
+    await lyon.press(ADMIN, "imp:ok")
+    lyon.clock.set(paris(11, 7))
+    text = joined(await lyon.send(EN, "/agenda"))
+    assert "Sessions 1–12 of 30" in text
+    later = next(b for b in lyon.buttons(EN) if b.endswith(":1"))
+    assert "Sessions 13–24 of 30" in joined(await lyon.press(EN, later))
+    async with lyon.db() as session:
+        assert await session.scalar(select(FaqEntry).limit(1)) is not None
