@@ -22,7 +22,7 @@ from bot.commands import names
 from bot.context import BotContext
 from bot.i18n import escape, format_moment, get_locale, render, use_locale
 from bot.services import agenda as svc
-from bot.services import inbox
+from bot.services import editing, inbox
 from bot.services.questions import AnswerKind, Understanding, answer_question
 from bot.views import now_next, session_card, venue_card
 from handlers.agenda import (
@@ -106,11 +106,29 @@ async def _reply(
     await _not_sure(update, context, understood)
 
 
-async def _send_faq(update: Update, entry: svc.FaqView) -> None:
+async def _send_faq(update: Update, entry: svc.FaqView, staff: bool = False) -> None:
     locale = get_locale()
-    await send(
-        update, f"❓ <b>{escape(entry.question(locale))}</b>\n\n{escape(entry.answer(locale))}"
-    )
+    text = f"❓ <b>{escape(entry.question(locale))}</b>\n\n{escape(entry.answer(locale))}"
+    edit = inline([[(render("✏ Edit"), f"em:f:{entry.id}")]]) if staff else None
+    await send(update, text, edit)
+
+
+async def faq_list(update: Update, context: BotContext) -> None:
+    found = await svc.viewer(context.db, context.me)
+    if found is None:
+        await not_registered(update)
+        return
+    if isinstance(found, svc.MissionChoice):
+        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        await say(update, "Which mission?", keyboard)
+        return
+    entries = await svc.faq_entries(context.db, found)
+    if not entries:
+        await say(update, "No practical information yet for this mission.")
+        return
+    locale = get_locale()
+    rows = [[(_short(e.question(locale), 60), f"f:{e.id}")] for e in entries]
+    await say(update, "Practical information: tap a question.", inline(rows))
 
 
 async def _not_sure(update: Update, context: BotContext, understood: Understanding) -> None:
@@ -154,7 +172,9 @@ async def faq_button(update: Update, context: BotContext) -> None:
         await expired(update)
         return
     await answer(update)
-    await _send_faq(update, entry)
+    mission_id = await editing.mission_of(context.db, "f", entry.id)
+    staff = mission_id is not None and editing.may_edit(context.me, mission_id)
+    await _send_faq(update, entry, staff)
 
 
 # --- questions to the coordinators -----------------------------------------------------
@@ -327,6 +347,7 @@ def reply_conversation() -> ConversationHandler[BotContext]:
 
 HANDLERS: Handlers = [
     CommandHandler(names("ask"), ask_command),
+    CommandHandler(names("faq"), faq_list),
     CommandHandler(names("questions"), open_questions),
     CallbackQueryHandler(ask_button, pattern=r"^askq$"),
     CallbackQueryHandler(faq_button, pattern=r"^f:"),

@@ -108,3 +108,15 @@ async def test_answer_quality_does_not_regress() -> None:
     # The benchmark (python -m bench.qa_accuracy) prints the figures; this guards the floor.
     outcomes = await evaluate(CASES)
     assert accuracy(outcomes) >= 0.85
+
+
+async def test_faq_list_opens_answers_and_staff_can_edit(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await lyon.send(FR, "/faq")
+    buttons = lyon.buttons(FR)
+    assert len(buttons) >= 10
+    calls = await lyon.press(FR, buttons[0])
+    assert "❓" in joined(calls)
+    assert not [b for b in lyon.buttons(FR) if b.startswith("em:")]
+    await lyon.press(ADMIN, buttons[0])
+    assert lyon.buttons(ADMIN) == [f"em:f:{buttons[0].removeprefix('f:')}"]

@@ -417,3 +417,11 @@ async def faq_for(
         mission_id = entry.mission_id
     found = await viewer(sessions, who, mission_id)
     return view if isinstance(found, Viewer) else None
+
+
+async def faq_entries(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> list[FaqView]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(FaqEntry).where(FaqEntry.mission_id == viewer.mission.id).order_by(FaqEntry.id)
+        )
+        return [FaqView(e.id, e.question_fr, e.question_en, e.answer_fr, e.answer_en) for e in rows]
