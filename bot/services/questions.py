@@ -155,8 +155,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "plenary": ("pleniere",), "pleniere": ("plenary",), "keynote": ("panel", "plenary"),
     "opening": ("ouverture",), "ouverture": ("opening",), "closing": ("cloture",),
     "cloture": ("closing",), "fermeture": ("cloture", "closing"),
-    "hotel": ("hotel",), "city": ("ville",), "townhall": ("hotel", "ville"),
-    "mairie": ("hotel", "ville"), "convention": ("congres",), "congress": ("congres",),
+    "hotel": ("hotel",), "townhall": ("cityhall",),
+    "mairie": ("cityhall",), "convention": ("congres",), "congress": ("congres",),
     "congres": ("convention",), "center": ("centre",), "forum": ("congres", "biovision"),
     "cocktail": ("reception", "welcome"), "reception": ("cocktail",),
     "internet": ("wifi",), "wi-fi": ("wifi",), "wireless": ("wifi",), "reseau": ("wifi",),
@@ -190,7 +190,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "photo": ("photo",), "picture": ("photo",), "pictures": ("photo",),
     "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
     "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
-    "hall": ("ville", "hotel"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
+    "hall": ("cityhall",), "ville": ("cityhall",), "manque": ("rate", "miss"),
+    "rate": ("manque", "miss"), "miss": ("rate", "manque"), "coute": ("prix", "price", "cost"),
+    "cost": ("prix", "price"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
     "fonctionne": ("work", "marche"),
     "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
@@ -235,9 +237,22 @@ def _stem(word: str) -> str:
     return word
 
 
+# Place names of several words that must not be read word by word ("hôtel de ville" is not
+# the hotel). Applied alike to questions and data.
+PHRASES = {
+    "hotel de ville": "cityhall",
+    "city hall": "cityhall",
+    "town hall": "cityhall",
+    "mairie": "cityhall",
+    "wi-fi": "wifi",
+    "wi fi": "wifi",
+}
+_PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
+
+
 def words_of(text: str) -> list[str]:
     folded = re.sub(r"[’'`´]", " ", fold(text))
-    folded = folded.replace("wi-fi", "wifi").replace("apres-midi", "apres-midi")
+    folded = _PHRASE.sub(lambda m: PHRASES[m[1]], re.sub(r"\s+", " ", folded))
     return [_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]", folded)]
 
 
@@ -355,7 +370,7 @@ def build_index(
         if item.room:
             _add(weights, item.room, 0.4)
         for word in venue_words.get(item.venue_id or -1, set()):
-            weights[word] = max(weights.get(word, 0.0), 0.45)
+            weights[word] = max(weights.get(word, 0.0), 0.6)
         docs.append(
             Doc(
                 AnswerKind.SESSION, item.key, item.id, primary, weights,
@@ -445,7 +460,12 @@ AGENDA_WORDS = _stemmed(AGENDA_WORDS)
 PLACE_WORDS = _stemmed(PLACE_WORDS)
 TRANSPORT_WORDS = _stemmed(TRANSPORT_WORDS)
 DAY_WORDS = _stemmed(DAY_WORDS)
-SYNONYMS.update({_stem(k): v for k, v in list(SYNONYMS.items()) if _stem(k) not in SYNONYMS})
+# Synonyms compare with stemmed words on both sides.
+SYNONYMS = {
+    **{_stem(k): tuple(_stem(w) for w in v) for k, v in SYNONYMS.items()},
+    **{k: tuple(_stem(w) for w in v) for k, v in SYNONYMS.items()},
+}
+TIME_OF_DAY = {**TIME_OF_DAY, **{_stem(k): v for k, v in TIME_OF_DAY.items()}}
 
 
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
@@ -460,6 +480,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if part is None and "apres" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
+    ignored |= PLACE_WORDS
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
     content = [
         w
@@ -523,7 +544,12 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
         elif word in DESTINATION_MARKERS:
             target = destination
         elif target is not None and word not in PLACE_STOP:
-            if word in STOPWORDS or word in WHEN_WORDS or word in AGENDA_WORDS:
+            if (
+                word in STOPWORDS
+                or word in WHEN_WORDS
+                or word in AGENDA_WORDS
+                or word in NEXT_WORDS
+            ):
                 target = None
             else:
                 target.add(word)
@@ -552,7 +578,7 @@ def score_documents(
         return []
     totals: dict[int, float] = defaultdict(float)
     hit_primary: dict[int, set[str]] = defaultdict(set)
-    matched_words: set[str] = set()
+    hit_any: dict[int, set[str]] = defaultdict(set)
     query_weight = 0.0
     for word in dict.fromkeys(content):
         best_for_doc: dict[int, float] = {}
@@ -567,7 +593,7 @@ def score_documents(
                         best_for_doc[doc_index] = value
                     if vocab_word in index.docs[doc_index].primary:
                         hit_primary[doc_index].add(vocab_word)
-                matched_words.add(vocab_word)
+                    hit_any[doc_index].add(vocab_word)
         query_weight += best_idf or index.max_idf
         for doc_index, value in best_for_doc.items():
             totals[doc_index] += value
@@ -587,7 +613,7 @@ def score_documents(
         coverage = total / query_weight if query_weight else 0.0
         precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
-        if doc.key_words and doc.key_words <= matched_words:
+        if doc.key_words and doc.key_words <= hit_any[doc_index]:
             value += 0.12  # the organiser's own name for it, all there
         if doc.kind == AnswerKind.FAQ:
             similarity = max(
@@ -598,10 +624,15 @@ def score_documents(
             if parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
         if doc.kind == AnswerKind.SESSION and doc.transport and about_transport:
-            if destination and destination <= doc.destination:
-                value *= 1.2
-            if origin and origin <= doc.origin:
-                value *= 1.2
+            # "to the forum", "from City Hall": which end of the trip each place is.
+            if destination & doc.destination:
+                value *= 1.25
+            elif destination & doc.origin:
+                value *= 0.85
+            if origin & doc.origin:
+                value *= 1.25
+            elif origin & doc.destination:
+                value *= 0.85
         if doc.kind == AnswerKind.SESSION:
             if about_transport:
                 value *= 1.15 if doc.transport else 0.9
@@ -741,10 +772,11 @@ def understand(
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
-            and parsed.wants_agenda
+            and (parsed.wants_agenda or (parsed.wants_when and len(parsed.content) > 1))
             and not (set(parsed.words) & PLACE_WORDS)
         ):
-            # "What's happening at the Hôtel de Ville": the event there, not the address.
+            # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
+            # the event there, not the address.
             event = _event_at(index, viewer, named, doc.ref_id, now)
             if event is not None:
                 doc = event
