@@ -255,7 +255,7 @@ async def open_questions(update: Update, context: BotContext) -> None:
         text = render(
             "❓ <b>%(name)s</b>, %(when)s:\n%(text)s",
             name=q.asker_name,
-            when=format_moment(q.asked_at, "UTC"),
+            when=format_moment(q.asked_at, q.mission_timezone),
             text=q.text,
         )
         await send(update, text, inline([[(render("↩ Reply"), f"qr:{q.id}")]]))
@@ -276,12 +276,12 @@ async def start_reply(update: Update, context: BotContext) -> int | None:
         return ConversationHandler.END
     assert context.user_data is not None
     context.user_data["answering"] = question.id
-    note = render("(already answered)") if question.status == QuestionStatus.ANSWERED else ""
+    if question.status == QuestionStatus.ANSWERED:
+        await say(update, "This question was already answered; a new answer will be sent too.")
     await say(
         update,
-        "Type your answer to %(name)s %(note)s:\n«%(text)s»\n\nOr send /cancel.",
+        "Type your answer to %(name)s:\n«%(text)s»\n\nOr send /cancel.",
         name=question.asker_name,
-        note=note,
         text=question.text,
     )
     return WAIT_ANSWER

@@ -30,6 +30,7 @@ class QuestionView:
     mission_id: int
     mission_name_fr: str
     mission_name_en: str
+    mission_timezone: str
     text: str
     language: str
     status: QuestionStatus
@@ -64,6 +65,7 @@ async def _view(session: AsyncSession, question: Question) -> QuestionView:
         mission_id=mission.id,
         mission_name_fr=mission.name_fr,
         mission_name_en=mission.name_en,
+        mission_timezone=mission.timezone,
         text=question.text,
         language=question.language,
         status=question.status,
