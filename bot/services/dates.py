@@ -140,18 +140,22 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
     return None
 
 
-_CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b|\b(\d{1,2})\s*(am|pm)\b")
+_CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\s*(am|pm)?(?![\w:])|\b(\d{1,2})\s*(am|pm)\b")
 
 
 def parse_clock(text: str) -> time | None:
-    """'14:30', '14h30', '9h', '2pm' -> a wall time."""
+    """'14:30', '14h30', '9h', '2pm', '4:30pm' -> a wall time."""
     match = _CLOCK.search(fold(text))
     if not match:
         return None
-    if match[3]:
-        hour, minute = int(match[3]) % 12 + (12 if match[4] == "pm" else 0), 0
+    if match[4]:
+        hour, minute, suffix = int(match[4]), 0, match[5]
     else:
-        hour, minute = int(match[1]), int(match[2] or 0)
+        hour, minute, suffix = int(match[1]), int(match[2] or 0), match[3]
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)

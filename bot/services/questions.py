@@ -23,7 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.agenda import Viewer, _named_items
-from bot.services.dates import MONTHS, RELATIVE, WEEKDAYS, DateProblem, fold, parse_day
+from bot.services.dates import (
+    MONTHS,
+    RELATIVE,
+    WEEKDAYS,
+    DateProblem,
+    fold,
+    parse_clock,
+    parse_day,
+)
 from models import AgendaItem, Audience, FaqEntry, Mission, Venue
 
 
@@ -110,12 +118,13 @@ WHERE_WORDS = _words(
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
-    "prochaines right suite suivant suivante upcoming"
+    "prochaines right suite suivant suivante upcoming vient venir"
 )
 AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
     "fait going happen happening horaire horaires journee on passe plan planned planning "
     "plans prevu program programme quoi schedule seance seances session sessions thing truc "
+    "affaire affaires up "
     "what whats"
 )
 # Words that make a question about a place rather than an event.
@@ -163,7 +172,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "password": ("wifi", "mot"), "dress": ("vestimentaire", "attire"),
     "tenue": ("vestimentaire", "dress"), "habiller": ("vestimentaire", "dress"),
     "wear": ("dress", "attire"), "porter": ("vestimentaire",), "cravate": ("vestimentaire",),
-    "tie": ("dress",), "police": ("urgence", "emergency"), "ambulance": ("urgence", "emergency"),
+    "tie": ("dress",), "tux": ("dress", "vestimentaire"), "tuxedo": ("dress", "vestimentaire"),
+    "suit": ("dress", "attire"), "smoking": ("vestimentaire", "dress"),
+    "costume": ("vestimentaire", "dress"), "police": ("urgence", "emergency"),
+    "ambulance": ("urgence", "emergency"),
     "hopital": ("urgence", "emergency", "medical"), "hospital": ("emergency", "medical"),
     "doctor": ("medical", "emergency"), "medecin": ("medical", "urgence"),
     "sick": ("medical", "insurance"), "malade": ("medical", "assurance"),
@@ -202,9 +214,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 def _stemmed(words: set[str]) -> set[str]:
     return words | {_stem(w) for w in words}
-
-
-HOUR = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\b|\b(\d{1,2})\s*(am|pm)\b")
 
 
 def language_of(
@@ -437,18 +446,15 @@ class Parsed:
     wants_next: bool
     wants_agenda: bool
     hour: int | None
+    clock: time | None
     part_of_day: tuple[int, int] | None
     day: date | None
     day_problem: DateProblem | None
 
 
 def _hour_of(text: str) -> int | None:
-    folded = fold(text)
-    match = HOUR.search(folded)
-    if not match:
-        return None
-    hour = int(match[3]) % 12 + (12 if match[4] == "pm" else 0) if match[3] else int(match[1])
-    return hour if 0 <= hour < 24 else None
+    wall = parse_clock(text)
+    return wall.hour if wall else None
 
 
 DAY_WORDS = set(WEEKDAYS) | set(MONTHS) | {w for phrase in RELATIVE for w in words_of(phrase)}
@@ -495,6 +501,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         wants_next=bool(raw & NEXT_WORDS),
         wants_agenda=bool(raw & AGENDA_WORDS),
         hour=_hour_of(text),
+        clock=parse_clock(text),
         part_of_day=part,
         day=day,
         day_problem=problem,
@@ -529,7 +536,7 @@ def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
 
 
 ORIGIN_MARKERS = {"from", "depuis", "de"}
-DESTINATION_MARKERS = {"to", "vers", "pour", "a", "au", "jusqu"}
+DESTINATION_MARKERS = {"to", "for", "vers", "pour", "a", "au", "jusqu"}
 PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
@@ -690,11 +697,11 @@ PLAUSIBLE = 0.34
 
 
 def _at_time(
-    index: MissionIndex, viewer: Viewer, named: set[int], day: date, hour: int
+    index: MissionIndex, viewer: Viewer, named: set[int], day: date, wall: time
 ) -> Doc | None:
-    """The session going on at (or starting nearest after) an hour of a day."""
+    """The session going on at (or starting nearest after) a time of a day."""
     zone = ZoneInfo(index.timezone)
-    moment = datetime.combine(day, time(hour), zone).astimezone(UTC)
+    moment = datetime.combine(day, wall, zone).astimezone(UTC)
     candidates = [
         d
         for d in _sessions(index, viewer, named)
@@ -728,6 +735,29 @@ def _event_at(
     upcoming = [d for d in events if d.ends_at and d.ends_at > now]
     chosen = upcoming or events
     return chosen[0] if chosen else None
+
+
+AFTER_WORDS = {"after", "apres", "following", "suite"}
+
+
+def _ride_after(
+    index: MissionIndex, viewer: Viewer, named: set[int], event: Doc, parsed: Parsed
+) -> Doc | None:
+    words = set(parsed.words)
+    if not (words & AFTER_WORDS) or not (words & TRANSPORT_WORDS) or event.ends_at is None:
+        return None
+    _origin, destination = _direction(parsed.words)
+    rides = [
+        d
+        for d in _sessions(index, viewer, named)
+        if d.transport
+        and d.starts_at is not None
+        and event.ends_at - timedelta(minutes=30)
+        <= d.starts_at
+        <= event.ends_at + timedelta(hours=3)
+    ]
+    going = [d for d in rides if destination & d.destination] or rides
+    return going[0] if going else None
 
 
 def _next_after(
@@ -780,6 +810,11 @@ def understand(
             event = _event_at(index, viewer, named, doc.ref_id, now)
             if event is not None:
                 doc = event
+        elif doc.kind == AnswerKind.SESSION and not doc.transport:
+            # "The bus back after the closing plenary": the ride that follows that session.
+            ride = _ride_after(index, viewer, named, doc, parsed)
+            if ride is not None:
+                doc = ride
         return Understanding(
             doc.kind,
             language,
@@ -790,8 +825,8 @@ def understand(
     if not meaningful:
         if parsed.day_problem is not None:
             return Understanding(AnswerKind.DAY, language, day_problem=parsed.day_problem)
-        if parsed.day is not None and parsed.hour is not None:
-            doc_at = _at_time(index, viewer, named, parsed.day, parsed.hour)
+        if parsed.day is not None and parsed.clock is not None:
+            doc_at = _at_time(index, viewer, named, parsed.day, parsed.clock)
             if doc_at is not None:
                 return Understanding(
                     AnswerKind.SESSION, language, Match(doc_at.kind, doc_at.key, doc_at.ref_id, 1.0)
