@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -42,8 +43,25 @@ async def identify(
     telegram_id: int,
     language_code: str | None,
 ) -> Person:
-    """Find or create the delegate for this Telegram user and tell who they are."""
+    """Find or create the delegate for this Telegram user and tell who they are.
+
+    Most updates only read (one query); a write happens for a new person, a changed
+    Telegram language, or a stale last-seen time.
+    """
     now = clock.now()
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(Delegate, RoleGrant)
+                .outerjoin(RoleGrant, RoleGrant.telegram_id == Delegate.telegram_id)
+                .where(Delegate.telegram_id == telegram_id)
+            )
+        ).all()
+    if rows:
+        known: Delegate = rows[0][0]
+        fresh = now - known.last_seen_at < SEEN_RESOLUTION and not known.unreachable
+        if fresh and (known.telegram_language == language_code or not language_code):
+            return _person(known, [g for _d, g in rows if g is not None], language_code)
     async with sessions.begin() as session:
         delegate = await q.delegate_by_telegram_id(session, telegram_id)
         if delegate is None:
@@ -63,16 +81,20 @@ async def identify(
                 delegate.last_seen_at = now
                 delegate.unreachable = False  # they just wrote to us: reachable again
         grants = await q.role_grants(session, telegram_id)
-        return Person(
-            delegate_id=delegate.id,
-            telegram_id=telegram_id,
-            locale=delegate.language or pick_locale(language_code),
-            chosen_language=delegate.language,
-            is_admin=any(g.role == Role.ADMIN for g in grants),
-            coordinator_of=frozenset(
-                g.mission_id for g in grants if g.role == Role.COORDINATOR and g.mission_id
-            ),
-        )
+        return _person(delegate, grants, language_code)
+
+
+def _person(delegate: Delegate, grants: list[RoleGrant], language_code: str | None) -> Person:
+    return Person(
+        delegate_id=delegate.id,
+        telegram_id=delegate.telegram_id,
+        locale=delegate.language or pick_locale(language_code),
+        chosen_language=delegate.language,
+        is_admin=any(g.role == Role.ADMIN for g in grants),
+        coordinator_of=frozenset(
+            g.mission_id for g in grants if g.role == Role.COORDINATOR and g.mission_id
+        ),
+    )
 
 
 async def set_language(
