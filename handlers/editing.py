@@ -22,7 +22,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import N_, escape, format_moment, get_locale, gettext, render
+from bot.i18n import N_, Markup, escape, format_moment, get_locale, gettext, render
 from bot.services import agenda as svc
 from bot.services import editing
 from bot.services.dates import DateProblem, local_instant, parse_clock, parse_day
@@ -132,8 +132,8 @@ async def ask_value(update: Update, context: BotContext) -> int | None:
     else:
         await say(
             update,
-            "Send the new %(field)s, or /cancel.",
-            field=gettext(FIELD_LABELS[field]).lower(),
+            "Send the new value for “%(field)s”, or /cancel.",
+            field=gettext(FIELD_LABELS[field]),
         )
     return EDIT_VALUE
 
@@ -380,20 +380,29 @@ async def document(update: Update, context: BotContext) -> None:
     except FileRefused as refused:
         await say(update, refused.message)
         return
-    if parsed.errors:
-        lines = [render("The file has errors; nothing was saved. Fix them and send it again:"), ""]
-        for line, message_id, params in parsed.errors[:30]:
-            lines.append(
-                render(
-                    "Line %(line)s: %(problem)s", line=line, problem=render(message_id, **params)
+    known_venues = await editing.venue_keys(context.db, viewer.mission.id)
+    for item in parsed.sessions:
+        if item.venue_key and item.venue_key not in known_venues:
+            parsed.errors.append(
+                (
+                    item.line,
+                    N_("%(key)s: unknown venue %(venue)s."),
+                    {"key": item.key, "venue": item.venue_key},
                 )
             )
+    if parsed.errors:
+        lines = [render("The file has errors; nothing was saved. Fix them and send it again:"), ""]
+        for line, message_id, params in sorted(parsed.errors, key=lambda e: e[0])[:30]:
+            problem = Markup(render(message_id, **params))  # escaped once, here
+            lines.append(render("Line %(line)s: %(problem)s", line=line, problem=problem))
         await send(update, "\n".join(lines))
         return
     if not parsed.sessions:
         await say(update, "The calendar has no events.")
         return
-    preview = await editing.preview_import(context.db, viewer.mission.id, parsed.sessions)
+    preview = await editing.preview_import(
+        context.db, viewer.mission.id, parsed.sessions, get_locale()
+    )
     assert context.user_data is not None
     context.user_data[PENDING_IMPORT] = (viewer.mission.id, parsed.sessions)
     await send(
@@ -424,7 +433,10 @@ def _preview_text(preview: editing.Preview) -> str:
 
     listed(render("New:"), [_title(s, locale) for s in preview.new])
     listed(render("Changed:"), [_title(s, locale) for s in preview.changed])
-    listed(render("Removed (will be cancelled):"), preview.removed)
+    listed(
+        render("Removed (will be cancelled):"),
+        [fr if locale == "fr" else en for fr, en in preview.removed],
+    )
     lines += ["", render("Nothing is saved until you confirm.")]
     return "\n".join(lines)
 
@@ -444,7 +456,9 @@ async def confirm_import(update: Update, context: BotContext) -> None:
         await expired(update)
         return
     mission_id, imported = pending
-    done = await editing.apply_import(context.db, context.clock, context.me, mission_id, imported)
+    done = await editing.apply_import(
+        context.db, context.clock, context.me, mission_id, imported, get_locale()
+    )
     if done is None:
         await expired(update)
         return

@@ -206,24 +206,55 @@ def _free_key(base: str, taken: set[str]) -> str:
 class Preview:
     new: list[ImportedSession]
     changed: list[ImportedSession]
-    removed: list[str]  # titles of sessions the file no longer has
+    removed: list[tuple[str, str]]  # (French, English) titles the file no longer has
     unchanged: int
 
 
 def _values(
-    imported: ImportedSession, venue_ids: dict[str, int], venue_names: dict[str, str]
+    imported: ImportedSession,
+    row: AgendaItem | None,
+    venue_ids: dict[str, int],
+    venue_names: dict[str, str],
+    locale: str,
 ) -> dict[str, Any]:
-    venue_key = imported.venue_key or guess_venue(imported.room, venue_names)
-    return {
-        "title_fr": imported.title_fr, "title_en": imported.title_en,
-        "description_fr": imported.description_fr, "description_en": imported.description_en,
-        "starts_at": imported.starts_at, "ends_at": imported.ends_at,
-        "venue_id": venue_ids.get(venue_key) if venue_key else None,
-        "room": None if venue_key and not imported.venue_key else imported.room,
-        "kind": imported.kind,
-        "audience": Audience.TAGGED if imported.tags else Audience.EVERYONE,
-        "audience_tags": list(imported.tags), "cancelled": False,
+    """The fields to write: what the file carries; for a new session, defaults for the rest.
+
+    An .ics has one title in no stated language: a new session gets it in both languages,
+    an existing one only in the importer's language, and only if it changed.
+    """
+    carried = imported.carried
+    values: dict[str, Any] = {
+        "starts_at": imported.starts_at, "ends_at": imported.ends_at, "cancelled": False,
     }  # fmt: skip
+    if row is None or not imported.single_language:
+        values |= {"title_fr": imported.title_fr, "title_en": imported.title_en}
+    elif imported.title_en not in (row.title_fr, row.title_en):
+        values[f"title_{locale}"] = imported.title_en
+    if "description" in carried:
+        if row is None or not imported.single_language:
+            values |= {
+                "description_fr": imported.description_fr,
+                "description_en": imported.description_en,
+            }
+        elif imported.description_en not in (row.description_fr, row.description_en):
+            values[f"description_{locale}"] = imported.description_en
+    if "place" in carried:
+        venue_key = imported.venue_key or guess_venue(imported.room, venue_names)
+        if venue_key in venue_ids:
+            values["venue_id"] = venue_ids[venue_key]
+            values["room"] = imported.room if imported.venue_key else (row.room if row else None)
+        else:
+            values["room"] = imported.room
+    if "kind" in carried or row is None:
+        values["kind"] = imported.kind
+    if "tags" in carried or row is None:
+        values["audience"] = Audience.TAGGED if imported.tags else Audience.EVERYONE
+        values["audience_tags"] = list(imported.tags)
+    return values
+
+
+def _differs(row: AgendaItem, values: dict[str, Any]) -> bool:
+    return any(getattr(row, k) != v for k, v in values.items())
 
 
 async def _context(
@@ -240,7 +271,10 @@ async def _context(
 
 
 async def preview_import(
-    sessions: async_sessionmaker[AsyncSession], mission_id: int, imported: list[ImportedSession]
+    sessions: async_sessionmaker[AsyncSession],
+    mission_id: int,
+    imported: list[ImportedSession],
+    locale: str,
 ) -> Preview:
     async with sessions() as session:
         items, venue_ids, venue_names = await _context(session, mission_id)
@@ -249,11 +283,11 @@ async def preview_import(
         row = items.pop(entry.key, None)
         if row is None:
             new.append(entry)
-        elif any(getattr(row, k) != v for k, v in _values(entry, venue_ids, venue_names).items()):
+        elif _differs(row, _values(entry, row, venue_ids, venue_names, locale)):
             changed.append(entry)
         else:
             unchanged += 1
-    removed = [row.title_en for row in items.values() if not row.cancelled]
+    removed = [(row.title_fr, row.title_en) for row in items.values() if not row.cancelled]
     return Preview(new, changed, removed, unchanged)
 
 
@@ -263,12 +297,13 @@ async def apply_import(
     person: Person,
     mission_id: int,
     imported: list[ImportedSession],
+    locale: str,
 ) -> Preview | None:
     """Write the imported agenda: new sessions added, changed ones updated, missing ones
     cancelled (not deleted: delegates who had them can still be told)."""
     if not may_edit(person, mission_id):
         return None
-    preview = await preview_import(sessions, mission_id, imported)
+    preview = await preview_import(sessions, mission_id, imported, locale)
     now = clock.now()
     async with sessions.begin() as session:
         mission = await session.get(Mission, mission_id)
@@ -276,8 +311,8 @@ async def apply_import(
             return None
         items, venue_ids, venue_names = await _context(session, mission_id)
         for entry in imported:
-            values = _values(entry, venue_ids, venue_names)
             row = items.pop(entry.key, None)
+            values = _values(entry, row, venue_ids, venue_names, locale)
             if row is None:
                 session.add(
                     AgendaItem(
@@ -288,7 +323,7 @@ async def apply_import(
                         **values,
                     )
                 )
-            elif any(getattr(row, k) != v for k, v in values.items()):
+            elif _differs(row, values):
                 for name, value in values.items():
                     setattr(row, name, value)
                 row.updated_at = now
@@ -315,3 +350,8 @@ async def staff_missions(
         return [
             (m.id, m.key, m.timezone, m.name_fr, m.name_en) for m in await session.scalars(query)
         ]
+
+
+async def venue_keys(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> set[str]:
+    async with sessions() as session:
+        return set(await session.scalars(select(Venue.key).where(Venue.mission_id == mission_id)))

@@ -51,6 +51,11 @@ class ImportedSession:
     description_en: str = ""
     tags: tuple[str, ...] = ()
     line: int = 0
+    # What the file actually says about this session: "title", "description", "place",
+    # "kind", "tags". Fields it does not carry are left as they are on existing sessions.
+    carried: frozenset[str] = frozenset({"title"})
+    # An .ics has one title per event, in no stated language.
+    single_language: bool = False
 
 
 @dataclass
@@ -71,6 +76,7 @@ class FileRefused(ValueError):
 def _text(raw: bytes) -> str:
     if len(raw) > MAX_FILE_BYTES:
         raise FileRefused(N_("The file is too large (1 MB at most)."))
+    raw = raw.replace(b"\x00", b"")  # NUL bytes: never stored
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -123,61 +129,79 @@ def parse_ics(raw: bytes, mission_key: str, timezone: str) -> ParsedFile:
     seen: set[str] = set()
     for index, event in enumerate(events[:MAX_SESSIONS]):
         line = lines[index] if index < len(lines) else 0
-        title = str(event.get("summary") or "").strip()
-        if event.get("rrule") or event.get("rdate"):
-            result.errors.append(
-                (
-                    line,
-                    N_("%(title)s repeats: add each occurrence as its own event."),
-                    {"title": title[:60]},
-                )
-            )
-            continue
-        if str(event.get("status") or "").upper() == "CANCELLED":
-            continue
-        if not title:
-            result.errors.append((line, N_("An event has no title."), {}))
-            continue
         try:
-            start = event.decoded("dtstart")
-        except (KeyError, ValueError):
-            result.errors.append((line, N_("%(title)s has no start time."), {"title": title[:60]}))
-            continue
-        try:
-            end = event.decoded("dtend")
-        except (KeyError, ValueError):
-            duration = event.get("duration")
-            end = start + (
-                duration.dt
-                if duration
-                else timedelta(hours=1 if isinstance(start, datetime) else 24)
-            )
-        starts_at, ends_at = _as_utc(start, zone), _as_utc(end, zone)
-        if ends_at <= starts_at:
-            result.errors.append(
-                (line, N_("%(title)s ends before it starts."), {"title": title[:60]})
-            )
-            continue
-        uid = str(event.get("uid") or f"{title}-{starts_at.isoformat()}")
-        key = _ics_key(uid, mission_key)
-        if key in seen:
-            result.errors.append(
-                (line, N_("%(title)s appears twice (same UID)."), {"title": title[:60]})
-            )
-            continue
-        seen.add(key)
-        description = str(event.get("description") or "").strip()[:4000]
-        location = str(event.get("location") or "").strip()
-        result.sessions.append(
-            ImportedSession(
-                key=key, title_fr=title[:200], title_en=title[:200], starts_at=starts_at,
-                ends_at=ends_at, room=location[:120] or None, description_fr=description,
-                description_en=description, line=line,
-            )
-        )  # fmt: skip
+            _read_event(event, line, zone, mission_key, seen, result)
+        except (ValueError, TypeError, OverflowError, KeyError, AttributeError):
+            # A property icalendar cannot decode (DTSTART:garbage, DURATION:xyz, year 9999).
+            result.errors.append((line, N_("This event has a date or time I cannot read."), {}))
     if len(events) > MAX_SESSIONS:
         result.errors.append((0, N_("Only the first %(n)s events were read."), {"n": MAX_SESSIONS}))
     return result
+
+
+def _read_event(
+    event: Any, line: int, zone: ZoneInfo, mission_key: str, seen: set[str], result: ParsedFile
+) -> None:
+    title = str(event.get("summary") or "").strip()
+    if event.get("rrule") or event.get("rdate"):
+        result.errors.append(
+            (
+                line,
+                N_("%(title)s repeats: add each occurrence as its own event."),
+                {"title": title[:60]},
+            )
+        )
+        return
+    if str(event.get("status") or "").upper() == "CANCELLED":
+        return
+    if not title:
+        result.errors.append((line, N_("An event has no title."), {}))
+        return
+    if event.get("dtstart") is None:
+        result.errors.append((line, N_("%(title)s has no start time."), {"title": title[:60]}))
+        return
+    start = event.decoded("dtstart")
+    if event.get("dtend") is not None:
+        end = event.decoded("dtend")
+    else:
+        duration = event.decoded("duration") if event.get("duration") is not None else None
+        end = start + (duration or timedelta(hours=1 if isinstance(start, datetime) else 24))
+    starts_at, ends_at = _as_utc(start, zone), _as_utc(end, zone)
+    if not _plausible(starts_at) or not _plausible(ends_at):
+        result.errors.append((line, N_("This event has a date or time I cannot read."), {}))
+        return
+    if ends_at <= starts_at:
+        result.errors.append((line, N_("%(title)s ends before it starts."), {"title": title[:60]}))
+        return
+    uid = str(event.get("uid") or f"{title}-{starts_at.isoformat()}")
+    key = _ics_key(uid, mission_key)
+    if key in seen:
+        result.errors.append(
+            (line, N_("%(title)s appears twice (same UID)."), {"title": title[:60]})
+        )
+        return
+    seen.add(key)
+    description = _clean(str(event.get("description") or ""))[:4000]
+    location = _clean(str(event.get("location") or ""))
+    carried = (
+        {"title"} | ({"description"} if description else set()) | ({"place"} if location else set())
+    )
+    result.sessions.append(
+        ImportedSession(
+            key=key, title_fr=_clean(title)[:200], title_en=_clean(title)[:200],
+            starts_at=starts_at, ends_at=ends_at, room=location[:120] or None,
+            description_fr=description, description_en=description, line=line,
+            carried=frozenset(carried), single_language=True,
+        )
+    )  # fmt: skip
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "").strip()
+
+
+def _plausible(moment: datetime) -> bool:
+    return 1970 <= moment.year <= 2100
 
 
 # --- CSV --------------------------------------------------------------------------------
@@ -202,6 +226,15 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read_rows(reader, timezone)
+    except csv.Error:
+        raise FileRefused(
+            N_("The CSV file is malformed (a field is too long or badly quoted).")
+        ) from None
+
+
+def _read_rows(reader: csv.DictReader[str], timezone: str) -> ParsedFile:
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("key", "start", "end") if c not in header]
     if missing or not ({"title_fr", "title_en"} & set(header)):
@@ -255,7 +288,7 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
             continue
         if ends_at <= starts_at:
             result.errors.append(
-                (line, "%(title)s ends before it starts.", {"title": title_fr[:60]})
+                (line, N_("%(title)s ends before it starts."), {"title": title_fr[:60]})
             )
             continue
         kind = values.get("kind") or "other"
@@ -269,6 +302,15 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
             )
             continue
         seen.add(key)
+        carried = {"title"}
+        if values.get("description_fr") or values.get("description_en"):
+            carried.add("description")
+        if values.get("venue") or values.get("room"):
+            carried.add("place")
+        if values.get("kind"):
+            carried.add("kind")
+        if "tags" in header:
+            carried.add("tags")  # an empty cell in a tags column means everyone
         result.sessions.append(
             ImportedSession(
                 key=key, title_fr=title_fr[:200], title_en=title_en[:200], starts_at=starts_at,
@@ -277,6 +319,7 @@ def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
                 description_fr=values.get("description_fr", "")[:4000],
                 description_en=values.get("description_en", "")[:4000],
                 tags=tuple(sorted(set(values.get("tags", "").split()))), line=line,
+                carried=frozenset(carried),
             )
         )  # fmt: skip
     return result
