@@ -122,9 +122,10 @@ def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
     if found.upcoming:
         lines.append(render("<b>Next</b>"))
         for item in found.upcoming:
+            same_day = viewer.calendar.today(item.starts_at) == viewer.calendar.today(now)
             when = (
                 _clock(item.starts_at, viewer, item)
-                if item.starts_at.date() == now.date()
+                if same_day
                 else format_moment(item.starts_at, viewer.timezone)
             )
             lines.append(
@@ -151,8 +152,9 @@ def session_card(viewer: Viewer, item: SessionView) -> str:
         escape(format_moment(item.starts_at, viewer.timezone)),
         render("until %(end)s", end=_clock(item.ends_at, viewer, item)),
     ]
-    if item.local_timezone and item.local_timezone != viewer.timezone:
-        lines.append(escape(format_moment(item.starts_at, item.local_timezone)))
+    other = _other_zone(viewer, item)
+    if other:
+        lines.append(escape(format_moment(item.starts_at, other)))
     if item.venue:
         lines += ["", f"📍 <b>{escape(item.venue.name)}</b>", escape(item.venue.address)]
     if item.room:

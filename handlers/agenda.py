@@ -79,6 +79,8 @@ async def show_day(
     note: str | None = None,
     page: int = 0,
 ) -> None:
+    days = viewer.calendar.days()
+    day = min(max(day, days[0]), days[-1])  # a forged or stale button may carry any date
     items = await svc.day_sessions(context.db, viewer, day)
     pages = max(1, -(-len(items) // PAGE))
     page = min(max(page, 0), pages - 1)
@@ -121,20 +123,29 @@ async def show_agenda_for(
             "/agenda tuesday or /agenda 2017-04-11.",
         )
         return
-    note = None
     if day is None:
-        day = min(max(today, days[0]), days[-1])
+        note = None
         if today < days[0]:
             note = render("The mission starts on %(date)s.", date=format_day(days[0]))
         elif today > days[-1]:
             note = render("The mission ended on %(date)s.", date=format_day(days[-1]))
-    elif not days[0] <= day <= days[-1]:
+        await show_day(update, context, viewer, min(max(today, days[0]), days[-1]), note)
+        return
+    await show_agenda_day(update, context, viewer, day)
+
+
+async def show_agenda_day(
+    update: Update, context: BotContext, viewer: svc.Viewer, day: date
+) -> None:
+    """A day someone asked for; outside the mission, the nearest mission day and why."""
+    days = viewer.calendar.days()
+    note = None
+    if not days[0] <= day <= days[-1]:
         note = render(
             "The mission runs from %(start)s to %(end)s.",
             start=format_day(days[0]),
             end=format_day(days[-1]),
         )
-        day = min(max(day, days[0]), days[-1])
     await show_day(update, context, viewer, day, note)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -40,6 +40,7 @@ from handlers.common import (
     say,
     send,
 )
+from handlers.questions import plain_text
 from models import Role
 
 EDIT_VALUE, NEW_SESSION, NEW_FAQ = range(3)
@@ -143,6 +144,7 @@ async def receive_value(update: Update, context: BotContext) -> int:
     assert context.user_data is not None
     target = context.user_data.pop(EDITING, None)
     if not isinstance(target, tuple):
+        await plain_text(update, context)  # no longer awaited: it is a question
         return ConversationHandler.END
     kind, row_id, field = target
     value = clean_text(update.message.text or "")
@@ -195,6 +197,9 @@ def _when(text: str, viewer: svc.Viewer, default_day: date, context: BotContext)
         day = parse_day(text, viewer.calendar, context.clock.now()) or default_day
     except DateProblem:
         return None
+    first, last = viewer.calendar.starts_on, viewer.calendar.ends_on
+    if not first - timedelta(days=1) <= day <= last + timedelta(days=1):
+        return None  # sessions belong to the mission's days (and the eve and morrow)
     wall = parse_clock(text.split()[-1] if " " in text.strip() else text)
     if wall is None:
         return None
@@ -271,6 +276,7 @@ async def new_session_step(update: Update, context: BotContext) -> int:
     assert context.user_data is not None
     draft = context.user_data.get("new_session")
     if not isinstance(draft, dict):
+        await plain_text(update, context)
         return ConversationHandler.END
     values: dict[str, Any] = draft["values"]
     step = next(s for s in SESSION_STEPS if s not in values)
@@ -324,6 +330,7 @@ async def new_faq_step(update: Update, context: BotContext) -> int:
     assert context.user_data is not None
     draft = context.user_data.get("new_faq")
     if not isinstance(draft, dict):
+        await plain_text(update, context)
         return ConversationHandler.END
     values: dict[str, str] = draft["values"]
     text = clean_text(update.message.text or "")
@@ -490,6 +497,7 @@ def conversation() -> ConversationHandler[BotContext]:
             },
             fallbacks=[CommandHandler(names("cancel"), cancel_edit)],
             allow_reentry=True,
+            conversation_timeout=timedelta(minutes=30),
             name="editing",
         )
 

@@ -7,12 +7,16 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.commands import names
 from bot.context import BotContext
 from bot.i18n import set_locale
 from bot.services.people import identify
 from handlers.common import say
 
 log = logging.getLogger(__name__)
+
+# user_data keys of values a staff conversation is waiting for.
+STAFF_PROMPTS = ("editing", "answering", "new_session", "new_faq")
 
 
 async def identify_user(update: Update, context: BotContext) -> None:
@@ -30,6 +34,14 @@ async def identify_user(update: Update, context: BotContext) -> None:
     person = await identify(context.db, context.clock, user.id, user.language_code)
     context.person = person
     set_locale(person.locale)
+    message = update.message
+    if message is not None and message.text and message.text.startswith("/"):
+        command = message.text[1:].split()[0].split("@")[0].lower() if message.text[1:] else ""
+        if command not in names("cancel") and context.user_data is not None:
+            # Another command means the person moved on: a value a coordinator was asked
+            # for is no longer awaited, so their next text is read as what it is.
+            for key in STAFF_PROMPTS:
+                context.user_data.pop(key, None)
     if update.edited_message is not None:
         # An edit cannot change an answer already taken; say so rather than act twice.
         await say(update, "I only read new messages: please send the corrected text again.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -30,7 +31,7 @@ from handlers.agenda import (
     expired,
     send_venue_pin,
     session_keyboard,
-    show_day,
+    show_agenda_day,
 )
 from handlers.common import (
     Handlers,
@@ -41,6 +42,7 @@ from handlers.common import (
     restricted,
     say,
     send,
+    split_text,
 )
 from models import QuestionStatus, Role
 
@@ -97,7 +99,7 @@ async def _reply(
             await date_problem(update, understood.day_problem, viewer)
             return
         if understood.day is not None:
-            await show_day(update, context, viewer, understood.day)
+            await show_agenda_day(update, context, viewer, understood.day)
             return
     elif understood.kind == AnswerKind.NEXT:
         now = context.clock.now()
@@ -201,7 +203,13 @@ async def ask_button(update: Update, context: BotContext) -> None:
 
 async def _pass_on(update: Update, context: BotContext, text: str) -> None:
     found = await svc.viewer(context.db, context.me)
-    if not isinstance(found, svc.Viewer):
+    if isinstance(found, svc.MissionChoice):
+        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        await say(
+            update, "Which mission is your question about? Pick one, then ask again.", keyboard
+        )
+        return
+    if found is None:
         await not_registered(update)
         return
     question = await inbox.ask(
@@ -294,6 +302,7 @@ async def receive_reply(update: Update, context: BotContext) -> int:
     me = context.me
     text = (update.message.text or "").strip()
     if not isinstance(question_id, int) or not text:
+        await plain_text(update, context)  # no reply awaited any more: a question
         return ConversationHandler.END
     answered = await inbox.answer_question(
         context.db, context.clock, question_id, text, me.telegram_id, me.is_admin, me.coordinator_of
@@ -308,7 +317,8 @@ async def receive_reply(update: Update, context: BotContext) -> int:
             answer=text,
         )
     try:
-        await context.bot.send_message(answered.asker_telegram_id, message)
+        for part in split_text(message):
+            await context.bot.send_message(answered.asker_telegram_id, part)
         await say(update, "Sent to %(name)s.", name=answered.asker_name)
     except TelegramError:
         await say(
@@ -341,6 +351,7 @@ def reply_conversation() -> ConversationHandler[BotContext]:
             },
             fallbacks=[CommandHandler(names("cancel"), cancel_reply)],
             allow_reentry=True,
+            conversation_timeout=timedelta(minutes=30),
             name="coordinator-reply",
         )
 

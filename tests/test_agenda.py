@@ -294,3 +294,12 @@ def test_day_bounds_follow_daylight_saving() -> None:
     assert end - start == timedelta(hours=25)
     start, end = day_bounds(date(2017, 3, 12), "America/Toronto")
     assert end - start == timedelta(hours=23)
+
+
+async def test_pending_delegate_waits_for_approval_before_seeing_the_trip(lyon: Harness) -> None:
+    async with lyon.db.begin() as session:
+        await session.execute(update(Mission).values(requires_approval=True))
+    await register(lyon, EN)
+    text = joined(await lyon.send(EN, "/agenda"))
+    assert "Paris time" not in text
+    assert "Wi-Fi" not in joined(await lyon.send(EN, "wifi password"))

@@ -207,3 +207,44 @@ async def test_long_days_are_paged(lyon: Harness) -> None:
     assert "Sessions 13–24 of 30" in joined(await lyon.press(EN, later))
     async with lyon.db() as session:
         assert await session.scalar(select(FaqEntry).limit(1)) is not None
+
+
+async def test_reimporting_the_bots_own_export_changes_nothing(lyon: Harness) -> None:
+    calls = await lyon.send(ADMIN, "/ics")
+    document = next(c for c in calls if c.method == "sendDocument")
+    _name, exported = next(iter(document.files.values()))
+    preview = joined(await lyon.send_file(ADMIN, "lyon-2017.ics", exported))
+    assert "0 nouvelles, 0 modifiées, 0 retirées" in preview
+    await lyon.press(ADMIN, "imp:ok")
+    b2b = await item(lyon, "b2b-medtech")
+    assert b2b.audience_tags == ["medtech"]
+    assert b2b.kind.value == "b2b"
+    assert b2b.title_en.startswith("B2B")  # the English title was not overwritten by French
+
+
+async def test_forged_and_extreme_dates_do_not_crash(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    for data in (f"ag:{gala.mission_id}:99991231", f"ag:{gala.mission_id}:00010101"):
+        assert "Paris time" in joined(await lyon.press(EN, data))
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:start")
+    assert "pas compris" in joined(await lyon.send(ADMIN, "0001-01-01 00:00"))
+    assert "pas compris" in joined(await lyon.send(ADMIN, "9999-12-31 23:00"))
+
+
+async def test_another_command_ends_a_pending_edit(lyon: Harness) -> None:
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:title_en")
+    await lyon.send(ADMIN, "/agenda")
+    calls = await lyon.send(ADMIN, "où est le dîner de gala ?")
+    assert "Brasserie Georges" in joined(calls)
+    assert (await item(lyon, "gala-dinner")).title_en == gala.title_en
+
+
+async def test_unreadable_event_is_reported_by_line(lyon: Harness) -> None:
+    broken = OUTLOOK_ICS.replace("DTSTART;VALUE=DATE:20170412", "DTSTART:garbage").replace(
+        "DTEND;VALUE=DATE:20170413\r\n", "DURATION:xyz\r\n"
+    )
+    text = joined(await lyon.send_file(ADMIN, "broken.ics", broken.encode()))
+    assert "Ligne 27" in text
+    assert "imp:ok" not in lyon.buttons(ADMIN)

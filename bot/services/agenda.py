@@ -25,11 +25,11 @@ from models import (
     FaqEntry,
     Mission,
     Registration,
+    RegistrationStatus,
     SessionKind,
     Venue,
     agenda_item_attendees,
 )
-from models.queries import ACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,8 @@ async def viewer(
                     .join(Mission, Registration.mission_id == Mission.id)
                     .where(
                         Registration.delegate_id == delegate_id,
-                        Registration.status.in_(ACTIVE_STATUSES),
+                        # Pending registrations wait for approval before seeing the trip.
+                        Registration.status == RegistrationStatus.CONFIRMED,
                     )
                     .order_by(Mission.starts_on, Mission.id)
                 )
@@ -271,7 +272,9 @@ async def _sessions_between(
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
-    """The UTC instants where a local day starts and ends (23 or 25 hours across DST)."""
+    """The UTC instants where a local day starts and ends (23 or 25 hours across DST).
+
+    Callers keep `day` within the mission (buttons can carry any date)."""
     zone = ZoneInfo(timezone)
     start = datetime.combine(day, time(0), zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
@@ -371,6 +374,9 @@ def valid_timezone(name: str) -> str | None:
     """The IANA zone for what was typed, or None."""
     candidate = name.strip().replace(" ", "_")
     if not candidate or len(candidate) > 64 or ".." in candidate:
+        return None
+    # Only real places (Region/City): not "Factory", "posixrules", "Etc/GMT+5" or "localtime".
+    if "/" not in candidate or candidate.startswith(("Etc/", "posix", "right/", "SystemV/")):
         return None
     try:
         ZoneInfo(candidate)

@@ -165,7 +165,10 @@ def local_instant(day: date, wall: time, timezone: str) -> datetime | None:
     """The UTC instant of a wall time on a day, or None if clocks skip it (DST)."""
     zone = ZoneInfo(timezone)
     local = datetime.combine(day, wall, zone)
-    back = local.astimezone(UTC).astimezone(zone)
+    try:
+        back = local.astimezone(UTC).astimezone(zone)
+    except OverflowError:  # year 1 or 9999
+        return None
     if (back.date(), back.time()) != (day, wall):
         return None
     return local.astimezone(UTC)

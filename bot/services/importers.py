@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from bot.i18n import N_
 from bot.services.dates import fold
@@ -330,6 +330,9 @@ def guess_venue(location: str | None, venues: dict[str, str]) -> str | None:
     if not location or not venues:
         return None
     best = process.extractOne(
-        fold(location), {k: fold(v) for k, v in venues.items()}, scorer=fuzz.token_set_ratio
+        fold(location),
+        {k: fold(v) for k, v in venues.items()},
+        scorer=fuzz.token_set_ratio,
+        processor=utils.default_process,  # punctuation and case do not count
     )
     return str(best[2]) if best and best[1] >= 85 else None

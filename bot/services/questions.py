@@ -491,7 +491,8 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     content = [
         w
         for w in words
-        if w not in ignored and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?", w)
+        if w not in ignored
+        and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?|(19|20)\d\d", w)
     ]
     return Parsed(
         words=words,
