@@ -22,6 +22,7 @@ from handlers.common import (
     button_data,
     edit_or_send,
     inline,
+    mission_buttons,
     not_registered,
     say,
     send,
@@ -37,7 +38,7 @@ async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewe
         await not_registered(update)
         return None
     if isinstance(found, svc.MissionChoice):
-        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:{action}")] for m in found.missions])
+        keyboard = mission_buttons(found.missions, action, get_locale())
         await say(update, "Which mission?", keyboard)
         return None
     return found
@@ -68,6 +69,8 @@ def _day_keyboard(
         nav.append((f"{short_day(following)} ▶", f"ag:{viewer.mission.id}:{following:%Y%m%d}"))
     if nav:
         rows.append(nav)
+    if viewer.missions > 1:
+        rows.append([(render("⇄ Another mission"), "switch")])
     return rows
 
 
@@ -291,6 +294,15 @@ async def venue_button(update: Update, context: BotContext) -> None:
     await send(update, venue_card(viewer, venue, upcoming, now), staff)
 
 
+async def switch_mission(update: Update, context: BotContext) -> None:
+    choice = await svc.missions_of(context.db, context.me)
+    await answer(update)
+    if not choice.missions:
+        await expired(update)
+        return
+    await say(update, "Which mission?", mission_buttons(choice.missions, "agenda", get_locale()))
+
+
 async def mission_choice(update: Update, context: BotContext) -> None:
     match = re.fullmatch(r"mc:(\d+):(\w+)", button_data(update))
     viewer = await svc.remember_mission(context.db, context.me, int(match[1])) if match else None
@@ -298,7 +310,15 @@ async def mission_choice(update: Update, context: BotContext) -> None:
         await expired(update)
         return
     await answer(update)
-    follow = {"agenda": agenda, "next": next_sessions, "venue": venue_list, "ics": calendar_file}
+    from handlers.questions import faq_list  # the FAQ lives with the questions
+
+    follow = {
+        "agenda": agenda,
+        "next": next_sessions,
+        "venue": venue_list,
+        "ics": calendar_file,
+        "faq": faq_list,
+    }
     await follow.get(match[2], agenda)(update, context)
 
 
@@ -360,5 +380,6 @@ HANDLERS: Handlers = [
     CallbackQueryHandler(session_button, pattern=r"^(s|map|ics):"),
     CallbackQueryHandler(venue_button, pattern=r"^v:"),
     CallbackQueryHandler(mission_choice, pattern=r"^mc:"),
+    CallbackQueryHandler(switch_mission, pattern=r"^switch$"),
     CallbackQueryHandler(timezone_button, pattern=r"^tz:"),
 ]

@@ -102,6 +102,11 @@ async def answer(update: Update) -> None:
         await update.callback_query.answer()
 
 
+def mission_buttons(missions: Sequence[Any], action: str, locale: str) -> InlineKeyboardMarkup:
+    """One button per mission; pressing it remembers the choice and then runs `action`."""
+    return inline([[(m.name(locale), f"mc:{m.id}:{action}")] for m in missions])
+
+
 def button_data(update: Update) -> str:
     """The callback data of a pressed button (registered only for callback queries)."""
     query = update.callback_query

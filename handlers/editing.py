@@ -36,6 +36,7 @@ from handlers.common import (
     button_data,
     edit_or_send,
     inline,
+    mission_buttons,
     restricted,
     say,
     send,
@@ -253,7 +254,7 @@ async def _staff_mission(update: Update, context: BotContext) -> svc.Viewer | No
     if isinstance(found, svc.Viewer) and found.staff:
         return found
     if isinstance(found, svc.MissionChoice):
-        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        keyboard = mission_buttons(found.missions, "agenda", get_locale())
         await say(update, "Which mission? Pick one, then send the command again.", keyboard)
         return None
     await say(update, "Sorry, this is only for the mission's staff.")

@@ -38,6 +38,7 @@ from handlers.common import (
     answer,
     button_data,
     inline,
+    mission_buttons,
     not_registered,
     restricted,
     say,
@@ -59,7 +60,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
         await not_registered(update)
         return
     if isinstance(found, svc.MissionChoice):
-        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        keyboard = mission_buttons(found.missions, "agenda", get_locale())
         await say(
             update, "Which mission is your question about? Pick one, then ask again.", keyboard
         )
@@ -121,7 +122,7 @@ async def faq_list(update: Update, context: BotContext) -> None:
         await not_registered(update)
         return
     if isinstance(found, svc.MissionChoice):
-        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        keyboard = mission_buttons(found.missions, "faq", get_locale())
         await say(update, "Which mission?", keyboard)
         return
     entries = await svc.faq_entries(context.db, found)
@@ -204,7 +205,7 @@ async def ask_button(update: Update, context: BotContext) -> None:
 async def _pass_on(update: Update, context: BotContext, text: str) -> None:
     found = await svc.viewer(context.db, context.me)
     if isinstance(found, svc.MissionChoice):
-        keyboard = inline([[(m.name(get_locale()), f"mc:{m.id}:agenda")] for m in found.missions])
+        keyboard = mission_buttons(found.missions, "agenda", get_locale())
         await say(
             update, "Which mission is your question about? Pick one, then ask again.", keyboard
         )

@@ -303,3 +303,61 @@ async def test_pending_delegate_waits_for_approval_before_seeing_the_trip(lyon: 
     text = joined(await lyon.send(EN, "/agenda"))
     assert "Paris time" not in text
     assert "Wi-Fi" not in joined(await lyon.send(EN, "wifi password"))
+
+
+async def test_forged_buttons_do_not_show_tagged_sessions_to_others(lyon: Harness) -> None:
+    await register(lyon, EN)  # no tags
+    b2b = await item(lyon, "b2b-medtech")
+    for data in (f"s:{b2b.id}", f"map:{b2b.id}", f"ics:{b2b.id}"):
+        calls = await lyon.press(EN, data)
+        assert b2b.title_en not in joined(calls)
+        assert not [c for c in calls if c.method in {"sendDocument", "sendVenue"}]
+
+
+async def test_ics_uid_stays_and_sequence_grows_when_a_session_moves(lyon: Harness) -> None:
+    from bot.services.editing import move_session
+    from bot.services.people import identify
+
+    await register(lyon, EN)
+    before = {
+        str(e["UID"]): e
+        for e in _ics_events(
+            next(c for c in await lyon.send(EN, "/ics") if c.method == "sendDocument")
+        )[1]
+    }
+    gala = await item(lyon, "gala-dinner")
+    admin = await identify(lyon.db, lyon.clock, 9001, "fr")
+    lyon.clock.set(datetime(2017, 4, 5, tzinfo=UTC))
+    assert await move_session(
+        lyon.db, lyon.clock, admin, gala.id, gala.starts_at + timedelta(hours=1)
+    )
+    after = {
+        str(e["UID"]): e
+        for e in _ics_events(
+            next(c for c in await lyon.send(EN, "/ics") if c.method == "sendDocument")
+        )[1]
+    }
+    assert before.keys() == after.keys()
+    uid = next(u for u in after if u.startswith("gala-dinner."))
+    assert after[uid]["SEQUENCE"] > before[uid]["SEQUENCE"]
+    assert after[uid].decoded("DTSTART") != before[uid].decoded("DTSTART")
+
+
+async def test_a_delegate_in_two_missions_can_switch(lyon: Harness) -> None:
+    await register(lyon, EN)
+    async with lyon.db.begin() as session:
+        session.add(
+            Mission(
+                key="boston-2018", name_fr="BIO Boston 2018", name_en="BIO Boston 2018",
+                city="Boston", timezone="America/New_York", starts_on=date(2018, 6, 4),
+                ends_on=date(2018, 6, 7), invite_code="BOSTON2018", registration_open=True,
+                requires_approval=False, seats_taken=0, created_at=lyon.clock.now(),
+                updated_at=lyon.clock.now(),
+            )
+        )  # fmt: skip
+    await register(lyon, EN, mission_key="boston-2018")
+    await lyon.send(EN, "/agenda")
+    assert "switch" in lyon.buttons(EN)
+    calls = await lyon.press(EN, "switch")
+    assert "Which mission?" in joined(calls)
+    assert any(b.startswith("mc:") for b in lyon.buttons(EN))

@@ -107,7 +107,7 @@ async def test_not_registered_person_is_told_how_to_register(lyon: Harness) -> N
 async def test_answer_quality_does_not_regress() -> None:
     # The benchmark (python -m bench.qa_accuracy) prints the figures; this guards the floor.
     outcomes = await evaluate(CASES)
-    assert accuracy(outcomes) >= 0.85
+    assert accuracy(outcomes) >= 0.9
 
 
 async def test_faq_list_opens_answers_and_staff_can_edit(lyon: Harness) -> None:

@@ -8,7 +8,7 @@ forged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,6 +69,7 @@ class SessionView:
     room: str | None
     kind: SessionKind
     venue: VenueView | None
+    updated_at: datetime
 
     def title(self, locale: str) -> str:
         return self.title_fr if locale == "fr" else self.title_en
@@ -82,6 +83,7 @@ class SessionView:
             item.id, item.mission_id, item.key, item.title_fr, item.title_en,
             item.description_fr, item.description_en, item.starts_at, item.ends_at,
             item.local_timezone, item.room, item.kind, VenueView.of(venue) if venue else None,
+            item.updated_at,
         )  # fmt: skip
 
 
@@ -98,6 +100,8 @@ class Viewer:
     mission_created_at: datetime
     # Staff of the mission see every session, whatever its audience.
     staff: bool = False
+    # How many missions this person may look at (more than one: offer to switch).
+    missions: int = 1
 
     @property
     def timezone(self) -> str:
@@ -168,10 +172,21 @@ async def viewer(
         for registration, mission in rows:
             if mission.id == wanted or (len(rows) == 1 and mission_id is None):
                 staff = who.is_admin or mission.id in who.coordinator_of
-                return await _viewer_for(session, delegate, mission, registration, staff)
+                found = await _viewer_for(session, delegate, mission, registration, staff)
+                return replace(found, missions=len(rows))
         if mission_id is not None:  # a mission they are not in: forged or outdated
             return None
         return MissionChoice([MissionInfo.of(m) for _r, m in rows])
+
+
+async def missions_of(sessions: async_sessionmaker[AsyncSession], who: Person) -> MissionChoice:
+    """Every mission this person may look at, to switch between them."""
+    async with sessions.begin() as session:
+        delegate = await session.get(Delegate, who.delegate_id)
+        if delegate is not None:
+            delegate.current_mission_id = None  # forget the choice until a new one is made
+    found = await viewer(sessions, who)
+    return found if isinstance(found, MissionChoice) else MissionChoice([])
 
 
 async def remember_mission(

@@ -7,7 +7,7 @@ them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vGeo
@@ -15,6 +15,7 @@ from icalendar import Calendar, Event, vGeo
 from bot.services.agenda import SessionView, Viewer
 
 UID_DOMAIN = "missionbot"
+SEQUENCE_EPOCH = datetime(2017, 1, 1, tzinfo=UTC)
 
 
 def session_uid(mission_key: str, session_key: str) -> str:
@@ -34,6 +35,9 @@ def agenda_ics(viewer: Viewer, items: list[SessionView], locale: str, stamp: dat
         event = Event()
         event.add("uid", session_uid(viewer.mission.key, item.key))
         event.add("dtstamp", stamp)
+        # Calendars take an event with a higher SEQUENCE as the newer version of the same UID.
+        event.add("last-modified", item.updated_at)
+        event.add("sequence", max(0, int((item.updated_at - SEQUENCE_EPOCH).total_seconds() // 60)))
         event.add("dtstart", item.starts_at.astimezone(zone))
         event.add("dtend", item.ends_at.astimezone(zone))
         event.add("summary", item.title(locale))
