@@ -450,6 +450,9 @@ class Parsed:
     part_of_day: tuple[int, int] | None
     day: date | None
     day_problem: DateProblem | None
+    yes_no: bool = False
+    # Content words that match nothing the mission knows (filled while scoring).
+    unmatched: list[str] = field(default_factory=list)
 
 
 def _hour_of(text: str) -> int | None:
@@ -472,6 +475,14 @@ SYNONYMS = {
     **{k: tuple(_stem(w) for w in v) for k, v in SYNONYMS.items()},
 }
 TIME_OF_DAY = {**TIME_OF_DAY, **{_stem(k): v for k, v in TIME_OF_DAY.items()}}
+
+
+# Yes/no questions ("can I bring…", "y a-t-il…"): when part of what they ask about is
+# unknown to the mission, the honest answer is "I don't know", not the nearest session.
+YES_NO = re.compile(
+    r"^\s*(can|could|may|is there|are there|do i need|do we need|est-ce qu|y a-t-il|y'?a-t?-?u|"
+    r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu)\b"
+)
 
 
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
@@ -506,6 +517,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         part_of_day=part,
         day=day,
         day_problem=problem,
+        yes_no=bool(YES_NO.search(fold(text))),
     )
 
 
@@ -603,6 +615,8 @@ def score_documents(
                         hit_primary[doc_index].add(vocab_word)
                     hit_any[doc_index].add(vocab_word)
         query_weight += best_idf or index.max_idf
+        if not best_for_doc and len(word) >= 4:
+            parsed.unmatched.append(word)
         for doc_index, value in best_for_doc.items():
             totals[doc_index] += value
     scored = []
@@ -738,6 +752,21 @@ def _event_at(
     return chosen[0] if chosen else None
 
 
+def _prefer_faq_when_generic(scored: list[tuple[float, Doc]]) -> tuple[float, Doc] | None:
+    """ "Where do the shuttles leave from": many sessions fit alike; an FAQ entry that fits
+    nearly as well is the general answer."""
+    if not scored or scored[0][1].kind != AnswerKind.SESSION:
+        return None
+    top = scored[0][0]
+    alike = [d for v, d in scored if d.kind == AnswerKind.SESSION and top - v <= 0.05]
+    if len(alike) < 3:
+        return None
+    faq = next(((v, d) for v, d in scored if d.kind == AnswerKind.FAQ), None)
+    if faq is not None and faq[0] >= 0.75 * top:
+        return (top, faq[1])
+    return None
+
+
 AFTER_WORDS = {"after", "apres", "following", "suite"}
 
 
@@ -799,6 +828,11 @@ def understand(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
 
+    if best is not None and parsed.yes_no and parsed.unmatched and best[0] < 0.9:
+        return Understanding(
+            AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
+        )
+    best = _prefer_faq_when_generic(scored) or best
     if best is not None and best[0] >= CONFIDENT:
         value, doc = best
         if (
