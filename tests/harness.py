@@ -179,5 +179,24 @@ class Harness:
         return []
 
 
+async def add_boston_mission(h: Harness) -> int:
+    """A second mission (Boston, June 2018) for tests about several missions."""
+    from datetime import date
+
+    from models import Mission
+
+    async with h.db.begin() as session:
+        mission = Mission(
+            key="boston-2018", name_fr="BIO Boston 2018", name_en="BIO Boston 2018",
+            city="Boston", timezone="America/New_York", starts_on=date(2018, 6, 4),
+            ends_on=date(2018, 6, 7), invite_code="BOSTON2018", registration_open=True,
+            requires_approval=False, seats_taken=0, created_at=h.clock.now(),
+            updated_at=h.clock.now(),
+        )  # fmt: skip
+        session.add(mission)
+        await session.flush()
+        return mission.id
+
+
 def joined(calls: list[ApiCall]) -> str:
     return "\n".join(c.text for c in calls)

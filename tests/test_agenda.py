@@ -13,7 +13,7 @@ from bot.services.people import identify
 from bot.services.registration import enrol
 from models import AgendaItem, Audience, Mission, Registration, SessionKind, agenda_item_attendees
 from models.queries import bump_content
-from tests.harness import Harness, TgUser, joined
+from tests.harness import Harness, TgUser, add_boston_mission, joined
 
 FR = TgUser(701, "Camille", "fr-CA")
 EN = TgUser(702, "Alex", "en")
@@ -259,16 +259,7 @@ async def test_not_registered_is_told_how_to_register(lyon: Harness) -> None:
 
 async def test_delegate_in_two_missions_picks_one_and_it_is_remembered(lyon: Harness) -> None:
     await register(lyon, EN)
-    async with lyon.db.begin() as session:
-        session.add(
-            Mission(
-                key="boston-2018", name_fr="BIO Boston 2018", name_en="BIO Boston 2018",
-                city="Boston", timezone="America/New_York", starts_on=date(2018, 6, 4),
-                ends_on=date(2018, 6, 7), invite_code="BOSTON2018", registration_open=True,
-                requires_approval=False, seats_taken=0, created_at=lyon.clock.now(),
-                updated_at=lyon.clock.now(),
-            )
-        )  # fmt: skip
+    await add_boston_mission(lyon)
     await register(lyon, EN, mission_key="boston-2018")
     async with lyon.db.begin() as session:
         # Registering remembered Boston; forget that to see the choice.
@@ -345,16 +336,7 @@ async def test_ics_uid_stays_and_sequence_grows_when_a_session_moves(lyon: Harne
 
 async def test_a_delegate_in_two_missions_can_switch(lyon: Harness) -> None:
     await register(lyon, EN)
-    async with lyon.db.begin() as session:
-        session.add(
-            Mission(
-                key="boston-2018", name_fr="BIO Boston 2018", name_en="BIO Boston 2018",
-                city="Boston", timezone="America/New_York", starts_on=date(2018, 6, 4),
-                ends_on=date(2018, 6, 7), invite_code="BOSTON2018", registration_open=True,
-                requires_approval=False, seats_taken=0, created_at=lyon.clock.now(),
-                updated_at=lyon.clock.now(),
-            )
-        )  # fmt: skip
+    await add_boston_mission(lyon)
     await register(lyon, EN, mission_key="boston-2018")
     await lyon.send(EN, "/agenda")
     assert "switch" in lyon.buttons(EN)

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import render
 from models import AuditRecord, Delegate, Mission, Registration, RegistrationStatus
-from tests.harness import LYON_CODE, Harness, TgUser, joined
+from tests.harness import LYON_CODE, Harness, TgUser, add_boston_mission, joined
 
 FR = TgUser(501, "Camille", "fr-CA")
 EN = TgUser(502, "Alex", "en-GB")
@@ -292,26 +292,7 @@ async def test_second_mission_reuses_previous_details(lyon: Harness) -> None:
     await lyon.send(EN, f"/start {LYON_CODE}")
     await fill_profile(lyon, EN)
     await lyon.press(EN, "reg:ok")
-    async with lyon.db.begin() as session:
-        first = await session.scalar(select(Mission))
-        assert first is not None
-        session.add(
-            Mission(
-                key="boston-2018",
-                name_fr="BIO Boston 2018",
-                name_en="BIO Boston 2018",
-                city="Boston",
-                timezone="America/New_York",
-                starts_on=first.starts_on,
-                ends_on=first.ends_on,
-                invite_code="BOSTON2018",
-                registration_open=True,
-                requires_approval=False,
-                seats_taken=0,
-                created_at=lyon.clock.now(),
-                updated_at=lyon.clock.now(),
-            )
-        )
+    await add_boston_mission(lyon)
     calls = await lyon.send(EN, "/start BOSTON2018")
     assert "previous mission" in joined(calls)
     assert "marie@example.com" in joined(calls)
