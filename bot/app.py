@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
@@ -20,6 +21,7 @@ from bot.commands import publish_menus
 from bot.config import Settings
 from bot.context import AppState, BotApplication, BotContext
 from bot.i18n import load_catalogs
+from bot.outbox import Sender
 from bot.services.people import grant_admin
 from handlers import (
     agenda,
@@ -48,6 +50,7 @@ def build_application(
     clock: Clock | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    background_sender: bool = True,
 ) -> BotApplication:
     context_types = ContextTypes(context=BotContext, bot_data=AppState)
     builder = (
@@ -76,6 +79,7 @@ def build_application(
     state.engine = engine
     state.sessions = create_session_factory(engine)
     state.clock = clock or SystemClock()
+    state.background_sender = background_sender
 
     # Group -1: who is this, which language. Refuses updates it cannot attribute to a person.
     app.add_handler(TypeHandler(Update, middleware.identify_user), group=-1)
@@ -111,9 +115,28 @@ async def startup(app: BotApplication) -> None:
     for admin_id in state.settings.bot_admin_ids:
         await grant_admin(state.sessions, state.clock, admin_id)
     await publish_menus(app.bot, state.sessions)
+    state.sender = Sender(state.sessions, app.bot, state.clock, state.settings.broadcast_rate)
+    await state.sender.recover()
+    if state.background_sender:
+        state.sender_stop = asyncio.Event()
+        state.sender_task = asyncio.create_task(state.sender.run(state.sender_stop))
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
 
 
+async def flush_outbox(app: BotApplication) -> int:
+    """Send everything due now (demo and tests; `run` has the background sender)."""
+    sender = app.bot_data.sender
+    total = 0
+    while sender is not None and (sent := await sender.run_once()):
+        total += sent
+    return total
+
+
 async def shutdown(app: BotApplication) -> None:
+    state = app.bot_data
+    if state.sender_task is not None and state.sender_stop is not None:
+        state.sender_stop.set()
+        await state.sender_task
+        state.sender_task = None
     if app.bot_data.engine is not None:
         await app.bot_data.engine.dispose()

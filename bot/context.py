@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+    from bot.outbox import Sender
     from bot.services.people import Person
 
 
@@ -28,6 +30,11 @@ class AppState:
     engine: AsyncEngine | None = None
     sessions: async_sessionmaker[AsyncSession] | None = None
     clock: Clock = field(default_factory=SystemClock)
+    # The outbox sender; in `run` it works in the background, the demo and tests flush it.
+    sender: Sender | None = None
+    background_sender: bool = False
+    sender_stop: asyncio.Event | None = None
+    sender_task: asyncio.Task[None] | None = None
 
 
 class BotContext(

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.app import build_application, shutdown, startup
+from bot.app import build_application, flush_outbox, shutdown, startup
 from bot.clock import Clock, RehearsalClock, SystemClock
 from bot.config import Settings
 from bot.context import BotApplication
 from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
+from bot.outbox import Pacer
 from bot.services.mission_file import MissionFileError, load_mission_file, parse_mission_file
 
 EXAMPLE_NAME = "lyon-2017.yaml"
@@ -263,9 +264,13 @@ async def run_demo(
         )
         demo = Demo(out, interactive, clock)
         api = OfflineBotAPI(on_call=demo.on_call)
-        app = build_application(demo_settings, clock=clock, request=api, rate_limit=False)
+        app = build_application(
+            demo_settings, clock=clock, request=api, rate_limit=False, background_sender=False
+        )
         async with app:
             await startup(app)
+            if app.bot_data.sender is not None:  # no waiting on pacing in a terminal
+                app.bot_data.sender.pacer = Pacer(rate=100_000, per_chat_interval=0)
             await app.start()  # the job queue, for conversation timeouts; nothing polls
             try:
                 if not await _load(demo, app, mission_file):
@@ -310,3 +315,4 @@ async def _converse(demo: Demo, app: BotApplication, interactive: bool) -> None:
             break
         if isinstance(action, dict):
             await app.process_update(Update.de_json(action, app.bot))
+            await flush_outbox(app)

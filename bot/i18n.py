@@ -214,3 +214,29 @@ def format_moment(moment: datetime, tz_name: str, locale: str | None = None) -> 
 def language_name(locale: str) -> str:
     """A language's own name, as people look for it in a menu."""
     return {"fr": "Français", "en": "English"}[locale]
+
+
+def split_text(text: str, limit: int = 4096) -> list[str]:
+    """Split at line breaks (then spaces) so no message passes Telegram's 4096 characters."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts

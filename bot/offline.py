@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {
@@ -91,7 +92,10 @@ class OfflineBotAPI(BaseRequest):
     def __init__(self, on_call: Callable[[ApiCall], None] | None = None) -> None:
         self.calls: list[ApiCall] = []
         self.on_call = on_call
+        # Chat id -> the error Telegram answers for it (status 0: a timeout); with an entry
+        # in failure_times, only that many times.
         self.failures: dict[int, Failure] = {}
+        self.failure_times: dict[int, int] = {}
         # Files users "uploaded", by file id, served to getFile and the download.
         self.stored_files: dict[str, bytes] = {}
         self._message_ids = itertools.count(1000)
@@ -128,6 +132,13 @@ class OfflineBotAPI(BaseRequest):
                 call.files[name] = (part[0], content)
         self.calls.append(call)
         failure = self.failures.get(call.chat_id) if call.chat_id is not None else None
+        if failure is not None and call.chat_id in self.failure_times:
+            self.failure_times[call.chat_id] -= 1
+            if self.failure_times[call.chat_id] <= 0:  # fail this many times, then succeed
+                del self.failures[call.chat_id]
+                del self.failure_times[call.chat_id]
+        if failure is not None and failure[0] == 0:
+            raise TimedOut("simulated timeout")
         if failure is not None:
             status, description, retry_after = failure
             body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}

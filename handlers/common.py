@@ -17,38 +17,12 @@ from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler
 
 from bot.context import BotContext
-from bot.i18n import render
+from bot.i18n import render, split_text
 from models import Role
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | Any
 # What each feature module exports as HANDLERS, in the order they are registered.
 Handlers = list[BaseHandler[Update, BotContext, Any]]
-
-
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at line breaks (then spaces) so no message passes Telegram's 4096 characters."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
 
 
 async def send(update: Update, text: str, markup: Markup | None = None) -> Message | None:

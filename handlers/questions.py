@@ -9,7 +9,6 @@ import warnings
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -43,7 +42,6 @@ from handlers.common import (
     restricted,
     say,
     send,
-    split_text,
 )
 from models import QuestionStatus, Role
 
@@ -213,25 +211,10 @@ async def _pass_on(update: Update, context: BotContext, text: str) -> None:
     if found is None:
         await not_registered(update)
         return
-    question = await inbox.ask(
+    question, told = await inbox.ask(
         context.db, context.clock, context.me.delegate_id, found.mission.id, text, get_locale()
     )
-    delivered = 0
-    for recipient in await inbox.staff_of(context.db, found.mission.id):
-        with use_locale(recipient.locale):
-            message = render(
-                "❓ <b>Question from %(name)s</b> (%(mission)s):\n\n%(text)s",
-                name=question.asker_name,
-                mission=question.mission_name(recipient.locale),
-                text=question.text,
-            )
-            keyboard = inline([[(render("↩ Reply"), f"qr:{question.id}")]])
-        try:
-            await context.bot.send_message(recipient.telegram_id, message, reply_markup=keyboard)
-            delivered += 1
-        except TelegramError as exc:  # a coordinator who never opened the bot
-            log.warning("question %s not delivered to a coordinator: %s", question.id, exc)
-    log.info("question %s passed to %d staff member(s)", question.id, delivered)
+    log.info("question %s queued for %d staff member(s)", question.id, told)
     await say(
         update, "Your question was sent to the coordinators. I will send you their answer here."
     )
@@ -311,22 +294,8 @@ async def receive_reply(update: Update, context: BotContext) -> int:
     if answered is None:
         await say(update, "That button has expired. Send /help to see what you can do now.")
         return ConversationHandler.END
-    with use_locale(answered.asker_locale):
-        message = render(
-            "💬 <b>The coordinators answered your question</b>\n«%(question)s»\n\n%(answer)s",
-            question=answered.text,
-            answer=text,
-        )
-    try:
-        for part in split_text(message):
-            await context.bot.send_message(answered.asker_telegram_id, part)
-        await say(update, "Sent to %(name)s.", name=answered.asker_name)
-    except TelegramError:
-        await say(
-            update,
-            "Saved, but %(name)s cannot be reached on Telegram right now.",
-            name=answered.asker_name,
-        )
+    # The answer itself was queued with the question's record, in the delegate's language.
+    await say(update, "Sent to %(name)s.", name=answered.asker_name)
     return ConversationHandler.END
 
 

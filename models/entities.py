@@ -19,6 +19,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -288,3 +289,46 @@ class Question(Base):
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the person blocked the bot or deleted the account
+    FAILED = "failed"  # permanent error, or retries exhausted
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(Base):
+    """One message to send, written in the same transaction as the change that causes it.
+
+    The text is already rendered in the recipient's language. The sender claims due rows,
+    sends them at Telegram's pace and records each outcome here.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # broadcast, notice, reminder, answer
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    delegate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegates.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    # Inline keyboard as the Bot API's JSON (callback data only: never a secret).
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set on the claim; a row still "sending" long after it was claimed was in flight
+    # when a sender died, and goes back to the queue.
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # For messages that must exist once at most (a reminder for one session and delegate).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -12,11 +12,12 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 
-from bot.app import build_application, shutdown, startup
+from bot.app import build_application, flush_outbox, shutdown, startup
 from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.context import BotApplication
 from bot.offline import ApiCall, OfflineBotAPI
+from bot.outbox import Pacer
 from bot.services.agenda import clear_caches as clear_agenda_cache
 from bot.services.questions import clear_cache as clear_question_cache
 from models import Base
@@ -48,7 +49,7 @@ class Harness:
             bot_admin_ids=[ADMIN_ID] if admin_ids is None else admin_ids,
         )
         self.app: BotApplication = build_application(
-            settings, clock=self.clock, request=self.api, rate_limit=False
+            settings, clock=self.clock, request=self.api, rate_limit=False, background_sender=False
         )
         self._ids = itertools.count(1)
         # Every error that reaches the error handler is recorded; a test fails on any it did
@@ -73,6 +74,9 @@ class Harness:
         clear_question_cache()
         await self.app.initialize()
         await startup(self.app)
+        sender = self.app.bot_data.sender
+        assert sender is not None
+        sender.pacer = Pacer(rate=100_000, per_chat_interval=0)  # tests do not wait on pacing
         await self.app.start()  # job queue (conversation timeouts); no polling
 
     async def stop(self) -> None:
@@ -90,6 +94,7 @@ class Harness:
     async def process(self, data: dict[str, Any]) -> list[ApiCall]:
         before = len(self.api.calls)
         await self.app.process_update(Update.de_json(data, self.app.bot))
+        await flush_outbox(self.app)  # what the update queued goes out now, in order
         return self.api.calls[before:]
 
     def _message(self, user: TgUser, **content: Any) -> dict[str, Any]:

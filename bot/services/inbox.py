@@ -9,7 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.i18n import pick_locale
+from bot.i18n import pick_locale, render, split_text
+from bot.outbox import Outgoing, enqueue
 from models import (
     AuditRecord,
     Delegate,
@@ -84,7 +85,9 @@ async def ask(
     mission_id: int,
     text: str,
     language: str,
-) -> QuestionView:
+) -> tuple[QuestionView, int]:
+    """Store the question and, in the same transaction, queue it for each coordinator in
+    their own language with a Reply button. Returns the question and how many were told."""
     async with sessions.begin() as session:
         question = Question(
             mission_id=mission_id,
@@ -96,34 +99,54 @@ async def ask(
         )
         session.add(question)
         await session.flush()
-        return await _view(session, question)
+        view = await _view(session, question)
+        staff = await _staff_of(session, mission_id)
+        outgoing = []
+        for recipient in staff:
+            message = render(
+                "❓ <b>Question from %(name)s</b> (%(mission)s):\n\n%(text)s",
+                recipient.locale,
+                name=view.asker_name,
+                mission=view.mission_name(recipient.locale),
+                text=view.text,
+            )
+            reply = render("↩ Reply", recipient.locale)
+            markup = {"inline_keyboard": [[{"text": reply, "callback_data": f"qr:{question.id}"}]]}
+            outgoing += [
+                Outgoing(recipient.telegram_id, part, kind="question", reply_markup=markup)
+                for part in split_text(message)
+            ]
+        enqueue(session, clock, outgoing)
+        return view, len(staff)
 
 
 async def staff_of(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> list[Recipient]:
-    """Who hears about a mission's questions: its coordinators, else the admins."""
     async with sessions() as session:
-        grants = list(
-            await session.scalars(
-                select(RoleGrant).where(
-                    or_(
-                        (RoleGrant.role == Role.COORDINATOR) & (RoleGrant.mission_id == mission_id),
-                        RoleGrant.role == Role.ADMIN,
-                    )
+        return await _staff_of(session, mission_id)
+
+
+async def _staff_of(session: AsyncSession, mission_id: int) -> list[Recipient]:
+    """Who hears about a mission's questions: its coordinators, else the admins."""
+    grants = list(
+        await session.scalars(
+            select(RoleGrant).where(
+                or_(
+                    (RoleGrant.role == Role.COORDINATOR) & (RoleGrant.mission_id == mission_id),
+                    RoleGrant.role == Role.ADMIN,
                 )
             )
         )
-        coordinators = [g for g in grants if g.role == Role.COORDINATOR]
-        chosen = coordinators or grants
-        recipients = []
-        for telegram_id in dict.fromkeys(g.telegram_id for g in chosen):
-            delegate = await session.scalar(
-                select(Delegate).where(Delegate.telegram_id == telegram_id)
-            )
-            locale = (
-                (delegate.language or pick_locale(delegate.telegram_language)) if delegate else "en"
-            )
-            recipients.append(Recipient(telegram_id, locale))
-        return recipients
+    )
+    coordinators = [g for g in grants if g.role == Role.COORDINATOR]
+    chosen = coordinators or grants
+    recipients = []
+    for telegram_id in dict.fromkeys(g.telegram_id for g in chosen):
+        delegate = await session.scalar(select(Delegate).where(Delegate.telegram_id == telegram_id))
+        locale = (
+            (delegate.language or pick_locale(delegate.telegram_language)) if delegate else "en"
+        )
+        recipients.append(Recipient(telegram_id, locale))
+    return recipients
 
 
 def may_answer(is_admin: bool, coordinator_of: frozenset[int], mission_id: int) -> bool:
@@ -170,7 +193,24 @@ async def answer_question(
                 details={"question_id": question.id},
             )
         )
-        return await _view(session, question)
+        view = await _view(session, question)
+        message = render(
+            "💬 <b>The coordinators answered your question</b>\n«%(question)s»\n\n%(answer)s",
+            view.asker_locale,
+            question=view.text,
+            answer=question.answer,
+        )
+        enqueue(
+            session,
+            clock,
+            [
+                Outgoing(
+                    view.asker_telegram_id, part, kind="answer", delegate_id=question.delegate_id
+                )
+                for part in split_text(message)
+            ],
+        )
+        return view
 
 
 async def open_questions(

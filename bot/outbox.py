@@ -1,0 +1,252 @@
+"""The one outgoing path for bulk and timed messages: a persistent queue and one sender.
+
+Services write `OutboxMessage` rows (text already in the recipient's language) in the same
+transaction as the change that causes them. The sender claims due rows a small batch at a
+time, sends them at Telegram's pace and records each outcome:
+
+- sent (with the Telegram message id);
+- blocked on 403 — the delegate is marked unreachable and never retried;
+- failed on other 4xx, or after bounded retries of network errors and 5xx;
+- on 429, every send pauses for `retry_after` and the row goes back to the queue.
+
+Pace: a global rate (BROADCAST_RATE per second) and about one message per second per chat.
+A claim holds at most one second's worth of messages, and each outcome is recorded as soon
+as it is known, so a crash repeats at most the messages in flight (rows left "sending" are
+requeued by `recover`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from models import Delegate, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+STALE_CLAIM = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    chat_id: int
+    text: str
+    kind: str = "notice"
+    delegate_id: int | None = None
+    broadcast_id: int | None = None
+    dedupe_key: str | None = None
+    not_before: datetime | None = None
+    reply_markup: dict[str, Any] | None = None
+
+
+def enqueue(session: AsyncSession, clock: Clock, messages: Iterable[Outgoing]) -> int:
+    """Add messages to the outbox inside the caller's transaction. Returns how many."""
+    now = clock.now()
+    count = 0
+    for message in messages:
+        session.add(
+            OutboxMessage(
+                kind=message.kind,
+                broadcast_id=message.broadcast_id,
+                chat_id=message.chat_id,
+                delegate_id=message.delegate_id,
+                text=message.text,
+                reply_markup=message.reply_markup,
+                status=OutboxStatus.QUEUED,
+                attempts=0,
+                not_before=message.not_before or now,
+                dedupe_key=message.dedupe_key,
+                created_at=now,
+            )
+        )
+        count += 1
+    return count
+
+
+class Pacer:
+    """Global token spacing plus a minimum interval per chat (monotonic time)."""
+
+    def __init__(self, rate: float, per_chat_interval: float = 1.0) -> None:
+        self.interval = 1.0 / rate
+        self.per_chat_interval = per_chat_interval
+        self._next_global = 0.0
+        self._next_chat: dict[int, float] = {}
+        self._paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def delay_for(self, chat_id: int) -> float:
+        now = time.monotonic()
+        ready = max(self._next_global, self._paused_until, self._next_chat.get(chat_id, 0.0))
+        return max(0.0, ready - now)
+
+    def sent(self, chat_id: int) -> None:
+        now = time.monotonic()
+        self._next_global = max(self._next_global, now) + self.interval
+        # Groups (negative ids) allow 20 per minute; a private chat about one per second.
+        spacing = 3.0 if chat_id < 0 else self.per_chat_interval
+        self._next_chat[chat_id] = now + spacing
+        if len(self._next_chat) > 50_000:  # forget chats long since due
+            self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+
+
+class Sender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        clock: Clock,
+        rate: float,
+        per_chat_interval: float = 1.0,
+    ) -> None:
+        self.sessions = sessions
+        self.bot = bot
+        self.clock = clock
+        self.rate = rate
+        self.pacer = Pacer(rate, per_chat_interval)
+
+    async def recover(self) -> int:
+        """Requeue rows a dead sender had claimed but not recorded. Returns how many."""
+        cutoff = self.clock.now() - STALE_CLAIM
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_at < cutoff,
+                )
+                .values(status=OutboxStatus.QUEUED, claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            log.warning("requeued %d message(s) left in flight by a stopped sender", count)
+        return count
+
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Take up to `limit` due rows. On PostgreSQL, SKIP LOCKED lets several senders
+        share the queue without taking the same row; SQLite serialises writers anyway."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.QUEUED,
+                    OutboxMessage.not_before <= now,
+                )
+                .order_by(OutboxMessage.not_before, OutboxMessage.id)
+                .limit(limit)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(await session.scalars(query))
+            for row in rows:
+                row.status = OutboxStatus.SENDING
+                row.claimed_at = now
+            return rows
+
+    async def run_once(self) -> int:
+        """Claim at most one second's worth of messages, send them, record each outcome."""
+        rows = await self.claim(max(1, int(self.rate)))
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
+        await self.recover()
+        while not stop.is_set():
+            try:
+                sent = await self.run_once()
+            except Exception:  # never let one bad batch stop every future message
+                log.exception("outbox batch failed")
+                sent = 0
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        delay = self.pacer.delay_for(row.chat_id)
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            markup = (
+                InlineKeyboardMarkup.de_json(row.reply_markup, self.bot)
+                if row.reply_markup
+                else None
+            )
+            message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            self.pacer.pause(wait)
+            await self._record(row, OutboxStatus.QUEUED, retry_in=wait, count_attempt=False)
+        except Forbidden as exc:
+            await self._record(row, OutboxStatus.BLOCKED, error=str(exc))
+            await self._mark_unreachable(row)
+        except BadRequest as exc:
+            await self._record(row, OutboxStatus.FAILED, error=str(exc))
+        except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._record(row, OutboxStatus.FAILED, error=str(exc))
+            else:
+                backoff = min(60.0, 2.0 ** (row.attempts + 1))
+                await self._record(row, OutboxStatus.QUEUED, retry_in=backoff, error=str(exc))
+        else:
+            self.pacer.sent(row.chat_id)
+            await self._record(row, OutboxStatus.SENT, message_id=message.message_id)
+
+    async def _record(
+        self,
+        row: OutboxMessage,
+        status: OutboxStatus,
+        *,
+        retry_in: float = 0.0,
+        error: str | None = None,
+        message_id: int | None = None,
+        count_attempt: bool = True,
+    ) -> None:
+        now = self.clock.now()
+        values: dict[str, object] = {"status": status, "claimed_at": None}
+        if count_attempt:
+            values["attempts"] = OutboxMessage.attempts + 1
+        if status == OutboxStatus.SENT:
+            values |= {"sent_at": now, "telegram_message_id": message_id, "error": None}
+        if status == OutboxStatus.QUEUED:
+            values["not_before"] = now + timedelta(seconds=retry_in)
+        if error is not None:
+            values["error"] = error[:300]
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _mark_unreachable(self, row: OutboxMessage) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Delegate)
+                .where(Delegate.telegram_id == row.chat_id)
+                .values(unreachable=True)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _seconds(retry_after: int | float | timedelta) -> float:
+    if isinstance(retry_after, timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
