@@ -22,9 +22,11 @@ from bot.config import Settings
 from bot.context import AppState, BotApplication, BotContext
 from bot.i18n import load_catalogs
 from bot.outbox import Sender
+from bot.services.broadcasts import ProgressReporter
 from bot.services.people import grant_admin
 from handlers import (
     agenda,
+    broadcasts,
     editing,
     errors,
     fallback,
@@ -91,10 +93,11 @@ def build_application(
     app.add_handlers(
         help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS + agenda.HANDLERS
     )
-    app.add_handlers(questions.HANDLERS + editing.HANDLERS)
+    app.add_handlers(questions.HANDLERS + editing.HANDLERS + broadcasts.HANDLERS)
     # A coordinator typing a reply or a new value is never taken for a registration answer.
     app.add_handler(questions.reply_conversation())
     app.add_handler(editing.conversation())
+    app.add_handler(broadcasts.conversation())
     app.add_handler(registration.build())
     # Plain text that no conversation took is a question.
     app.add_handler(questions.TEXT_HANDLER)
@@ -116,6 +119,9 @@ async def startup(app: BotApplication) -> None:
         await grant_admin(state.sessions, state.clock, admin_id)
     await publish_menus(app.bot, state.sessions)
     state.sender = Sender(state.sessions, app.bot, state.clock, state.settings.broadcast_rate)
+    state.sender.after_batch = ProgressReporter(
+        state.sessions, app.bot, state.settings.broadcast_rate
+    )
     await state.sender.recover()
     if state.background_sender:
         state.sender_stop = asyncio.Event()

@@ -42,6 +42,10 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("ask", N_("Ask the coordinators a question"), None, ("question",)),
     CommandInfo("faq", N_("Practical questions and answers"), None),
     CommandInfo("questions", N_("Questions waiting for an answer"), Role.COORDINATOR),
+    CommandInfo(
+        "broadcast", N_("Send a message to the delegation"), Role.COORDINATOR, ("diffuser",)
+    ),
+    CommandInfo("deliveries", N_("Broadcasts sent and who was reached"), Role.COORDINATOR),
     CommandInfo("session_add", N_("Add a session to the agenda"), Role.COORDINATOR),
     CommandInfo("faq_add", N_("Add a question and answer"), Role.COORDINATOR),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,6 +118,8 @@ class Sender:
         self.clock = clock
         self.rate = rate
         self.pacer = Pacer(rate, per_chat_interval)
+        # Called after each batch (broadcast progress messages).
+        self.after_batch: Callable[[], Awaitable[None]] | None = None
 
     async def recover(self) -> int:
         """Requeue rows a dead sender had claimed but not recorded. Returns how many."""
@@ -164,6 +166,8 @@ class Sender:
         rows = await self.claim(max(1, int(self.rate)))
         for row in rows:
             await self._deliver(row)
+        if self.after_batch is not None:
+            await self.after_batch()
         return len(rows)
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:

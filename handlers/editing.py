@@ -249,7 +249,7 @@ async def cancel_edit(update: Update, context: BotContext) -> int:
 # --- adding sessions and FAQ entries -------------------------------------------------------
 
 
-async def _staff_mission(update: Update, context: BotContext) -> svc.Viewer | None:
+async def staff_mission(update: Update, context: BotContext) -> svc.Viewer | None:
     found = await svc.viewer(context.db, context.me)
     if isinstance(found, svc.Viewer) and found.staff:
         return found
@@ -263,7 +263,7 @@ async def _staff_mission(update: Update, context: BotContext) -> svc.Viewer | No
 
 @restricted(Role.COORDINATOR)
 async def start_new_session(update: Update, context: BotContext) -> int | None:
-    viewer = await _staff_mission(update, context)
+    viewer = await staff_mission(update, context)
     if viewer is None:
         return ConversationHandler.END
     assert context.user_data is not None
@@ -317,7 +317,7 @@ async def new_session_step(update: Update, context: BotContext) -> int:
 
 @restricted(Role.COORDINATOR)
 async def start_new_faq(update: Update, context: BotContext) -> int | None:
-    viewer = await _staff_mission(update, context)
+    viewer = await staff_mission(update, context)
     if viewer is None:
         return ConversationHandler.END
     assert context.user_data is not None
@@ -365,7 +365,7 @@ async def document(update: Update, context: BotContext) -> None:
     if not (context.me.is_admin or context.me.coordinator_of):
         await say(update, "I can only read agenda files from the mission's coordinators.")
         return
-    viewer = await _staff_mission(update, context)
+    viewer = await staff_mission(update, context)
     if viewer is None:
         return
     name = (message.document.file_name or "").lower()

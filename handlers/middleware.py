@@ -16,7 +16,7 @@ from handlers.common import say
 log = logging.getLogger(__name__)
 
 # user_data keys of values a staff conversation is waiting for.
-STAFF_PROMPTS = ("editing", "answering", "new_session", "new_faq")
+STAFF_PROMPTS = ("editing", "answering", "new_session", "new_faq", "broadcast")
 
 
 async def identify_user(update: Update, context: BotContext) -> None:

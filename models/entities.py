@@ -332,3 +332,30 @@ class OutboxMessage(Base):
     # For messages that must exist once at most (a reminder for one session and delegate).
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BroadcastStatus(enum.StrEnum):
+    SENDING = "sending"  # queued in the outbox (possibly for later), not all outcomes known
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Broadcast(Base):
+    """A coordinator's message to part of a delegation; one outbox row per recipient."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    author_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    audience: Mapped[str] = mapped_column(String(20))  # confirmed, pending, tag, coordinators
+    audience_value: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text_fr: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus, "broadcast_status"))
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

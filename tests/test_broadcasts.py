@@ -1,0 +1,113 @@
+"""Broadcasts through the real Application: audience, languages, progress, deliveries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Registration
+from tests.harness import ADMIN_ID, Harness, TgUser, joined
+from tests.test_agenda import register
+
+ADMIN = TgUser(ADMIN_ID, "Dominique", "fr")
+
+
+async def test_broadcast_in_each_recipients_language_with_progress(lyon: Harness) -> None:
+    french = [TgUser(1100 + i, "F", "fr") for i in range(3)]
+    english = [TgUser(1200 + i, "E", "en") for i in range(2)]
+    for user in french + english:
+        await register(lyon, user)
+    lyon.api.failures[english[1].id] = (403, "Forbidden: bot was blocked by the user", None)
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:confirmed")
+    await lyon.send(ADMIN, "La navette part 20 minutes plus tôt <important>")
+    await lyon.send(ADMIN, "The shuttle leaves 20 minutes early.")
+    await lyon.press(ADMIN, "bw:now")
+    preview = lyon.last_text(ADMIN)
+    assert "5 destinataires (3 en français, 2 en anglais)" in preview
+    calls = await lyon.press(ADMIN, "bk:send")
+    for user in french:
+        # Typed angle brackets are text, not markup: escaped for Telegram's HTML.
+        assert "La navette part 20 minutes plus tôt &lt;important&gt;" in lyon.texts(user)
+    assert "The shuttle leaves 20 minutes early." in lyon.texts(english[0])
+    progress = [c for c in calls if c.method == "editMessageText" and c.chat_id == ADMIN_ID]
+    assert "Diffusion terminée" in progress[-1].text
+    assert "Envoyé 4 / 5 · 1 bloqués" in progress[-1].text
+    async with lyon.db() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        assert broadcast is not None
+        assert broadcast.status == BroadcastStatus.DONE
+    await lyon.send(ADMIN, "/deliveries")
+    detail = joined(await lyon.press(ADMIN, f"bd:{broadcast.id}"))
+    assert "Non joints" in detail
+    assert "blocked" in detail
+    csv_calls = await lyon.press(ADMIN, f"bx:{broadcast.id}")
+    document = next(c for c in csv_calls if c.method == "sendDocument")
+    assert b"blocked" in next(iter(document.files.values()))[1]
+
+
+async def test_broadcast_to_a_tag_and_one_text_for_all(lyon: Harness) -> None:
+    tagged = TgUser(1301, "T", "fr")
+    other = TgUser(1302, "O", "en")
+    await register(lyon, tagged, tags=["medtech"])
+    await register(lyon, other)
+    await lyon.send(ADMIN, "/broadcast")
+    assert "ba:tag:medtech" in lyon.buttons(ADMIN)
+    await lyon.press(ADMIN, "ba:tag:medtech")
+    await lyon.send(ADMIN, "B2B room changed / salle B2B changée: 4")
+    await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bw:now")
+    await lyon.press(ADMIN, "bk:send")
+    assert any("salle B2B" in t for t in lyon.texts(tagged))
+    assert not any("salle B2B" in t for t in lyon.texts(other))
+
+
+async def test_scheduled_broadcast_waits_and_can_be_stopped(lyon: Harness) -> None:
+    await register(lyon, TgUser(1401, "A", "en"))
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:confirmed")
+    await lyon.send(ADMIN, "Rendez-vous à 18 h")
+    await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bw:later")
+    await lyon.send(ADMIN, "18:00")
+    await lyon.press(ADMIN, "bk:send")
+    assert not any("Rendez-vous" in t for t in lyon.texts(TgUser(1401)))
+    async with lyon.db() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        assert broadcast is not None
+    calls = await lyon.press(ADMIN, f"bc:{broadcast.id}")
+    assert "Arrêté : 1" in joined(calls)
+    lyon.clock.advance(timedelta(days=1))
+    await lyon.send(TgUser(1401, "A", "en"), "/help")
+    assert not any("Rendez-vous" in t for t in lyon.texts(TgUser(1401)))
+    async with lyon.db() as session:
+        statuses = set(await session.scalars(select(OutboxMessage.status)))
+    assert statuses == {OutboxStatus.CANCELLED}
+
+
+async def test_delegates_cannot_broadcast_or_see_deliveries(lyon: Harness) -> None:
+    user = TgUser(1501, "U", "en")
+    await register(lyon, user)
+    assert "only for the mission's staff" in joined(await lyon.send(user, "/broadcast"))
+    assert "only for the mission's staff" in joined(await lyon.send(user, "/deliveries"))
+    assert "only for the mission's staff" in joined(await lyon.press(user, "bc:1"))
+
+
+async def test_pending_audience_only_reaches_pending(lyon: Harness) -> None:
+    waiting = TgUser(1601, "W", "fr")
+    confirmed = TgUser(1602, "C", "fr")
+    await register(lyon, waiting)
+    await register(lyon, confirmed)
+    async with lyon.db.begin() as session:
+        await session.execute(
+            update(Registration)
+            .where(Registration.delegate_id.in_(select(Registration.delegate_id).limit(1)))
+            .values(status="pending")
+        )
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:pending")
+    await lyon.send(ADMIN, "Votre inscription est en cours d'examen.")
+    await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bw:now")
+    assert "1 destinataires" in lyon.last_text(ADMIN)
