@@ -71,7 +71,10 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
         # PTB's generics: ExtBot[None] against the limiter's int | dict retry argument.
-        limiter = AIORateLimiter(overall_max_rate=settings.broadcast_rate, overall_time_period=1)
+        # Bulk sending is paced by the outbox sender (BROADCAST_RATE); PTB's limiter only
+        # keeps group chats within 20/min and retries a reply once on 429, so a reply to
+        # a person's own message never waits behind a broadcast.
+        limiter = AIORateLimiter(overall_max_rate=0, max_retries=1)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: BotApplication = builder.build()  # type: ignore[assignment]
 

@@ -10,6 +10,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,8 +19,16 @@ from bot.offline import ApiCall, fake_result
 
 
 class LoopbackBotAPI:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, token_valid: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token_valid: bool = True,
+        responder: Callable[[ApiCall], tuple[int, dict[str, Any], float] | None] | None = None,
+    ) -> None:
         self.token_valid = token_valid
+        # Decides per call to answer an error (status, body) after a delay, for failure tests.
+        self.responder = responder
         self.calls: list[ApiCall] = []
         self.paths: list[str] = []
         self._updates: list[dict[str, Any]] = []
@@ -80,6 +89,16 @@ class LoopbackBotAPI:
                 pending = [u for u in self._updates if u["update_id"] >= offset]
             call.result = pending
         else:
+            override = self.responder(call) if self.responder else None
+            if override is not None:
+                status, body, delay = override
+                with self._changed:
+                    self.calls.append(call)
+                    self.paths.append(path)
+                    self._changed.notify_all()
+                if delay:
+                    time.sleep(delay)
+                return {**body, "error_code": status} if status != 200 else body
             call.result = fake_result(call, self._message_ids)
         with self._changed:
             self.calls.append(call)

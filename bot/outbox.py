@@ -94,9 +94,12 @@ class Pacer:
         ready = max(self._next_global, self._paused_until, self._next_chat.get(chat_id, 0.0))
         return max(0.0, ready - now)
 
-    def sent(self, chat_id: int) -> None:
+    def sent(self, chat_id: int, started: float | None = None) -> None:
+        """Count a send that began at `started` (the request's own latency is not added
+        to the spacing, or the achieved rate would fall short of the limit)."""
         now = time.monotonic()
-        self._next_global = max(self._next_global, now) + self.interval
+        begun = started if started is not None else now
+        self._next_global = max(self._next_global, begun) + self.interval
         # Groups (negative ids) allow 20 per minute; a private chat about one per second.
         spacing = 3.0 if chat_id < 0 else self.per_chat_interval
         self._next_chat[chat_id] = now + spacing
@@ -112,7 +115,9 @@ class Sender:
         clock: Clock,
         rate: float,
         per_chat_interval: float = 1.0,
+        recover_after: timedelta = STALE_CLAIM,
     ) -> None:
+        self.recover_after = recover_after
         self.sessions = sessions
         self.bot = bot
         self.clock = clock
@@ -123,7 +128,7 @@ class Sender:
 
     async def recover(self) -> int:
         """Requeue rows a dead sender had claimed but not recorded. Returns how many."""
-        cutoff = self.clock.now() - STALE_CLAIM
+        cutoff = self.clock.now() - self.recover_after
         async with self.sessions.begin() as session:
             result = await session.execute(
                 update(OutboxMessage)
@@ -186,6 +191,7 @@ class Sender:
         delay = self.pacer.delay_for(row.chat_id)
         if delay:
             await asyncio.sleep(delay)
+        started = time.monotonic()
         try:
             markup = (
                 InlineKeyboardMarkup.de_json(row.reply_markup, self.bot)
@@ -209,7 +215,7 @@ class Sender:
                 backoff = min(60.0, 2.0 ** (row.attempts + 1))
                 await self._record(row, OutboxStatus.QUEUED, retry_in=backoff, error=str(exc))
         else:
-            self.pacer.sent(row.chat_id)
+            self.pacer.sent(row.chat_id, started)
             await self._record(row, OutboxStatus.SENT, message_id=message.message_id)
 
     async def _record(
