@@ -177,7 +177,12 @@ class Sender:
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         await self.recover()
+        next_recovery = time.monotonic() + self.recover_after.total_seconds() / 2
         while not stop.is_set():
+            if time.monotonic() >= next_recovery:
+                # Rows a crashed sender claimed become stale while this one runs too.
+                await self.recover()
+                next_recovery = time.monotonic() + max(5.0, self.recover_after.total_seconds() / 2)
             try:
                 sent = await self.run_once()
             except Exception:  # never let one bad batch stop every future message
