@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from telegram import InputFile, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -21,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import escape, format_moment, get_locale, render
+from bot.i18n import escape, format_clock, format_moment, get_locale, render
 from bot.services import agenda as svc
 from bot.services import broadcasts as service
 from bot.services.dates import local_instant, parse_clock
@@ -217,6 +219,12 @@ async def cancel_draft(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+def _short_moment(moment: datetime, timezone: str, locale: str) -> str:
+    """'25 nov. 14:42' / 'Nov 25 2:42 PM', for a button."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{format_date(local, 'MMM d', locale=locale)} {format_clock(moment, timezone, locale)}"
+
+
 def _fits(text: str) -> bool:
     return 0 < len(text) <= service.MAX_TEXT
 
@@ -234,12 +242,9 @@ async def deliveries(update: Update, context: BotContext) -> None:
     rows = [
         [
             (
-                render(
-                    "%(when)s · %(sent)s/%(total)s",
-                    when=format_moment(p.created_at, "UTC", locale)[:40],
-                    sent=p.sent,
-                    total=p.total,
-                ),
+                # A button label is plain text: nothing to escape, nothing to translate.
+                f"{_short_moment(p.created_at, p.timezone, locale)} · {p.sent}/{p.total}"
+                f" · {p.snippet}"[:64],
                 f"bd:{p.broadcast_id}",
             )
         ]

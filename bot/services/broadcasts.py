@@ -30,6 +30,7 @@ from models import (
     Broadcast,
     BroadcastStatus,
     Delegate,
+    Mission,
     OutboxMessage,
     OutboxStatus,
     Registration,
@@ -185,6 +186,8 @@ class Progress:
     created_at: datetime
     chat_id: int | None
     message_id: int | None
+    timezone: str = "UTC"
+    snippet: str = ""
 
     @property
     def finished(self) -> bool:
@@ -199,11 +202,13 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
     )
     counts: dict[OutboxStatus, int] = {row[0]: int(row[1]) for row in rows}
     waiting = counts.get(OutboxStatus.QUEUED, 0) + counts.get(OutboxStatus.SENDING, 0)
+    mission = await session.get(Mission, broadcast.mission_id)
     return Progress(
         broadcast.id, broadcast.mission_id, broadcast.total, counts.get(OutboxStatus.SENT, 0),
         counts.get(OutboxStatus.BLOCKED, 0), counts.get(OutboxStatus.FAILED, 0),
         counts.get(OutboxStatus.CANCELLED, 0), waiting, broadcast.status, broadcast.send_at,
         broadcast.created_at, broadcast.progress_chat_id, broadcast.progress_message_id,
+        mission.timezone if mission else "UTC", broadcast.text_en[:40],
     )  # fmt: skip
 
 
