@@ -97,10 +97,12 @@ def build_application(
         help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS + agenda.HANDLERS
     )
     app.add_handlers(questions.HANDLERS + editing.HANDLERS + broadcasts.HANDLERS)
-    # A coordinator typing a reply or a new value is never taken for a registration answer.
+    # Staff conversations (reply, edit, broadcast) before registration: a coordinator's
+    # typed value is never taken for a registration answer; then agenda files.
     app.add_handler(questions.reply_conversation())
     app.add_handler(editing.conversation())
     app.add_handler(broadcasts.conversation())
+    app.add_handler(editing.DOCUMENT_HANDLER)
     app.add_handler(registration.build())
     # Plain text that no conversation took is a question.
     app.add_handler(questions.TEXT_HANDLER)

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
@@ -37,6 +37,7 @@ from models import Delegate, OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+CAPTION_LIMIT = 1024
 STALE_CLAIM = timedelta(seconds=60)
 
 
@@ -50,6 +51,7 @@ class Outgoing:
     dedupe_key: str | None = None
     not_before: datetime | None = None
     reply_markup: dict[str, Any] | None = None
+    media: dict[str, Any] | None = None
 
 
 def enqueue(session: AsyncSession, clock: Clock, messages: Iterable[Outgoing]) -> int:
@@ -65,6 +67,7 @@ def enqueue(session: AsyncSession, clock: Clock, messages: Iterable[Outgoing]) -
                 delegate_id=message.delegate_id,
                 text=message.text,
                 reply_markup=message.reply_markup,
+                media=message.media,
                 status=OutboxStatus.QUEUED,
                 attempts=0,
                 not_before=message.not_before or now,
@@ -203,7 +206,7 @@ class Sender:
                 if row.reply_markup
                 else None
             )
-            message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+            message = await self._send(row, markup)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             self.pacer.pause(wait)
@@ -222,6 +225,32 @@ class Sender:
         else:
             self.pacer.sent(row.chat_id, started)
             await self._record(row, OutboxStatus.SENT, message_id=message.message_id)
+
+    async def _send(self, row: OutboxMessage, markup: InlineKeyboardMarkup | None) -> Message:
+        media = row.media or {}
+        kind = media.get("type")
+        # Captions hold 1,024 characters: a longer text goes as its own message first.
+        caption = row.text if len(row.text) <= CAPTION_LIMIT else None
+        if kind in {"photo", "document"} and caption is None:
+            await self.bot.send_message(row.chat_id, row.text)
+        if kind == "photo":
+            return await self.bot.send_photo(
+                row.chat_id, media["file_id"], caption=caption, reply_markup=markup
+            )
+        if kind == "document":
+            return await self.bot.send_document(
+                row.chat_id, media["file_id"], caption=caption, reply_markup=markup
+            )
+        message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+        if kind == "venue":
+            await self.bot.send_venue(
+                row.chat_id,
+                latitude=media["latitude"],
+                longitude=media["longitude"],
+                title=media["title"][:100],
+                address=media["address"][:100],
+            )
+        return message
 
     async def _record(
         self,

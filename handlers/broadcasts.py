@@ -43,7 +43,7 @@ from handlers.editing import staff_mission
 from handlers.questions import plain_text
 from models import Role
 
-AUDIENCE, TEXT_FR, TEXT_EN, WHEN, WHEN_TIME, CONFIRM = range(6)
+AUDIENCE, TEXT_FR, TEXT_EN, ATTACH, WHEN, WHEN_TIME, CONFIRM = range(7)
 DRAFT = "broadcast"
 NEW = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 
@@ -127,6 +127,47 @@ async def receive_english(update: Update, context: BotContext) -> int:
             await say(update, "Please send between 1 and %(max)s characters.", max=service.MAX_TEXT)
             return TEXT_EN
         draft["en"] = text
+    keyboard = inline(
+        [[(render("📍 A venue pin"), "bm:venue")], [(render("No attachment"), "bm:none")]]
+    )
+    await say(
+        update,
+        "Attach something? Send a photo or a document now, or pick a venue pin, or none.",
+        keyboard,
+    )
+    return ATTACH
+
+
+async def receive_attachment(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    if "en" not in draft:
+        return await _gone(update, context)
+    message = update.message
+    if message is not None and message.photo:
+        draft["media"] = {"type": "photo", "file_id": message.photo[-1].file_id}
+    elif message is not None and message.document is not None:
+        draft["media"] = {"type": "document", "file_id": message.document.file_id}
+    elif update.callback_query is not None:
+        await answer(update)
+        choice = button_data(update)
+        if choice == "bm:venue":
+            found = await svc.viewer(context.db, context.me, draft["mission_id"])
+            places = await svc.venues(context.db, found) if isinstance(found, svc.Viewer) else []
+            rows = [[(f"📍 {v.name[:50]}", f"bv:{v.id}")] for v in places if v.latitude is not None]
+            await say(update, "Which place?", inline(rows))
+            return ATTACH
+        if choice.startswith("bv:") and choice[3:].isdigit():
+            place = await svc.venue_for(context.db, context.me, int(choice[3:]))
+            if place is None or place[0].mission.id != draft["mission_id"]:
+                await expired(update)
+                return ConversationHandler.END
+            venue = place[1]
+            draft["media"] = {
+                "type": "venue", "latitude": venue.latitude, "longitude": venue.longitude,
+                "title": venue.name, "address": venue.address,
+            }  # fmt: skip
+        else:
+            draft["media"] = None
     keyboard = inline([[(render("Send now"), "bw:now"), (render("Later today…"), "bw:later")]])
     await say(update, "When?", keyboard)
     return WHEN
@@ -186,6 +227,10 @@ async def _preview(update: Update, context: BotContext) -> int:
         "",
         "🇬🇧 " + draft["en"],
     ]
+    media = draft.get("media") or {}
+    if media:
+        labels = {"photo": render("📎 with a photo"), "document": render("📎 with a document")}
+        lines += ["", labels.get(media["type"], f"📍 {escape(media.get('title', ''))}")]
     keyboard = inline([[(render("✅ Send"), "bk:send"), (render("✖ Cancel"), "bk:cancel")]])
     await send(update, "\n".join(lines), keyboard)
     return CONFIRM
@@ -200,7 +245,7 @@ async def confirm(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     created = await service.create(
         context.db, context.clock, context.me, draft["mission_id"], draft["audience"],
-        draft.get("value"), draft["fr"], draft["en"], draft.get("send_at"),
+        draft.get("value"), draft["fr"], draft["en"], draft.get("send_at"), draft.get("media"),
     )  # fmt: skip
     if created is None:
         await expired(update)
@@ -300,6 +345,13 @@ def conversation() -> ConversationHandler[BotContext]:
                 TEXT_EN: [
                     MessageHandler(NEW, receive_english),
                     CallbackQueryHandler(receive_english, pattern=r"^bs:same$"),
+                ],
+                ATTACH: [
+                    MessageHandler(
+                        filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL),
+                        receive_attachment,
+                    ),
+                    CallbackQueryHandler(receive_attachment, pattern=r"^b[mv]:"),
                 ],
                 WHEN: [CallbackQueryHandler(choose_when, pattern=r"^bw:(now|later)$")],
                 WHEN_TIME: [MessageHandler(NEW, receive_time)],

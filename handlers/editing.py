@@ -508,5 +508,6 @@ HANDLERS: Handlers = [
     CallbackQueryHandler(cancel_session, pattern=r"^ecy?:"),
     CallbackQueryHandler(keep, pattern=r"^edit:keep$"),
     CallbackQueryHandler(confirm_import, pattern=r"^imp:(ok|no)$"),
-    MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, document),
 ]
+# After the conversations: a document sent while composing a broadcast is its attachment.
+DOCUMENT_HANDLER = MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, document)

@@ -320,6 +320,8 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # Inline keyboard as the Bot API's JSON (callback data only: never a secret).
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # An attachment: {"type": "photo"|"document", "file_id": ...} or {"type": "venue", ...}.
+    media: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UtcDateTime)

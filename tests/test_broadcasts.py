@@ -23,6 +23,7 @@ async def test_broadcast_in_each_recipients_language_with_progress(lyon: Harness
     await lyon.press(ADMIN, "ba:confirmed")
     await lyon.send(ADMIN, "La navette part 20 minutes plus tôt <important>")
     await lyon.send(ADMIN, "The shuttle leaves 20 minutes early.")
+    await lyon.press(ADMIN, "bm:none")
     await lyon.press(ADMIN, "bw:now")
     preview = lyon.last_text(ADMIN)
     assert "5 destinataires (3 en français, 2 en anglais)" in preview
@@ -57,6 +58,7 @@ async def test_broadcast_to_a_tag_and_one_text_for_all(lyon: Harness) -> None:
     await lyon.press(ADMIN, "ba:tag:medtech")
     await lyon.send(ADMIN, "B2B room changed / salle B2B changée: 4")
     await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bm:none")
     await lyon.press(ADMIN, "bw:now")
     await lyon.press(ADMIN, "bk:send")
     assert any("salle B2B" in t for t in lyon.texts(tagged))
@@ -69,6 +71,7 @@ async def test_scheduled_broadcast_waits_and_can_be_stopped(lyon: Harness) -> No
     await lyon.press(ADMIN, "ba:confirmed")
     await lyon.send(ADMIN, "Rendez-vous à 18 h")
     await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bm:none")
     await lyon.press(ADMIN, "bw:later")
     await lyon.send(ADMIN, "18:00")
     await lyon.press(ADMIN, "bk:send")
@@ -109,5 +112,34 @@ async def test_pending_audience_only_reaches_pending(lyon: Harness) -> None:
     await lyon.press(ADMIN, "ba:pending")
     await lyon.send(ADMIN, "Votre inscription est en cours d'examen.")
     await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bm:none")
     await lyon.press(ADMIN, "bw:now")
     assert "1 destinataires" in lyon.last_text(ADMIN)
+
+
+async def test_broadcast_with_a_photo_or_a_venue_pin(lyon: Harness) -> None:
+    user = TgUser(1701, "P", "en")
+    await register(lyon, user)
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:confirmed")
+    await lyon.send(ADMIN, "Voici le plan du forum.")
+    await lyon.press(ADMIN, "bs:same")
+    photo = {"file_id": "photo-1", "file_unique_id": "u1", "width": 800, "height": 600}
+    await lyon.process({"update_id": 77001, "message": lyon._message(ADMIN, photo=[photo])})
+    await lyon.press(ADMIN, "bw:now")
+    assert "avec une photo" in lyon.last_text(ADMIN)
+    calls = await lyon.press(ADMIN, "bk:send")
+    sent = next(c for c in calls if c.method == "sendPhoto" and c.chat_id == user.id)
+    assert sent.params["photo"] == "photo-1"
+    assert sent.params["caption"] == "Voici le plan du forum."
+
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:confirmed")
+    await lyon.send(ADMIN, "Rendez-vous ici à 19 h 20.")
+    await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bm:venue")
+    venue_button = next(b for b in lyon.buttons(ADMIN) if b.startswith("bv:"))
+    await lyon.press(ADMIN, venue_button)
+    await lyon.press(ADMIN, "bw:now")
+    calls = await lyon.press(ADMIN, "bk:send")
+    assert any(c.method == "sendVenue" and c.chat_id == user.id for c in calls)

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from babel.dates import format_timedelta
 from babel.numbers import format_decimal
@@ -121,6 +122,7 @@ async def create(
     text_fr: str,
     text_en: str,
     send_at: datetime | None,
+    media: dict[str, Any] | None = None,
 ) -> Broadcast | None:
     """Record the broadcast and queue one message per recipient, in one transaction."""
     if not may_edit(person, mission_id) or audience not in AUDIENCES:
@@ -147,6 +149,7 @@ async def create(
                     delegate_id=r.delegate_id,
                     broadcast_id=broadcast.id,
                     not_before=send_at,
+                    media=media,
                 )
                 for r in found
             ],

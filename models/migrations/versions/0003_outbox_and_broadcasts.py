@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("delegate_id", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("reply_markup", sa.JSON(), nullable=True),
+        sa.Column("media", sa.JSON(), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
