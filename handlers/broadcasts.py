@@ -43,7 +43,7 @@ from handlers.editing import staff_mission
 from handlers.questions import plain_text
 from models import Role
 
-AUDIENCE, TEXT_FR, TEXT_EN, ATTACH, WHEN, WHEN_TIME, CONFIRM = range(7)
+AUDIENCE, TEXT_FR, TEXT_EN, ATTACH, WHEN, WHEN_TIME, CONFIRM, NAMES = range(8)
 DRAFT = "broadcast"
 NEW = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 
@@ -65,6 +65,7 @@ async def start(update: Update, context: BotContext) -> int:
         [(render("Everyone confirmed"), "ba:confirmed")],
         [(render("Waiting for approval"), "ba:pending")],
         [(render("Coordinators only"), "ba:coordinators")],
+        [(render("Some people, by name…"), "ba:named")],
     ]
     rows += [
         [(render("Tag: %(tag)s", tag=tag), f"ba:tag:{tag}")]
@@ -76,7 +77,7 @@ async def start(update: Update, context: BotContext) -> int:
 
 async def choose_audience(update: Update, context: BotContext) -> int:
     match = re.fullmatch(
-        r"ba:(confirmed|pending|coordinators|tag)(?::([\w-]{1,60}))?", button_data(update)
+        r"ba:(confirmed|pending|coordinators|tag|named)(?::([\w-]{1,60}))?", button_data(update)
     )
     draft = _draft(context)
     await answer(update)
@@ -84,6 +85,25 @@ async def choose_audience(update: Update, context: BotContext) -> int:
         await expired(update)
         return ConversationHandler.END
     draft["audience"], draft["value"] = match[1], match[2]
+    if match[1] == "named":
+        await say(update, "Type their names, separated by commas (part of a name is enough).")
+        return NAMES
+    await say(update, "Send the message in French (or the one text for everyone).")
+    return TEXT_FR
+
+
+async def receive_names(update: Update, context: BotContext) -> int:
+    assert update.message is not None
+    draft = _draft(context)
+    if draft.get("audience") != "named":
+        return await _gone(update, context)
+    found = await service.find_delegates(context.db, draft["mission_id"], update.message.text or "")
+    if not found:
+        await say(update, "Nobody registered by that name. Try again, or /cancel.")
+        return NAMES
+    draft["value"] = ",".join(str(delegate_id) for delegate_id, _name in found)
+    names_list = ", ".join(name for _id, name in found)
+    await say(update, "Recipients: %(names)s.", names=names_list)
     await say(update, "Send the message in French (or the one text for everyone).")
     return TEXT_FR
 
@@ -341,6 +361,7 @@ def conversation() -> ConversationHandler[BotContext]:
             entry_points=[CommandHandler(names("broadcast"), start)],
             states={
                 AUDIENCE: [CallbackQueryHandler(choose_audience, pattern=r"^ba:")],
+                NAMES: [MessageHandler(NEW, receive_names)],
                 TEXT_FR: [MessageHandler(NEW, receive_french)],
                 TEXT_EN: [
                     MessageHandler(NEW, receive_english),

@@ -350,8 +350,9 @@ class Broadcast(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
     author_telegram_id: Mapped[int] = mapped_column(BigInteger)
-    audience: Mapped[str] = mapped_column(String(20))  # confirmed, pending, tag, coordinators
-    audience_value: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # confirmed, pending, tag (value: the tag), named (value: delegate ids), coordinators
+    audience: Mapped[str] = mapped_column(String(20))
+    audience_value: Mapped[str | None] = mapped_column(Text, nullable=True)
     text_fr: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
     status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus, "broadcast_status"))

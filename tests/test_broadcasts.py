@@ -143,3 +143,37 @@ async def test_broadcast_with_a_photo_or_a_venue_pin(lyon: Harness) -> None:
     await lyon.press(ADMIN, "bw:now")
     calls = await lyon.press(ADMIN, "bk:send")
     assert any(c.method == "sendVenue" and c.chat_id == user.id for c in calls)
+
+
+async def test_broadcast_to_named_delegates(lyon: Harness) -> None:
+    from bot.services.people import identify
+    from bot.services.registration import enrol
+
+    people = {1801: "Émilie Gagnon", 1802: "Marc Tremblay", 1803: "Sophie Roy"}
+    for telegram_id, name in people.items():
+        person = await identify(lyon.db, lyon.clock, telegram_id, "fr")
+        async with lyon.db() as session:
+            from models import Mission
+
+            mission = await session.scalar(select(Mission))
+            assert mission is not None
+        profile: dict[str, str | None] = {
+            "full_name": name,
+            "organisation": "Org",
+            "email": "x@example.com",
+            "phone": "+15145550123",
+        }
+        await enrol(lyon.db, lyon.clock, person.delegate_id, mission.id, profile)
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:named")
+    assert "Personne" in joined(await lyon.send(ADMIN, "Nobody Here"))
+    calls = await lyon.send(ADMIN, "emilie, ROY")
+    assert "Émilie Gagnon" in joined(calls)
+    assert "Marc" not in joined(calls)
+    await lyon.send(ADMIN, "Votre rendez-vous B2B est déplacé.")
+    await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bm:none")
+    await lyon.press(ADMIN, "bw:now")
+    await lyon.press(ADMIN, "bk:send")
+    got = {tid for tid in people if any("B2B" in t for t in lyon.texts(TgUser(tid)))}
+    assert got == {1801, 1803}

@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock
 from bot.i18n import pick_locale, render
 from bot.outbox import Outgoing, enqueue
+from bot.services.dates import fold
 from bot.services.editing import may_edit
 from bot.services.people import Person, language_of
 from models import (
@@ -42,7 +43,7 @@ from models import (
 
 log = logging.getLogger(__name__)
 
-AUDIENCES = ("confirmed", "pending", "tag", "coordinators")
+AUDIENCES = ("confirmed", "pending", "tag", "named", "coordinators")
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,13 @@ async def recipients(
         .where(Registration.mission_id == mission_id, Registration.status == status)
         .order_by(Delegate.id)
     )
+    named = (
+        {int(i) for i in (value or "").split(",") if i.isdigit()} if audience == "named" else set()
+    )
     for registration, delegate in rows.all():
         if audience == "tag" and value not in (registration.tags or []):
+            continue
+        if audience == "named" and delegate.id not in named:
             continue
         locale = delegate.language or pick_locale(delegate.telegram_language)
         found[delegate.telegram_id] = Recipient(delegate.telegram_id, delegate.id, locale)
@@ -376,3 +382,23 @@ def progress_text(state: Progress, locale: str, rate: float) -> str:
         )
         head = render("<b>Sending…</b> about %(left)s left", locale, left=left)
     return f"{head}\n{bar} {round(share * 100)} %\n{counts}"
+
+
+async def find_delegates(
+    sessions: async_sessionmaker[AsyncSession], mission_id: int, typed: str
+) -> list[tuple[int, str]]:
+    """Confirmed delegates whose name matches any of the comma-separated parts typed
+    (case and accents do not matter): (delegate id, full name)."""
+    wanted = [fold(part).strip() for part in typed.split(",") if part.strip()]
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Registration.delegate_id, Registration.full_name).where(
+                Registration.mission_id == mission_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+        return [
+            (delegate_id, name)
+            for delegate_id, name in rows.all()
+            if any(part and part in fold(name) for part in wanted)
+        ][:50]

@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("mission_id", sa.Integer(), nullable=False),
         sa.Column("author_telegram_id", sa.BigInteger(), nullable=False),
         sa.Column("audience", sa.String(length=20), nullable=False),
-        sa.Column("audience_value", sa.String(length=64), nullable=True),
+        sa.Column("audience_value", sa.Text(), nullable=True),
         sa.Column("text_fr", sa.Text(), nullable=False),
         sa.Column("text_en", sa.Text(), nullable=False),
         sa.Column(
