@@ -177,3 +177,15 @@ async def test_broadcast_to_named_delegates(lyon: Harness) -> None:
     await lyon.press(ADMIN, "bk:send")
     got = {tid for tid in people if any("B2B" in t for t in lyon.texts(TgUser(tid)))}
     assert got == {1801, 1803}
+
+
+async def test_an_empty_audience_sends_nothing(lyon: Harness) -> None:
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, "ba:coordinators")
+    await lyon.send(ADMIN, "Réunion des coordonnateurs")
+    await lyon.press(ADMIN, "bs:same")
+    await lyon.press(ADMIN, "bm:none")
+    calls = await lyon.press(ADMIN, "bw:now")
+    assert "rien à envoyer" in joined(calls)
+    async with lyon.db() as session:
+        assert await session.scalar(select(Broadcast)) is None
