@@ -229,6 +229,11 @@ async def _preview(update: Update, context: BotContext) -> int:
     size = await service.audience_size(
         context.db, draft["mission_id"], draft["audience"], draft.get("value")
     )
+    if size.total == 0:
+        assert context.user_data is not None
+        context.user_data.pop(DRAFT, None)
+        await say(update, "Nobody is in this audience yet: nothing to send.")
+        return ConversationHandler.END
     when = (
         format_moment(draft["send_at"], draft["timezone"])
         if draft.get("send_at")
