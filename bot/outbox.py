@@ -200,6 +200,8 @@ class Sender:
         if delay:
             await asyncio.sleep(delay)
         started = time.monotonic()
+        # Every request counts against Telegram's limits, answered or not.
+        self.pacer.sent(row.chat_id, started)
         try:
             markup = (
                 InlineKeyboardMarkup.de_json(row.reply_markup, self.bot)
@@ -223,7 +225,6 @@ class Sender:
                 backoff = min(60.0, 2.0 ** (row.attempts + 1))
                 await self._record(row, OutboxStatus.QUEUED, retry_in=backoff, error=str(exc))
         else:
-            self.pacer.sent(row.chat_id, started)
             await self._record(row, OutboxStatus.SENT, message_id=message.message_id)
 
     async def _send(self, row: OutboxMessage, markup: InlineKeyboardMarkup | None) -> Message:
