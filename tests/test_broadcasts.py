@@ -13,17 +13,30 @@ from tests.test_agenda import register
 ADMIN = TgUser(ADMIN_ID, "Dominique", "fr")
 
 
+async def compose(lyon: Harness, audience: str, french: str, english: str | None = None) -> None:
+    """/broadcast up to the question "when?", with no attachment."""
+    await lyon.send(ADMIN, "/broadcast")
+    await lyon.press(ADMIN, audience)
+    await lyon.send(ADMIN, french)
+    if english is None:
+        await lyon.press(ADMIN, "bs:same")
+    else:
+        await lyon.send(ADMIN, english)
+    await lyon.press(ADMIN, "bm:none")
+
+
 async def test_broadcast_in_each_recipients_language_with_progress(lyon: Harness) -> None:
     french = [TgUser(1100 + i, "F", "fr") for i in range(3)]
     english = [TgUser(1200 + i, "E", "en") for i in range(2)]
     for user in french + english:
         await register(lyon, user)
     lyon.api.failures[english[1].id] = (403, "Forbidden: bot was blocked by the user", None)
-    await lyon.send(ADMIN, "/broadcast")
-    await lyon.press(ADMIN, "ba:confirmed")
-    await lyon.send(ADMIN, "La navette part 20 minutes plus tôt <important>")
-    await lyon.send(ADMIN, "The shuttle leaves 20 minutes early.")
-    await lyon.press(ADMIN, "bm:none")
+    await compose(
+        lyon,
+        "ba:confirmed",
+        "La navette part 20 minutes plus tôt <important>",
+        "The shuttle leaves 20 minutes early.",
+    )
     await lyon.press(ADMIN, "bw:now")
     preview = lyon.last_text(ADMIN)
     assert "5 destinataires (3 en français, 2 en anglais)" in preview
@@ -55,10 +68,7 @@ async def test_broadcast_to_a_tag_and_one_text_for_all(lyon: Harness) -> None:
     await register(lyon, other)
     await lyon.send(ADMIN, "/broadcast")
     assert "ba:tag:medtech" in lyon.buttons(ADMIN)
-    await lyon.press(ADMIN, "ba:tag:medtech")
-    await lyon.send(ADMIN, "B2B room changed / salle B2B changée: 4")
-    await lyon.press(ADMIN, "bs:same")
-    await lyon.press(ADMIN, "bm:none")
+    await compose(lyon, "ba:tag:medtech", "B2B room changed / salle B2B changée: 4")
     await lyon.press(ADMIN, "bw:now")
     await lyon.press(ADMIN, "bk:send")
     assert any("salle B2B" in t for t in lyon.texts(tagged))
@@ -67,11 +77,7 @@ async def test_broadcast_to_a_tag_and_one_text_for_all(lyon: Harness) -> None:
 
 async def test_scheduled_broadcast_waits_and_can_be_stopped(lyon: Harness) -> None:
     await register(lyon, TgUser(1401, "A", "en"))
-    await lyon.send(ADMIN, "/broadcast")
-    await lyon.press(ADMIN, "ba:confirmed")
-    await lyon.send(ADMIN, "Rendez-vous à 18 h")
-    await lyon.press(ADMIN, "bs:same")
-    await lyon.press(ADMIN, "bm:none")
+    await compose(lyon, "ba:confirmed", "Rendez-vous à 18 h")
     await lyon.press(ADMIN, "bw:later")
     await lyon.send(ADMIN, "18:00")
     await lyon.press(ADMIN, "bk:send")
@@ -108,11 +114,7 @@ async def test_pending_audience_only_reaches_pending(lyon: Harness) -> None:
             .where(Registration.delegate_id.in_(select(Registration.delegate_id).limit(1)))
             .values(status="pending")
         )
-    await lyon.send(ADMIN, "/broadcast")
-    await lyon.press(ADMIN, "ba:pending")
-    await lyon.send(ADMIN, "Votre inscription est en cours d'examen.")
-    await lyon.press(ADMIN, "bs:same")
-    await lyon.press(ADMIN, "bm:none")
+    await compose(lyon, "ba:pending", "Votre inscription est en cours d'examen.")
     await lyon.press(ADMIN, "bw:now")
     assert "1 destinataires" in lyon.last_text(ADMIN)
 
@@ -180,11 +182,7 @@ async def test_broadcast_to_named_delegates(lyon: Harness) -> None:
 
 
 async def test_an_empty_audience_sends_nothing(lyon: Harness) -> None:
-    await lyon.send(ADMIN, "/broadcast")
-    await lyon.press(ADMIN, "ba:coordinators")
-    await lyon.send(ADMIN, "Réunion des coordonnateurs")
-    await lyon.press(ADMIN, "bs:same")
-    await lyon.press(ADMIN, "bm:none")
+    await compose(lyon, "ba:coordinators", "Réunion des coordonnateurs")
     calls = await lyon.press(ADMIN, "bw:now")
     assert "rien à envoyer" in joined(calls)
     async with lyon.db() as session:
