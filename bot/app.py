@@ -63,6 +63,7 @@ def build_application(
         .context_types(context_types)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .post_init(startup)
+        .post_stop(stop_sender)  # before PTB closes the bot's HTTP client
         .post_shutdown(shutdown)
         # ConversationHandler keeps per-user state: updates are handled one at a time.
         .concurrent_updates(False)
@@ -125,7 +126,7 @@ async def startup(app: BotApplication) -> None:
     await publish_menus(app.bot, state.sessions)
     state.sender = Sender(state.sessions, app.bot, state.clock, state.settings.broadcast_rate)
     state.sender.after_batch = ProgressReporter(
-        state.sessions, app.bot, state.settings.broadcast_rate
+        state.sessions, app.bot, state.settings.broadcast_rate, state.clock
     )
     await state.sender.recover()
     if state.background_sender:
@@ -143,11 +144,16 @@ async def flush_outbox(app: BotApplication) -> int:
     return total
 
 
-async def shutdown(app: BotApplication) -> None:
+async def stop_sender(app: BotApplication) -> None:
+    """Let the background sender finish the message in hand, then stop it."""
     state = app.bot_data
     if state.sender_task is not None and state.sender_stop is not None:
         state.sender_stop.set()
         await state.sender_task
         state.sender_task = None
+
+
+async def shutdown(app: BotApplication) -> None:
+    await stop_sender(app)
     if app.bot_data.engine is not None:
         await app.bot_data.engine.dispose()

@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from models import Delegate, OutboxMessage, OutboxStatus
+from models import Broadcast, BroadcastStatus, Delegate, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +169,13 @@ class Sender:
                 row.claimed_at = now
             return rows
 
-    async def run_once(self) -> int:
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Claim at most one second's worth of messages, send them, record each outcome."""
         rows = await self.claim(max(1, int(self.rate)))
-        for row in rows:
+        for index, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                await self._release(rows[index:])  # stopping: what is not sent goes back
+                break
             await self._deliver(row)
         if self.after_batch is not None:
             await self.after_batch()
@@ -187,7 +190,7 @@ class Sender:
                 await self.recover()
                 next_recovery = time.monotonic() + max(5.0, self.recover_after.total_seconds() / 2)
             try:
-                sent = await self.run_once()
+                sent = await self.run_once(stop)
             except Exception:  # never let one bad batch stop every future message
                 log.exception("outbox batch failed")
                 sent = 0
@@ -218,7 +221,9 @@ class Sender:
             await self._mark_unreachable(row)
         except BadRequest as exc:
             await self._record(row, OutboxStatus.FAILED, error=str(exc))
-        except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
+        except Exception as exc:  # timeouts, 5xx, connection errors, anything unexpected
+            if not isinstance(exc, TelegramError):
+                log.exception("unexpected error sending outbox row %s", row.id)
             if row.attempts + 1 >= MAX_ATTEMPTS:
                 await self._record(row, OutboxStatus.FAILED, error=str(exc))
             else:
@@ -230,27 +235,29 @@ class Sender:
     async def _send(self, row: OutboxMessage, markup: InlineKeyboardMarkup | None) -> Message:
         media = row.media or {}
         kind = media.get("type")
-        # Captions hold 1,024 characters: a longer text goes as its own message first.
-        caption = row.text if len(row.text) <= CAPTION_LIMIT else None
-        if kind in {"photo", "document"} and caption is None:
-            await self.bot.send_message(row.chat_id, row.text)
-        if kind == "photo":
-            return await self.bot.send_photo(
-                row.chat_id, media["file_id"], caption=caption, reply_markup=markup
-            )
-        if kind == "document":
-            return await self.bot.send_document(
-                row.chat_id, media["file_id"], caption=caption, reply_markup=markup
-            )
+        if kind in {"photo", "document"} and len(row.text) <= CAPTION_LIMIT:
+            send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+            return await send(row.chat_id, media["file_id"], caption=row.text, reply_markup=markup)
+        # The text is what must arrive (and what a retry repeats); an attachment that needs
+        # a second request (a venue pin, a caption too long) follows once, best-effort.
         message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
-        if kind == "venue":
-            await self.bot.send_venue(
-                row.chat_id,
-                latitude=media["latitude"],
-                longitude=media["longitude"],
-                title=media["title"][:100],
-                address=media["address"][:100],
-            )
+        if kind:
+            await asyncio.sleep(self.pacer.delay_for(row.chat_id))
+            self.pacer.sent(row.chat_id)
+            try:
+                if kind == "venue":
+                    await self.bot.send_venue(
+                        row.chat_id,
+                        latitude=media["latitude"],
+                        longitude=media["longitude"],
+                        title=media["title"][:100],
+                        address=media["address"][:100],
+                    )
+                else:
+                    send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+                    await send(row.chat_id, media["file_id"])
+            except TelegramError as exc:
+                log.warning("attachment of outbox row %s not delivered: %s", row.id, exc)
         return message
 
     async def _record(
@@ -274,10 +281,30 @@ class Sender:
         if error is not None:
             values["error"] = error[:300]
         async with self.sessions.begin() as session:
+            if status == OutboxStatus.QUEUED and row.broadcast_id is not None:
+                stopped = await session.scalar(
+                    select(Broadcast.status).where(Broadcast.id == row.broadcast_id)
+                )
+                if stopped == BroadcastStatus.CANCELLED:
+                    values["status"] = OutboxStatus.CANCELLED  # stopped while in flight
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
+                # Only a row this sender still holds: never overwrite a row that was
+                # requeued and taken by another sender meanwhile.
+                .where(OutboxMessage.id == row.id, OutboxMessage.status == OutboxStatus.SENDING)
                 .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _release(self, rows: list[OutboxMessage]) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([r.id for r in rows]),
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+                .values(status=OutboxStatus.QUEUED, claimed_at=None)
                 .execution_options(synchronize_session=False)
             )
 

@@ -3,6 +3,8 @@ confirm) and /deliveries (recent broadcasts, who was not reached, CSV export, st
 
 from __future__ import annotations
 
+import contextlib
+import html
 import re
 import warnings
 from datetime import datetime, timedelta
@@ -10,8 +12,9 @@ from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_skeleton
 from telegram import InputFile, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -41,7 +44,7 @@ from handlers.common import (
 )
 from handlers.editing import staff_mission
 from handlers.questions import plain_text
-from models import Role
+from models import BroadcastStatus, Role
 
 AUDIENCE, TEXT_FR, TEXT_EN, ATTACH, WHEN, WHEN_TIME, CONFIRM, NAMES = range(8)
 DRAFT = "broadcast"
@@ -218,7 +221,7 @@ async def receive_time(update: Update, context: BotContext) -> int:
     if when is not None and when <= now:
         when = local_instant(today + timedelta(days=1), wall, zone) if wall else None
     if when is None:
-        await say(update, "I did not understand that time. Try 14:30 or 2017-04-12 14:30.")
+        await say(update, "I did not understand that time. Try 18:00 or 9:30.")
         return WHEN_TIME
     draft["send_at"] = when
     return await _preview(update, context)
@@ -241,7 +244,7 @@ async def _preview(update: Update, context: BotContext) -> int:
     )
     lines = [
         render(
-            "<b>Preview</b>: %(total)s recipients (%(fr)s in French, %(en)s in English), %(when)s.",
+            "<b>Preview</b> · recipients: %(total)s (French: %(fr)s, English: %(en)s) · %(when)s",
             total=size.total,
             fr=size.french,
             en=size.english,
@@ -257,7 +260,14 @@ async def _preview(update: Update, context: BotContext) -> int:
         labels = {"photo": render("📎 with a photo"), "document": render("📎 with a document")}
         lines += ["", labels.get(media["type"], f"📍 {escape(media.get('title', ''))}")]
     keyboard = inline([[(render("✅ Send"), "bk:send"), (render("✖ Cancel"), "bk:cancel")]])
-    await send(update, "\n".join(lines), keyboard)
+    text = "\n".join(lines)
+    if len(text) > 4000:
+        # Never split inside the coordinator's formatting: one message per language.
+        await send(update, lines[0])
+        await send(update, "🇫🇷 " + draft["fr"])
+        await send(update, "\n".join(lines[4:]), keyboard)
+    else:
+        await send(update, text, keyboard)
     return CONFIRM
 
 
@@ -268,17 +278,23 @@ async def confirm(update: Update, context: BotContext) -> int:
     if button_data(update) != "bk:send" or not draft.get("en"):
         await edit_or_send(update, render("Cancelled: nothing was sent."))
         return ConversationHandler.END
+    await answer(update)
+    # The progress message exists before the broadcast, so the sender always finds it.
+    if draft.get("send_at"):
+        first = render(
+            "<b>Scheduled</b> for %(when)s.",
+            when=format_moment(draft["send_at"], draft["timezone"]),
+        )
+    else:
+        first = render("<b>Sending…</b> the first messages are leaving.")
+    message = await send(update, first)
     created = await service.create(
         context.db, context.clock, context.me, draft["mission_id"], draft["audience"],
         draft.get("value"), draft["fr"], draft["en"], draft.get("send_at"), draft.get("media"),
+        (message.chat_id, message.message_id) if message is not None else None,
     )  # fmt: skip
     if created is None:
         await expired(update)
-        return ConversationHandler.END
-    await answer(update)
-    message = await send(update, render("<b>Sending…</b> the first messages are leaving."))
-    if message is not None:
-        await service.attach_progress(context.db, created.id, message.chat_id, message.message_id)
     return ConversationHandler.END
 
 
@@ -292,7 +308,13 @@ async def cancel_draft(update: Update, context: BotContext) -> int:
 def _short_moment(moment: datetime, timezone: str, locale: str) -> str:
     """'25 nov. 14:42' / 'Nov 25 2:42 PM', for a button."""
     local = moment.astimezone(ZoneInfo(timezone))
-    return f"{format_date(local, 'MMM d', locale=locale)} {format_clock(moment, timezone, locale)}"
+    day = format_skeleton("MMMd", local, locale=locale)
+    return f"{day} {format_clock(moment, timezone, locale)}"
+
+
+def _plain(html_text: str) -> str:
+    """A button label is plain text: drop tags, undo entities."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 def _fits(text: str) -> bool:
@@ -314,7 +336,7 @@ async def deliveries(update: Update, context: BotContext) -> None:
             (
                 # A button label is plain text: nothing to escape, nothing to translate.
                 f"{_short_moment(p.created_at, p.timezone, locale)} · {p.sent}/{p.total}"
-                f" · {p.snippet}"[:64],
+                f" · {_plain(p.snippet_fr if locale == 'fr' else p.snippet)}"[:64],
                 f"bd:{p.broadcast_id}",
             )
         ]
@@ -343,14 +365,26 @@ async def delivery_detail(update: Update, context: BotContext) -> None:
         )
         return
     if match[1] == "c":
+        if state.status != BroadcastStatus.SENDING:
+            await say(update, "This broadcast has already finished.")
+            return
         stopped = await service.cancel(context.db, context.clock, context.me, state.broadcast_id)
-        await say(update, "Stopped: %(n)s messages were not sent.", n=stopped or 0)
+        await say(update, "Stopped. Messages not sent: %(n)s.", n=stopped or 0)
+        found = await service.detail(context.db, context.me, state.broadcast_id)
+        if found is not None and state.chat_id and state.message_id:
+            with contextlib.suppress(TelegramError):  # the progress message may be gone
+                await context.bot.edit_message_text(
+                    service.progress_text(found[0], get_locale(), context.settings.broadcast_rate),
+                    chat_id=state.chat_id,
+                    message_id=state.message_id,
+                )
         return
     lines = [service.progress_text(state, get_locale(), context.settings.broadcast_rate)]
     if problems:
         lines += ["", render("<b>Not reached</b>:")]
+        labels = {"blocked": render("blocked"), "failed": render("failed")}
         lines += [
-            f"• {escape(name)} — {escape(status)} {escape(reason[:60])}"
+            f"• {escape(name)} — {labels.get(status, escape(status))} {escape(reason[:60])}"
             for name, status, reason in problems[:20]
         ]
     buttons = [(render("⬇ CSV"), f"bx:{state.broadcast_id}")]

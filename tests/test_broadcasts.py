@@ -39,7 +39,7 @@ async def test_broadcast_in_each_recipients_language_with_progress(lyon: Harness
     )
     await lyon.press(ADMIN, "bw:now")
     preview = lyon.last_text(ADMIN)
-    assert "5 destinataires (3 en français, 2 en anglais)" in preview
+    assert "destinataires : 5 (français : 3, anglais : 2)" in preview
     calls = await lyon.press(ADMIN, "bk:send")
     for user in french:
         # Typed angle brackets are text, not markup: escaped for Telegram's HTML.
@@ -47,7 +47,7 @@ async def test_broadcast_in_each_recipients_language_with_progress(lyon: Harness
     assert "The shuttle leaves 20 minutes early." in lyon.texts(english[0])
     progress = [c for c in calls if c.method == "editMessageText" and c.chat_id == ADMIN_ID]
     assert "Diffusion terminée" in progress[-1].text
-    assert "Envoyé 4 / 5 · 1 bloqués" in progress[-1].text
+    assert "Envoyés : 4 / 5 · bloqués : 1" in progress[-1].text
     async with lyon.db() as session:
         broadcast = await session.scalar(select(Broadcast))
         assert broadcast is not None
@@ -55,7 +55,7 @@ async def test_broadcast_in_each_recipients_language_with_progress(lyon: Harness
     await lyon.send(ADMIN, "/deliveries")
     detail = joined(await lyon.press(ADMIN, f"bd:{broadcast.id}"))
     assert "Non joints" in detail
-    assert "blocked" in detail
+    assert "bloqué" in detail
     csv_calls = await lyon.press(ADMIN, f"bx:{broadcast.id}")
     document = next(c for c in csv_calls if c.method == "sendDocument")
     assert b"blocked" in next(iter(document.files.values()))[1]
@@ -86,7 +86,7 @@ async def test_scheduled_broadcast_waits_and_can_be_stopped(lyon: Harness) -> No
         broadcast = await session.scalar(select(Broadcast))
         assert broadcast is not None
     calls = await lyon.press(ADMIN, f"bc:{broadcast.id}")
-    assert "Arrêté : 1" in joined(calls)
+    assert "Messages non envoyés : 1" in joined(calls)
     lyon.clock.advance(timedelta(days=1))
     await lyon.send(TgUser(1401, "A", "en"), "/help")
     assert not any("Rendez-vous" in t for t in lyon.texts(TgUser(1401)))
@@ -116,7 +116,7 @@ async def test_pending_audience_only_reaches_pending(lyon: Harness) -> None:
         )
     await compose(lyon, "ba:pending", "Votre inscription est en cours d'examen.")
     await lyon.press(ADMIN, "bw:now")
-    assert "1 destinataires" in lyon.last_text(ADMIN)
+    assert "destinataires : 1 " in lyon.last_text(ADMIN)
 
 
 async def test_broadcast_with_a_photo_or_a_venue_pin(lyon: Harness) -> None:
@@ -187,3 +187,14 @@ async def test_an_empty_audience_sends_nothing(lyon: Harness) -> None:
     assert "rien à envoyer" in joined(calls)
     async with lyon.db() as session:
         assert await session.scalar(select(Broadcast)) is None
+
+
+async def test_stopping_a_finished_broadcast_says_so(lyon: Harness) -> None:
+    await register(lyon, TgUser(1901, "A", "en"))
+    await compose(lyon, "ba:confirmed", "Bonjour")
+    await lyon.press(ADMIN, "bw:now")
+    await lyon.press(ADMIN, "bk:send")
+    async with lyon.db() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        assert broadcast is not None
+    assert "déjà terminée" in joined(await lyon.press(ADMIN, f"bc:{broadcast.id}"))

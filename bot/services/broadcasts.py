@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_timedelta
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -129,6 +129,7 @@ async def create(
     text_en: str,
     send_at: datetime | None,
     media: dict[str, Any] | None = None,
+    progress_message: tuple[int, int] | None = None,
 ) -> Broadcast | None:
     """Record the broadcast and queue one message per recipient, in one transaction."""
     if not may_edit(person, mission_id) or audience not in AUDIENCES:
@@ -141,6 +142,8 @@ async def create(
             audience_value=value, text_fr=text_fr, text_en=text_en,
             status=BroadcastStatus.SENDING, send_at=send_at or now, total=len(found),
             created_at=now,
+            progress_chat_id=progress_message[0] if progress_message else None,
+            progress_message_id=progress_message[1] if progress_message else None,
         )  # fmt: skip
         session.add(broadcast)
         await session.flush()
@@ -197,6 +200,7 @@ class Progress:
     message_id: int | None
     timezone: str = "UTC"
     snippet: str = ""
+    snippet_fr: str = ""
 
     @property
     def finished(self) -> bool:
@@ -217,7 +221,7 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
         counts.get(OutboxStatus.BLOCKED, 0), counts.get(OutboxStatus.FAILED, 0),
         counts.get(OutboxStatus.CANCELLED, 0), waiting, broadcast.status, broadcast.send_at,
         broadcast.created_at, broadcast.progress_chat_id, broadcast.progress_message_id,
-        mission.timezone if mission else "UTC", broadcast.text_en[:40],
+        mission.timezone if mission else "UTC", broadcast.text_en[:80], broadcast.text_fr[:80],
     )  # fmt: skip
 
 
@@ -281,7 +285,8 @@ def problems_csv(problems: list[tuple[str, str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["name", "status", "reason"])
-    writer.writerows(problems)
+    # A cell starting with = + - @ is a formula to spreadsheet programs: make it text.
+    writer.writerows([["'" + v if v[:1] in "=+-@" else v for v in row] for row in problems])
     return out.getvalue().encode("utf-8-sig")  # a BOM so spreadsheet programs read UTF-8
 
 
@@ -293,6 +298,8 @@ async def cancel(
         broadcast = await session.get(Broadcast, broadcast_id)
         if broadcast is None or not may_edit(person, broadcast.mission_id):
             return None
+        if broadcast.status != BroadcastStatus.SENDING:
+            return 0  # already finished or stopped: nothing left to stop
         result = await session.execute(
             update(OutboxMessage)
             .where(
@@ -319,7 +326,10 @@ MAX_TEXT = 3500  # one Telegram message per recipient, with room for formatting
 class ProgressReporter:
     """Edits each coordinator's progress message, at most every few seconds, then reports."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bot: Bot, rate: float) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], bot: Bot, rate: float, clock: Clock
+    ) -> None:
+        self.clock = clock
         self.sessions = sessions
         self.bot = bot
         self.rate = rate
@@ -330,6 +340,8 @@ class ProgressReporter:
         for state in await active(self.sessions):
             if state.chat_id is None or state.message_id is None:
                 continue
+            if state.send_at > self.clock.now() and not state.finished:
+                continue  # scheduled: the message already says when
             now = time.monotonic()
             if not state.finished and now - self._last.get(state.broadcast_id, 0.0) < self.every:
                 continue
@@ -365,7 +377,7 @@ def progress_text(state: Progress, locale: str, rate: float) -> str:
     share = done / state.total if state.total else 1.0
     bar = "▓" * round(share * 10) + "░" * (10 - round(share * 10))
     counts = render(
-        "Sent %(sent)s / %(total)s · %(blocked)s blocked · %(failed)s failed",
+        "Sent: %(sent)s / %(total)s · blocked: %(blocked)s · failed: %(failed)s",
         locale,
         sent=format_decimal(state.sent, locale=locale),
         total=format_decimal(state.total, locale=locale),
@@ -381,7 +393,7 @@ def progress_text(state: Progress, locale: str, rate: float) -> str:
             timedelta(seconds=max(1.0, state.waiting / rate)), locale=locale, threshold=1.1
         )
         head = render("<b>Sending…</b> about %(left)s left", locale, left=left)
-    return f"{head}\n{bar} {round(share * 100)} %\n{counts}"
+    return f"{head}\n{bar} {format_percent(share, locale=locale)}\n{counts}"
 
 
 async def find_delegates(
