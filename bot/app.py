@@ -24,6 +24,7 @@ from bot.i18n import load_catalogs
 from bot.outbox import Sender
 from bot.services.broadcasts import ProgressReporter
 from bot.services.people import grant_admin
+from bot.services.reminders import enqueue_due
 from handlers import (
     agenda,
     broadcasts,
@@ -37,6 +38,7 @@ from handlers import (
     privacy,
     questions,
     registration,
+    reminders,
 )
 from models.db import create_engine, create_session_factory, upgrade_schema
 
@@ -95,7 +97,12 @@ def build_application(
     # registration conversation next; the fallbacks (unknown command, stray text, expired
     # button) last.
     app.add_handlers(
-        help.HANDLERS + language.HANDLERS + privacy.HANDLERS + missions.HANDLERS + agenda.HANDLERS
+        help.HANDLERS
+        + language.HANDLERS
+        + privacy.HANDLERS
+        + missions.HANDLERS
+        + agenda.HANDLERS
+        + reminders.HANDLERS
     )
     app.add_handlers(questions.HANDLERS + editing.HANDLERS + broadcasts.HANDLERS)
     # Staff conversations (reply, edit, broadcast) before registration: a coordinator's
@@ -132,6 +139,12 @@ async def startup(app: BotApplication) -> None:
     if state.background_sender:
         state.sender_stop = asyncio.Event()
         state.sender_task = asyncio.create_task(state.sender.run(state.sender_stop))
+        if app.job_queue is not None:
+            # The job only wakes the bot; what is due is read from the database each time,
+            # so nothing is lost when the process restarts.
+            app.job_queue.run_repeating(
+                _queue_reminders, interval=REMINDER_CHECK, first=1, name="reminders"
+            )
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
 
 
@@ -142,6 +155,15 @@ async def flush_outbox(app: BotApplication) -> int:
     while sender is not None and (sent := await sender.run_once()):
         total += sent
     return total
+
+
+REMINDER_CHECK = 20  # seconds
+
+
+async def _queue_reminders(context: BotContext) -> None:
+    state = context.bot_data
+    assert state.sessions is not None
+    await enqueue_due(state.sessions, state.clock)
 
 
 async def stop_sender(app: BotApplication) -> None:

@@ -34,6 +34,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("venue", N_("Venues, with map and address"), None, ("lieu", "lieux")),
     CommandInfo("ics", N_("Your agenda for your phone's calendar"), None, ("calendrier",)),
     CommandInfo("timezone", N_("Also show times in your home time zone"), None, ("fuseau",)),
+    CommandInfo("reminders", N_("When to remind you of your sessions"), None, ("rappels",)),
     CommandInfo("profile", N_("See and edit your details"), None, ("profil",)),
     CommandInfo("language", N_("Choose French or English"), None, ("langue",)),
     CommandInfo("help", N_("What I can do for you"), None, ("aide",)),

@@ -30,6 +30,7 @@ from bot.context import BotApplication
 from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
 from bot.outbox import Pacer
 from bot.services.mission_file import MissionFileError, load_mission_file, parse_mission_file
+from bot.services.reminders import enqueue_due
 
 EXAMPLE_NAME = "lyon-2017.yaml"
 
@@ -313,6 +314,10 @@ async def _converse(demo: Demo, app: BotApplication, interactive: bool) -> None:
         action = demo.interpret(line)
         if action is False:
             break
+        if line.strip().startswith(":ff") and app.bot_data.sessions is not None:
+            # Rehearsal: what the bot would have sent by this time goes out now.
+            await enqueue_due(app.bot_data.sessions, app.bot_data.clock)
+            await flush_outbox(app)
         if isinstance(action, dict):
             await app.process_update(Update.de_json(action, app.bot))
             await flush_outbox(app)

@@ -99,6 +99,8 @@ class Mission(Base):
     # Bumped by every change to sessions, venues or FAQ, so caches built from them
     # (the question index) know when to rebuild, in this process or another.
     content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Minutes before a session that delegates are reminded, unless they chose otherwise.
+    reminder_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -122,6 +124,8 @@ class Delegate(Base):
         ForeignKey("missions.id", ondelete="SET NULL"), nullable=True
     )
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Minutes before a session to be reminded: None follows the mission, 0 is off.
+    reminder_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

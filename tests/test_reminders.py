@@ -1,0 +1,114 @@
+"""Reminders before sessions: derived from the database, once each, in the delegate's
+language, following moves and cancellations, respecting opt-out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.app import flush_outbox
+from bot.services.reminders import enqueue_due
+from models import AgendaItem, Delegate, OutboxMessage, OutboxStatus
+from models.queries import bump_content
+from tests.harness import Harness, TgUser, joined
+from tests.test_agenda import item, register
+
+FR = TgUser(2101, "Camille", "fr")
+EN = TgUser(2102, "Alex", "en")
+
+
+async def tick(h: Harness) -> int:
+    queued = await enqueue_due(h.db, h.clock)
+    await flush_outbox(h.app)
+    return queued
+
+
+async def test_reminder_before_a_session_in_each_language_once(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(gala.starts_at - timedelta(minutes=31))
+    await tick(lyon)
+    assert not [t for t in lyon.texts(FR) if "⏰" in t]
+    lyon.clock.set(gala.starts_at - timedelta(minutes=30))
+    await tick(lyon)
+    fr = [t for t in lyon.texts(FR) if "⏰" in t]
+    en = [t for t in lyon.texts(EN) if "⏰" in t]
+    assert len(fr) == 1
+    assert "Dans 30 minutes" in fr[0]
+    assert "Dîner de gala" in fr[0]
+    assert "(heure de Paris)" in fr[0]
+    assert "In 30 minutes" in en[0]
+    for _ in range(3):  # the job runs again and again: nothing is sent twice
+        lyon.clock.advance(timedelta(seconds=20))
+        assert await tick(lyon) == 0
+    assert len([t for t in lyon.texts(FR) if "Dîner de gala" in t and "⏰" in t]) == 1
+
+
+async def test_reminder_setting_and_opt_out(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await lyon.send(FR, "/reminders")
+    assert "rm:60" in lyon.buttons(FR)
+    assert "rappellerai" in joined(await lyon.press(FR, "rm:60"))
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(gala.starts_at - timedelta(minutes=60))
+    await tick(lyon)
+    assert any("Dans 60 minutes" in t for t in lyon.texts(FR))
+    await lyon.press(FR, "rm:0")
+    closing = await item(lyon, "closing-plenary")
+    lyon.clock.set(closing.starts_at - timedelta(minutes=30))
+    await tick(lyon)
+    assert not any("clôture" in t and "⏰" in t for t in lyon.texts(FR))
+
+
+async def test_a_moved_session_moves_its_pending_reminder(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(gala.starts_at - timedelta(minutes=33))
+    await enqueue_due(lyon.db, lyon.clock)  # queued for 3 minutes from now
+    async with lyon.db.begin() as session:
+        await session.execute(
+            update(AgendaItem)
+            .where(AgendaItem.id == gala.id)
+            .values(
+                starts_at=gala.starts_at + timedelta(hours=1),
+                ends_at=gala.ends_at + timedelta(hours=1),
+            )
+        )
+        await bump_content(session, gala.mission_id)
+    await enqueue_due(lyon.db, lyon.clock)
+    lyon.clock.advance(timedelta(minutes=3))
+    await tick(lyon)
+    assert not [t for t in lyon.texts(EN) if "⏰" in t]  # the old time is cancelled
+    lyon.clock.set(gala.starts_at + timedelta(minutes=30))
+    await tick(lyon)
+    assert len([t for t in lyon.texts(EN) if "⏰" in t]) == 1
+    async with lyon.db() as session:
+        statuses = list(await session.scalars(select(OutboxMessage.status)))
+    assert OutboxStatus.CANCELLED in statuses
+
+
+async def test_after_downtime_a_late_reminder_is_sent_only_if_still_useful(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(gala.starts_at - timedelta(minutes=20))  # 10 minutes late: still useful
+    await tick(lyon)
+    assert len([t for t in lyon.texts(EN) if "⏰" in t]) == 1
+    closing = await item(lyon, "closing-plenary")
+    lyon.clock.set(closing.starts_at + timedelta(minutes=5))  # started: too late
+    await tick(lyon)
+    assert not [t for t in lyon.texts(EN) if "⏰" in t and "closing" in t.lower()]
+
+
+async def test_unreachable_and_tagged_sessions(lyon: Harness) -> None:
+    await register(lyon, FR)
+    b2b = await item(lyon, "b2b-medtech")
+    lyon.clock.set(b2b.starts_at - timedelta(minutes=30))
+    await tick(lyon)
+    assert not [t for t in lyon.texts(FR) if "⏰" in t]  # not in the medtech stream
+    async with lyon.db.begin() as session:
+        await session.execute(update(Delegate).values(unreachable=True))
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(gala.starts_at - timedelta(minutes=30))
+    assert await enqueue_due(lyon.db, lyon.clock) == 0
