@@ -112,3 +112,47 @@ async def test_unreachable_and_tagged_sessions(lyon: Harness) -> None:
     gala = await item(lyon, "gala-dinner")
     lyon.clock.set(gala.starts_at - timedelta(minutes=30))
     assert await enqueue_due(lyon.db, lyon.clock) == 0
+
+
+async def test_reminders_are_instants_across_daylight_saving_changes(harness: Harness) -> None:
+    from datetime import UTC, date, datetime
+
+    from bot.services.people import identify
+    from bot.services.registration import enrol
+    from models import Audience, Mission, SessionKind
+
+    async with harness.db.begin() as session:
+        mission = Mission(
+            key="dst", name_fr="Mission DST", name_en="DST mission", city="Paris",
+            timezone="Europe/Paris", starts_on=date(2017, 3, 25), ends_on=date(2017, 3, 27),
+            invite_code="DST2017", registration_open=True, requires_approval=False,
+            seats_taken=0, created_at=harness.clock.now(), updated_at=harness.clock.now(),
+        )  # fmt: skip
+        session.add(mission)
+        await session.flush()
+        # 03:15 in Paris on the morning clocks jump from 02:00 to 03:00 (01:15 UTC).
+        session.add(
+            AgendaItem(
+                mission_id=mission.id, key="early", title_fr="Départ matinal",
+                title_en="Early start", starts_at=datetime(2017, 3, 26, 1, 15, tzinfo=UTC),
+                ends_at=datetime(2017, 3, 26, 2, 0, tzinfo=UTC), kind=SessionKind.OTHER,
+                audience=Audience.EVERYONE, audience_tags=[], cancelled=False,
+                updated_at=harness.clock.now(),
+            )
+        )  # fmt: skip
+        mission_id = mission.id
+    person = await identify(harness.db, harness.clock, FR.id, "fr")
+    profile: dict[str, str | None] = {
+        "full_name": "Camille Tremblay", "organisation": "Org",
+        "email": "c@example.com", "phone": "+15145550123",
+    }  # fmt: skip
+    await enrol(harness.db, harness.clock, person.delegate_id, mission_id, profile)
+    # 30 minutes before is 00:45 UTC, 01:45 on Paris clocks (still winter time).
+    harness.clock.set(datetime(2017, 3, 26, 0, 44, tzinfo=UTC))
+    await tick(harness)
+    assert not [t for t in harness.texts(FR) if "⏰" in t]
+    harness.clock.set(datetime(2017, 3, 26, 0, 45, tzinfo=UTC))
+    await tick(harness)
+    sent = [t for t in harness.texts(FR) if "⏰" in t]
+    assert len(sent) == 1
+    assert "03:15 (heure de Paris)" in sent[0]
