@@ -156,3 +156,26 @@ async def test_reminders_are_instants_across_daylight_saving_changes(harness: Ha
     sent = [t for t in harness.texts(FR) if "⏰" in t]
     assert len(sent) == 1
     assert "03:15 (heure de Paris)" in sent[0]
+
+
+async def test_moved_or_cancelled_sessions_notify_only_those_affected(lyon: Harness) -> None:
+    from bot.services.editing import cancel_session, move_session
+    from bot.services.people import identify
+
+    tagged = TgUser(2201, "Medtech", "fr")
+    other = TgUser(2202, "Other", "en")
+    await register(lyon, tagged, tags=["medtech"])
+    await register(lyon, other)
+    admin = await identify(lyon.db, lyon.clock, 9001, "fr")
+    b2b = await item(lyon, "b2b-medtech")
+    await move_session(lyon.db, lyon.clock, admin, b2b.id, b2b.starts_at + timedelta(minutes=30))
+    await flush_outbox(lyon.app)
+    notice = [t for t in lyon.texts(tagged) if "Changement d'horaire" in t]
+    assert len(notice) == 1
+    assert "→" in notice[0]
+    assert not [t for t in lyon.texts(other) if "Schedule change" in t]  # not their session
+    gala = await item(lyon, "gala-dinner")
+    await cancel_session(lyon.db, lyon.clock, admin, gala.id)
+    await flush_outbox(lyon.app)
+    assert [t for t in lyon.texts(other) if "Cancelled" in t and "gala" in t.lower()]
+    assert [t for t in lyon.texts(tagged) if "Annulée" in t]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.services import notices
 from bot.services.importers import ImportedSession, guess_venue
 from bot.services.people import Person
 from models import AgendaItem, Audience, AuditRecord, FaqEntry, Mission, SessionKind, Venue
@@ -70,6 +71,8 @@ async def move_session(
         item.starts_at, item.ends_at = new_start, new_start + length
         item.updated_at = clock.now()
         await bump_content(session, item.mission_id)
+        if new_start != old:
+            await notices.session_moved(session, clock, item, old)
         _audit(session, clock, person, "session.move", item.mission_id, item=item.key)
         return Moved(item.id, old, new_start)
 
@@ -81,9 +84,12 @@ async def cancel_session(
         item = await session.get(AgendaItem, item_id)
         if item is None or not may_edit(person, item.mission_id):
             return False
+        already = item.cancelled
         item.cancelled = True
         item.updated_at = clock.now()
         await bump_content(session, item.mission_id)
+        if not already:
+            await notices.session_cancelled(session, clock, item)
         _audit(session, clock, person, "session.cancel", item.mission_id, item=item.key)
         return True
 
@@ -324,13 +330,17 @@ async def apply_import(
                     )
                 )
             elif _differs(row, values):
+                old_start = row.starts_at
                 for name, value in values.items():
                     setattr(row, name, value)
                 row.updated_at = now
+                if row.starts_at != old_start:
+                    await notices.session_moved(session, clock, row, old_start)
         for row in items.values():
             if not row.cancelled:
                 row.cancelled = True
                 row.updated_at = now
+                await notices.session_cancelled(session, clock, row)
         await bump_content(session, mission_id)
         _audit(
             session, clock, person, "agenda.import", mission_id,

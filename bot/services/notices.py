@@ -1,0 +1,115 @@
+"""Schedule-change notices: when a session moves or is cancelled, the delegates who have it
+in their personal agenda (and only them) are told, each in their language, through the
+outbox, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.i18n import format_moment, pick_locale, render
+from bot.outbox import Outgoing, enqueue
+from models import (
+    AgendaItem,
+    Audience,
+    Delegate,
+    Mission,
+    Registration,
+    RegistrationStatus,
+    agenda_item_attendees,
+)
+
+
+async def _audience(session: AsyncSession, item: AgendaItem) -> list[tuple[int, int, str]]:
+    """(telegram id, delegate id, locale) of confirmed, reachable delegates who see `item`."""
+    rows = (
+        await session.execute(
+            select(Registration, Delegate)
+            .join(Delegate, Registration.delegate_id == Delegate.id)
+            .where(
+                Registration.mission_id == item.mission_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Delegate.unreachable.is_(False),
+            )
+        )
+    ).all()
+    named: set[int] = set()
+    if item.audience == Audience.NAMED:
+        named = set(
+            await session.scalars(
+                select(agenda_item_attendees.c.delegate_id).where(
+                    agenda_item_attendees.c.agenda_item_id == item.id
+                )
+            )
+        )
+    people = []
+    for registration, delegate in rows:
+        if item.audience == Audience.TAGGED and not set(item.audience_tags) & set(
+            registration.tags or []
+        ):
+            continue
+        if item.audience == Audience.NAMED and delegate.id not in named:
+            continue
+        locale = delegate.language or pick_locale(delegate.telegram_language)
+        people.append((delegate.telegram_id, delegate.id, locale))
+    return people
+
+
+async def session_moved(
+    session: AsyncSession, clock: Clock, item: AgendaItem, old_start: datetime
+) -> int:
+    if max(item.starts_at, old_start) <= clock.now():
+        return 0  # a session in the past: nobody needs telling
+    mission = await session.get(Mission, item.mission_id)
+    assert mission is not None
+    people = await _audience(session, item)
+    enqueue(
+        session,
+        clock,
+        [
+            Outgoing(
+                telegram_id,
+                render(
+                    "🕑 <b>Schedule change</b>: %(title)s\n%(old)s → %(new)s",
+                    locale,
+                    title=item.title_fr if locale == "fr" else item.title_en,
+                    old=format_moment(old_start, mission.timezone, locale),
+                    new=format_moment(item.starts_at, mission.timezone, locale),
+                ),
+                kind="notice",
+                delegate_id=delegate_id,
+            )
+            for telegram_id, delegate_id, locale in people
+        ],
+    )
+    return len(people)
+
+
+async def session_cancelled(session: AsyncSession, clock: Clock, item: AgendaItem) -> int:
+    if item.starts_at <= clock.now():
+        return 0
+    mission = await session.get(Mission, item.mission_id)
+    assert mission is not None
+    people = await _audience(session, item)
+    enqueue(
+        session,
+        clock,
+        [
+            Outgoing(
+                telegram_id,
+                render(
+                    "✖ <b>Cancelled</b>: %(title)s (%(when)s)",
+                    locale,
+                    title=item.title_fr if locale == "fr" else item.title_en,
+                    when=format_moment(item.starts_at, mission.timezone, locale),
+                ),
+                kind="notice",
+                delegate_id=delegate_id,
+            )
+            for telegram_id, delegate_id, locale in people
+        ],
+    )
+    return len(people)
