@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.app import flush_outbox
@@ -114,28 +115,46 @@ async def test_unreachable_and_tagged_sessions(lyon: Harness) -> None:
     assert await enqueue_due(lyon.db, lyon.clock) == 0
 
 
-async def test_reminders_are_instants_across_daylight_saving_changes(harness: Harness) -> None:
+DST_CASES = [
+    # (zone, mission days, session start in UTC, expected local time shown)
+    # Paris, spring forward 2017-03-26: 03:15 CEST is 01:15 UTC; 30 min before is 00:45 UTC.
+    ("Europe/Paris", (25, 3, 27, 3), (2017, 3, 26, 1, 15), "03:15 (heure de Paris)"),
+    # Paris, fall back 2017-10-29: 02:30 happens twice; this is the second (CET, 01:30 UTC).
+    ("Europe/Paris", (28, 10, 30, 10), (2017, 10, 29, 1, 30), "02:30 (heure de Paris)"),
+    # Toronto, spring forward 2017-03-12: 03:30 EDT is 07:30 UTC.
+    ("America/Toronto", (11, 3, 13, 3), (2017, 3, 12, 7, 30), "03:30 (heure de Toronto)"),
+]
+
+
+@pytest.mark.parametrize(("zone", "days", "start", "shown"), DST_CASES)
+async def test_reminders_are_instants_across_daylight_saving_changes(
+    harness: Harness,
+    zone: str,
+    days: tuple[int, int, int, int],
+    start: tuple[int, int, int, int, int],
+    shown: str,
+) -> None:
     from datetime import UTC, date, datetime
 
     from bot.services.people import identify
     from bot.services.registration import enrol
     from models import Audience, Mission, SessionKind
 
+    starts_at = datetime(*start, tzinfo=UTC)
     async with harness.db.begin() as session:
         mission = Mission(
-            key="dst", name_fr="Mission DST", name_en="DST mission", city="Paris",
-            timezone="Europe/Paris", starts_on=date(2017, 3, 25), ends_on=date(2017, 3, 27),
+            key="dst", name_fr="Mission DST", name_en="DST mission", city="X", timezone=zone,
+            starts_on=date(2017, days[1], days[0]), ends_on=date(2017, days[3], days[2]),
             invite_code="DST2017", registration_open=True, requires_approval=False,
             seats_taken=0, created_at=harness.clock.now(), updated_at=harness.clock.now(),
         )  # fmt: skip
         session.add(mission)
         await session.flush()
-        # 03:15 in Paris on the morning clocks jump from 02:00 to 03:00 (01:15 UTC).
         session.add(
             AgendaItem(
                 mission_id=mission.id, key="early", title_fr="Départ matinal",
-                title_en="Early start", starts_at=datetime(2017, 3, 26, 1, 15, tzinfo=UTC),
-                ends_at=datetime(2017, 3, 26, 2, 0, tzinfo=UTC), kind=SessionKind.OTHER,
+                title_en="Early start", starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=1), kind=SessionKind.OTHER,
                 audience=Audience.EVERYONE, audience_tags=[], cancelled=False,
                 updated_at=harness.clock.now(),
             )
@@ -147,15 +166,14 @@ async def test_reminders_are_instants_across_daylight_saving_changes(harness: Ha
         "email": "c@example.com", "phone": "+15145550123",
     }  # fmt: skip
     await enrol(harness.db, harness.clock, person.delegate_id, mission_id, profile)
-    # 30 minutes before is 00:45 UTC, 01:45 on Paris clocks (still winter time).
-    harness.clock.set(datetime(2017, 3, 26, 0, 44, tzinfo=UTC))
+    harness.clock.set(starts_at - timedelta(minutes=31))
     await tick(harness)
     assert not [t for t in harness.texts(FR) if "⏰" in t]
-    harness.clock.set(datetime(2017, 3, 26, 0, 45, tzinfo=UTC))
+    harness.clock.set(starts_at - timedelta(minutes=30))  # exactly 30 real minutes before
     await tick(harness)
     sent = [t for t in harness.texts(FR) if "⏰" in t]
     assert len(sent) == 1
-    assert "03:15 (heure de Paris)" in sent[0]
+    assert shown in sent[0]
 
 
 async def test_moved_or_cancelled_sessions_notify_only_those_affected(lyon: Harness) -> None:
