@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import Delegate, Mission, Registration, RegistrationStatus, Role, RoleGrant
@@ -56,17 +56,6 @@ async def admin_grant(session: AsyncSession, telegram_id: int) -> RoleGrant | No
             RoleGrant.role == Role.ADMIN,
             RoleGrant.mission_id.is_(None),
         )
-    )
-
-
-async def count_active_registrations(session: AsyncSession, mission_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Registration)
-            .where(Registration.mission_id == mission_id, Registration.status.in_(ACTIVE_STATUSES))
-        )
-        or 0
     )
 
 

@@ -172,17 +172,6 @@ async def create(
         return broadcast
 
 
-async def attach_progress(
-    sessions: async_sessionmaker[AsyncSession], broadcast_id: int, chat_id: int, message_id: int
-) -> None:
-    async with sessions.begin() as session:
-        await session.execute(
-            update(Broadcast)
-            .where(Broadcast.id == broadcast_id)
-            .values(progress_chat_id=chat_id, progress_message_id=message_id)
-        )
-
-
 @dataclass(frozen=True)
 class Progress:
     broadcast_id: int

@@ -120,11 +120,6 @@ async def ask(
         return view, len(staff)
 
 
-async def staff_of(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> list[Recipient]:
-    async with sessions() as session:
-        return await _staff_of(session, mission_id)
-
-
 async def _staff_of(session: AsyncSession, mission_id: int) -> list[Recipient]:
     """Who hears about a mission's questions: its coordinators, else the admins."""
     grants = list(

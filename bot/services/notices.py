@@ -4,6 +4,7 @@ outbox, in the same transaction as the change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -58,58 +59,59 @@ async def _audience(session: AsyncSession, item: AgendaItem) -> list[tuple[int, 
     return people
 
 
+async def _tell(
+    session: AsyncSession, clock: Clock, item: AgendaItem, text: Callable[[str, str, str], str]
+) -> int:
+    """Queue `text(locale, title, zone)` for each delegate who has `item`, in their language."""
+    mission = await session.get(Mission, item.mission_id)
+    assert mission is not None
+    people = await _audience(session, item)
+    enqueue(
+        session,
+        clock,
+        [
+            Outgoing(
+                telegram_id,
+                text(locale, item.title_fr if locale == "fr" else item.title_en, mission.timezone),
+                kind="notice",
+                delegate_id=delegate_id,
+            )
+            for telegram_id, delegate_id, locale in people
+        ],
+    )
+    return len(people)
+
+
 async def session_moved(
     session: AsyncSession, clock: Clock, item: AgendaItem, old_start: datetime
 ) -> int:
     if max(item.starts_at, old_start) <= clock.now():
         return 0  # a session in the past: nobody needs telling
-    mission = await session.get(Mission, item.mission_id)
-    assert mission is not None
-    people = await _audience(session, item)
-    enqueue(
+    return await _tell(
         session,
         clock,
-        [
-            Outgoing(
-                telegram_id,
-                render(
-                    "🕑 <b>Schedule change</b>: %(title)s\n%(old)s → %(new)s",
-                    locale,
-                    title=item.title_fr if locale == "fr" else item.title_en,
-                    old=format_moment(old_start, mission.timezone, locale),
-                    new=format_moment(item.starts_at, mission.timezone, locale),
-                ),
-                kind="notice",
-                delegate_id=delegate_id,
-            )
-            for telegram_id, delegate_id, locale in people
-        ],
+        item,
+        lambda locale, title, zone: render(
+            "🕑 <b>Schedule change</b>: %(title)s\n%(old)s → %(new)s",
+            locale,
+            title=title,
+            old=format_moment(old_start, zone, locale),
+            new=format_moment(item.starts_at, zone, locale),
+        ),
     )
-    return len(people)
 
 
 async def session_cancelled(session: AsyncSession, clock: Clock, item: AgendaItem) -> int:
     if item.starts_at <= clock.now():
         return 0
-    mission = await session.get(Mission, item.mission_id)
-    assert mission is not None
-    people = await _audience(session, item)
-    enqueue(
+    return await _tell(
         session,
         clock,
-        [
-            Outgoing(
-                telegram_id,
-                render(
-                    "✖ <b>Cancelled</b>: %(title)s (%(when)s)",
-                    locale,
-                    title=item.title_fr if locale == "fr" else item.title_en,
-                    when=format_moment(item.starts_at, mission.timezone, locale),
-                ),
-                kind="notice",
-                delegate_id=delegate_id,
-            )
-            for telegram_id, delegate_id, locale in people
-        ],
+        item,
+        lambda locale, title, zone: render(
+            "✖ <b>Cancelled</b>: %(title)s (%(when)s)",
+            locale,
+            title=title,
+            when=format_moment(item.starts_at, zone, locale),
+        ),
     )
-    return len(people)
