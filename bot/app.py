@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -163,7 +164,9 @@ REMINDER_CHECK = 20  # seconds
 async def _queue_reminders(context: BotContext) -> None:
     state = context.bot_data
     assert state.sessions is not None
-    await enqueue_due(state.sessions, state.clock)
+    assert state.settings is not None
+    grace = timedelta(minutes=state.settings.reminder_grace_minutes)
+    await enqueue_due(state.sessions, state.clock, grace)
 
 
 async def stop_sender(app: BotApplication) -> None:

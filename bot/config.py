@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # NoDecode: the contract says "comma-separated", not JSON.
     bot_admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     broadcast_rate: float = Field(default=25, gt=0, le=1000)
+    # How late a reminder missed while the bot was down may still be sent (minutes).
+    reminder_grace_minutes: int = Field(default=20, ge=0, le=720)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)

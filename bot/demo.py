@@ -30,7 +30,7 @@ from bot.context import BotApplication
 from bot.offline import BOT_USER, ApiCall, OfflineBotAPI
 from bot.outbox import Pacer
 from bot.services.mission_file import MissionFileError, load_mission_file, parse_mission_file
-from bot.services.reminders import enqueue_due
+from bot.services.reminders import LOOKAHEAD, enqueue_due
 
 EXAMPLE_NAME = "lyon-2017.yaml"
 
@@ -184,8 +184,13 @@ class Demo:
             return self.contact_update()
         return self.text_update(button["text"])
 
-    def interpret(self, line: str) -> dict[str, Any] | bool | None:
-        """An update to process, None for nothing to send, False to stop."""
+    def print_time(self) -> None:
+        local = self.clock.now().astimezone(ZoneInfo(self.timezone))
+        self.print(f"  (mission time is now {local:%Y-%m-%d %H:%M} {self.timezone})")
+
+    def interpret(self, line: str) -> dict[str, Any] | timedelta | bool | None:
+        """An update to process, a time to fast-forward, None for nothing to send, False
+        to stop."""
         line = line.strip()
         if not line:
             return None
@@ -206,10 +211,10 @@ class Demo:
             if delta is None or not isinstance(self.clock, RehearsalClock):
                 self.print("  (fast-forward needs --clock, and a duration like :ff 30m, 2h or 1d)")
                 return None
-            self.clock.advance(delta)
-            local = self.clock.now().astimezone(ZoneInfo(self.timezone))
-            self.print(f"  (mission time is now {local:%Y-%m-%d %H:%M} {self.timezone})")
-            return None
+            if not delta:
+                self.print_time()
+                return None
+            return delta
         if line == ":contact":
             return self.contact_update()
         if re.fullmatch(r"#\d+", line):
@@ -302,6 +307,22 @@ async def _load(demo: Demo, app: BotApplication, mission_file: Path | None) -> b
     return True
 
 
+async def _fast_forward(demo: Demo, app: BotApplication, delta: timedelta) -> None:
+    """Rehearsal: time passes in steps, and what the bot would send meanwhile (reminders,
+    briefings, notices) goes out at each step, in order."""
+    state = app.bot_data
+    assert isinstance(demo.clock, RehearsalClock)
+    assert state.sessions is not None
+    remaining = delta
+    while remaining > timedelta(0):
+        step = min(remaining, LOOKAHEAD)
+        demo.clock.advance(step)
+        remaining -= step
+        await enqueue_due(state.sessions, demo.clock)
+        await flush_outbox(app)
+    demo.print_time()
+
+
 async def _converse(demo: Demo, app: BotApplication, interactive: bool) -> None:
     while True:
         prompt = f"{demo.persona.first_name}> "
@@ -314,10 +335,8 @@ async def _converse(demo: Demo, app: BotApplication, interactive: bool) -> None:
         action = demo.interpret(line)
         if action is False:
             break
-        if line.strip().startswith(":ff") and app.bot_data.sessions is not None:
-            # Rehearsal: what the bot would have sent by this time goes out now.
-            await enqueue_due(app.bot_data.sessions, app.bot_data.clock)
-            await flush_outbox(app)
+        if isinstance(action, timedelta):
+            await _fast_forward(demo, app, action)
         if isinstance(action, dict):
             await app.process_update(Update.de_json(action, app.bot))
             await flush_outbox(app)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -101,6 +102,23 @@ class Mission(Base):
     content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Minutes before a session that delegates are reminded, unless they chose otherwise.
     reminder_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Local wall times as minutes after midnight (450 is 07:30); None turns the feature off.
+    # The daily briefing goes at `briefing_minute` on mission days; briefings, travel
+    # reminders and schedule-change notices due within quiet hours wait for their end.
+    briefing_minute: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, default=450, server_default="450"
+    )
+    quiet_start_minute: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, default=1320, server_default="1320"
+    )
+    quiet_end_minute: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, default=420, server_default="420"
+    )
+    # Keys of the sessions that are the trip out and back, and of the delegation's hotel;
+    # None picks them from the agenda (see bot/services/reminders.py).
+    travel_outbound_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    travel_return_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hotel_venue_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -126,6 +144,8 @@ class Delegate(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     # Minutes before a session to be reminded: None follows the mission, 0 is off.
     reminder_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The morning briefing with the day's agenda (on by default).
+    briefing: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

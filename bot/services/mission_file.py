@@ -10,8 +10,9 @@ docs/mission-file.md.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,6 +76,52 @@ def _check_zone(name: str) -> str:
     return name
 
 
+def _wall_time(value: object) -> object:
+    """'07:30' (quoted: YAML reads 07:30 unquoted as the number 450)."""
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        raise ValueError('not a time like "07:30" (write it in quotes)')
+    hour, minute = (int(part) for part in value.strip().split(":"))
+    if hour > 23 or minute > 59:
+        raise ValueError('not a time like "07:30" (write it in quotes)')
+    return time(hour, minute)
+
+
+def _quiet_hours(value: object) -> object:
+    """'22:00-07:00' -> (22:00, 07:00)."""
+    if isinstance(value, tuple):
+        return value
+    problem = 'not a range like "22:00-07:00"'
+    if not isinstance(value, str) or value.count("-") != 1:
+        raise ValueError(problem)
+    try:
+        start, end = (_wall_time(part) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(problem) from None
+    return start, end
+
+
+WallTime = Annotated[time, BeforeValidator(_wall_time)]
+QuietHours = Annotated[tuple[time, time], BeforeValidator(_quiet_hours)]
+
+
+class TravelSpec(_Strict):
+    """The sessions that are the trip out and back, and the delegation's hotel (keys)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    outbound: Key | None = None
+    return_: Key | None = Field(default=None, alias="return")
+    hotel: Key | None = None
+
+
+class ReminderSpec(_Strict):
+    before_session: Literal[0, 15, 30, 60, 120] = 30
+    daily_briefing: WallTime | None = time(7, 30)
+    quiet_hours: QuietHours | None = (time(22, 0), time(7, 0))
+    travel: TravelSpec = TravelSpec()
+
+
 class MissionSpec(_Strict):
     key: Key
     name: ShortBilingual
@@ -87,6 +134,7 @@ class MissionSpec(_Strict):
     capacity: int | None = None
     requires_approval: bool = False
     description: Bilingual | None = None
+    reminders: ReminderSpec = ReminderSpec()
 
     @model_validator(mode="after")
     def _check(self) -> MissionSpec:
@@ -188,6 +236,8 @@ def _path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         elif part in {
+            "function-before[_wall_time(), time]",
+            "function-before[_quiet_hours(), tuple[time, time]]",
             "TagAudience",
             "literal['everyone']",
             "function-after[_check(), TagAudience]",
@@ -288,7 +338,18 @@ def _cross_check(spec: MissionFile) -> list[str]:
                 f"sessions[{index}].start: outside the mission's dates "
                 f"({spec.mission.starts_on} to {spec.mission.ends_on})"
             )
+    travel = spec.mission.reminders.travel
+    session_keys = {item.key for item in spec.sessions}
+    for name, key in (("outbound", travel.outbound), ("return", travel.return_)):
+        if key is not None and key not in session_keys:
+            problems.append(f"mission.reminders.travel.{name}: unknown session {key!r}")
+    if travel.hotel is not None and travel.hotel not in venue_keys:
+        problems.append(f"mission.reminders.travel.hotel: unknown venue {travel.hotel!r}")
     return problems
+
+
+def _minutes(wall: time | None) -> int | None:
+    return None if wall is None else wall.hour * 60 + wall.minute
 
 
 @dataclass
@@ -396,6 +457,17 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
         "registration_open": m.registration_open,
         "capacity": m.capacity,
         "requires_approval": m.requires_approval,
+        "reminder_minutes": m.reminders.before_session,
+        "briefing_minute": _minutes(m.reminders.daily_briefing),
+        "quiet_start_minute": _minutes(m.reminders.quiet_hours[0])
+        if m.reminders.quiet_hours
+        else None,
+        "quiet_end_minute": _minutes(m.reminders.quiet_hours[1])
+        if m.reminders.quiet_hours
+        else None,
+        "travel_outbound_key": m.reminders.travel.outbound,
+        "travel_return_key": m.reminders.travel.return_,
+        "hotel_venue_key": m.reminders.travel.hotel,
     }
     mission = await session.scalar(select(Mission).where(Mission.key == m.key))
     if mission is None:

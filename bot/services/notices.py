@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import format_moment, pick_locale, render
 from bot.outbox import Outgoing, enqueue
+from bot.services.reminders import admits, mission_hold
 from models import (
     AgendaItem,
     Audience,
@@ -48,11 +49,7 @@ async def _audience(session: AsyncSession, item: AgendaItem) -> list[tuple[int, 
         )
     people = []
     for registration, delegate in rows:
-        if item.audience == Audience.TAGGED and not set(item.audience_tags) & set(
-            registration.tags or []
-        ):
-            continue
-        if item.audience == Audience.NAMED and delegate.id not in named:
+        if not admits(item, registration.tags or (), delegate.id in named):
             continue
         locale = delegate.language or pick_locale(delegate.telegram_language)
         people.append((delegate.telegram_id, delegate.id, locale))
@@ -60,11 +57,20 @@ async def _audience(session: AsyncSession, item: AgendaItem) -> list[tuple[int, 
 
 
 async def _tell(
-    session: AsyncSession, clock: Clock, item: AgendaItem, text: Callable[[str, str, str], str]
+    session: AsyncSession,
+    clock: Clock,
+    item: AgendaItem,
+    text: Callable[[str, str, str], str],
+    first_start: datetime,
 ) -> int:
-    """Queue `text(locale, title, zone)` for each delegate who has `item`, in their language."""
+    """Queue `text(locale, title, zone)` for each delegate who has `item`, in their language.
+
+    Within the mission's quiet hours the notice waits for their end, unless the session
+    (`first_start`: the earlier of its old and new start) comes before that."""
     mission = await session.get(Mission, item.mission_id)
     assert mission is not None
+    release = mission_hold(mission, clock.now())
+    not_before = release if release < first_start else None
     people = await _audience(session, item)
     enqueue(
         session,
@@ -75,6 +81,7 @@ async def _tell(
                 text(locale, item.title_fr if locale == "fr" else item.title_en, mission.timezone),
                 kind="notice",
                 delegate_id=delegate_id,
+                not_before=not_before,
             )
             for telegram_id, delegate_id, locale in people
         ],
@@ -98,6 +105,7 @@ async def session_moved(
             old=format_moment(old_start, zone, locale),
             new=format_moment(item.starts_at, zone, locale),
         ),
+        min(item.starts_at, old_start),
     )
 
 
@@ -114,4 +122,5 @@ async def session_cancelled(session: AsyncSession, clock: Clock, item: AgendaIte
             title=title,
             when=format_moment(item.starts_at, zone, locale),
         ),
+        item.starts_at,
     )
