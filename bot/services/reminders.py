@@ -373,6 +373,8 @@ def _briefings(snapshot: _Snapshot, days: list[_BriefingDay], now: datetime) -> 
                 if admits(item, person.registration.tags or (), item.id in named)
             ]
             release = _briefing_release(mission, day, _briefing_zone(mission, mine))
+            if release is not None:  # what is over by then (last night's dinner) is noise
+                mine = [view for view in mine if view.ends_at > release]
             if release is None or not now - BRIEFING_GRACE <= release <= now + LOOKAHEAD:
                 continue
             due_list.append(
