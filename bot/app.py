@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from telegram import Update
@@ -124,6 +125,7 @@ def build_application(
 async def startup(app: BotApplication) -> None:
     """post_init: schema, catalogs, admins from the environment, command menus."""
     state = app.bot_data
+    state.started_at = time.monotonic()
     assert state.engine is not None
     assert state.sessions is not None
     assert state.settings is not None
@@ -144,7 +146,8 @@ async def startup(app: BotApplication) -> None:
             # The job only wakes the bot; what is due is read from the database each time,
             # so nothing is lost when the process restarts.
             app.job_queue.run_repeating(
-                _queue_reminders, interval=REMINDER_CHECK, first=1, name="reminders"
+                # first=0 would mean "after one interval" to PTB: a moment instead.
+                _queue_reminders, interval=REMINDER_CHECK, first=0.01, name="reminders"
             )
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
 
@@ -166,7 +169,20 @@ async def _queue_reminders(context: BotContext) -> None:
     assert state.sessions is not None
     assert state.settings is not None
     grace = timedelta(minutes=state.settings.reminder_grace_minutes)
-    await enqueue_due(state.sessions, state.clock, grace)
+    started = time.monotonic()
+    queued = await enqueue_due(state.sessions, state.clock, grace)
+    if not state.reminders_armed:
+        state.reminders_armed = True
+        log.info(
+            "reminders armed %.3f s after start: first pass queued %d in %.3f s; "
+            "a pass every %d s",
+            time.monotonic() - state.started_at,
+            queued,
+            time.monotonic() - started,
+            REMINDER_CHECK,
+        )
+    elif queued:
+        log.info("reminders: queued %d", queued)
 
 
 async def stop_sender(app: BotApplication) -> None:

@@ -35,6 +35,9 @@ class AppState:
     background_sender: bool = False
     sender_stop: asyncio.Event | None = None
     sender_task: asyncio.Task[None] | None = None
+    # Set when the first reminder pass after start has run (what is due is then queued).
+    reminders_armed: bool = False
+    started_at: float = 0.0  # time.monotonic() when start-up began
 
 
 class BotContext(
