@@ -147,7 +147,10 @@ async def startup(app: BotApplication) -> None:
             # so nothing is lost when the process restarts.
             app.job_queue.run_repeating(
                 # first=0 would mean "after one interval" to PTB: a moment instead.
-                _queue_reminders, interval=REMINDER_CHECK, first=0.01, name="reminders"
+                _queue_reminders,
+                interval=REMINDER_CHECK,
+                first=0.01,
+                name="reminders",
             )
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
 
@@ -174,8 +177,7 @@ async def _queue_reminders(context: BotContext) -> None:
     if not state.reminders_armed:
         state.reminders_armed = True
         log.info(
-            "reminders armed %.3f s after start: first pass queued %d in %.3f s; "
-            "a pass every %d s",
+            "reminders armed %.3f s after start: first pass queued %d in %.3f s; a pass every %d s",
             time.monotonic() - state.started_at,
             queued,
             time.monotonic() - started,
