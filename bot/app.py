@@ -144,13 +144,11 @@ async def startup(app: BotApplication) -> None:
         state.sender_task = asyncio.create_task(state.sender.run(state.sender_stop))
         if app.job_queue is not None:
             # The job only wakes the bot; what is due is read from the database each time,
-            # so nothing is lost when the process restarts.
+            # so nothing is lost when the process restarts. The first pass runs now (what
+            # was missed while the bot was down goes first), then every REMINDER_CHECK.
+            await queue_reminders(state)
             app.job_queue.run_repeating(
-                # first=0 would mean "after one interval" to PTB: a moment instead.
-                _queue_reminders,
-                interval=REMINDER_CHECK,
-                first=0.01,
-                name="reminders",
+                _queue_reminders, interval=REMINDER_CHECK, first=REMINDER_CHECK, name="reminders"
             )
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
 
@@ -168,7 +166,10 @@ REMINDER_CHECK = 20  # seconds
 
 
 async def _queue_reminders(context: BotContext) -> None:
-    state = context.bot_data
+    await queue_reminders(context.bot_data)
+
+
+async def queue_reminders(state: AppState) -> None:
     assert state.sessions is not None
     assert state.settings is not None
     grace = timedelta(minutes=state.settings.reminder_grace_minutes)
