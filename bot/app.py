@@ -138,8 +138,9 @@ async def startup(app: BotApplication) -> None:
     state.sender.after_batch = ProgressReporter(
         state.sessions, app.bot, state.settings.broadcast_rate, state.clock
     )
-    await state.sender.recover()
     if state.background_sender:
+        # Sends only while it holds the database's sender lock (one sender per database,
+        # however many processes); on taking it, it requeues what a stopped sender left.
         state.sender_stop = asyncio.Event()
         state.sender_task = asyncio.create_task(state.sender.run(state.sender_stop))
         if app.job_queue is not None:
@@ -150,6 +151,8 @@ async def startup(app: BotApplication) -> None:
             app.job_queue.run_repeating(
                 _queue_reminders, interval=REMINDER_CHECK, first=REMINDER_CHECK, name="reminders"
             )
+    else:
+        await state.sender.recover()  # demo and tests flush the outbox themselves
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
 
 
@@ -189,7 +192,8 @@ async def queue_reminders(state: AppState) -> None:
 
 
 async def stop_sender(app: BotApplication) -> None:
-    """Let the background sender finish the message in hand, then stop it."""
+    """Let the background sender finish the message in hand, then stop it (which releases
+    the sender lock, so a standby process takes over at its next attempt)."""
     state = app.bot_data
     if state.sender_task is not None and state.sender_stop is not None:
         state.sender_stop.set()

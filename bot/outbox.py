@@ -11,8 +11,17 @@ time, sends them at Telegram's pace and records each outcome:
 
 Pace: a global rate (BROADCAST_RATE per second) and about one message per second per chat.
 A claim holds at most one second's worth of messages, and each outcome is recorded as soon
-as it is known, so a crash repeats at most the messages in flight (rows left "sending" are
-requeued by `recover`).
+as it is known, so a crash repeats at most the message in flight: Telegram has no
+idempotency key, so a message Telegram accepted but whose answer was not recorded yet is
+sent again by the next sender.
+
+One sender per database: `run` sends only while it holds the sender lock
+(`bot.sender_lock`), so several bot processes on one database never add up to more than
+BROADCAST_RATE; the others stand by and take over within LOCK_RETRY seconds of the holder
+stopping or dying. The process that takes the lock knows no other sender is running, so it
+requeues every row left "sending" at once instead of waiting STALE_CLAIM. Claims still skip
+rows locked by another transaction (PostgreSQL), and `recover` still requeues stale claims,
+as a second line of defence.
 """
 
 from __future__ import annotations
@@ -27,11 +36,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.clock import Clock
+from bot.sender_lock import SenderLock, lock_for
 from models import Broadcast, BroadcastStatus, Delegate, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 CAPTION_LIMIT = 1024
 STALE_CLAIM = timedelta(seconds=60)
+LOCK_RETRY = 3.0  # seconds between attempts to take the sender lock while standing by
+LOCK_CHECK = 2.0  # seconds between checks that the held lock is still held
 
 
 @dataclass(frozen=True)
@@ -119,8 +131,17 @@ class Sender:
         rate: float,
         per_chat_interval: float = 1.0,
         recover_after: timedelta = STALE_CLAIM,
+        lock: SenderLock | None = None,
+        lock_retry: float = LOCK_RETRY,
+        lock_check: float = LOCK_CHECK,
     ) -> None:
         self.recover_after = recover_after
+        # None: the lock for the database `sessions` is bound to, chosen when `run` starts.
+        self.lock = lock
+        self.lock_retry = lock_retry
+        self.lock_check = lock_check
+        # True while `run` holds the lock and sends.
+        self.active = False
         self.sessions = sessions
         self.bot = bot
         self.clock = clock
@@ -129,16 +150,18 @@ class Sender:
         # Called after each batch (broadcast progress messages).
         self.after_batch: Callable[[], Awaitable[None]] | None = None
 
-    async def recover(self) -> int:
-        """Requeue rows a dead sender had claimed but not recorded. Returns how many."""
-        cutoff = self.clock.now() - self.recover_after
+    async def recover(self, everything: bool = False) -> int:
+        """Requeue rows a dead sender had claimed but not recorded. Returns how many.
+
+        Only claims older than `recover_after` (maybe still in flight elsewhere), unless
+        `everything`: the holder of the sender lock knows no other sender is running."""
+        condition = OutboxMessage.status == OutboxStatus.SENDING
+        if not everything:
+            condition &= OutboxMessage.claimed_at < self.clock.now() - self.recover_after
         async with self.sessions.begin() as session:
             result = await session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.claimed_at < cutoff,
-                )
+                .where(condition)
                 .values(status=OutboxStatus.QUEUED, claimed_at=None)
                 .execution_options(synchronize_session=False)
             )
@@ -182,21 +205,66 @@ class Sender:
         return len(rows)
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
-        await self.recover()
-        next_recovery = time.monotonic() + self.recover_after.total_seconds() / 2
+        """Send until `stop` is set, but only while holding the sender lock; stand by
+        (retrying every `lock_retry` seconds) while another process holds it."""
+        if self.lock is None:
+            self.lock = lock_for(_engine_of(self.sessions))
+        lock = self.lock
+        try:
+            while await self._wait_for_lock(lock, stop):
+                await self._send_while_held(lock, stop, idle)
+        finally:
+            self.active = False
+            await lock.release()
+
+    async def _wait_for_lock(self, lock: SenderLock, stop: asyncio.Event) -> bool:
+        """Until the lock is taken (True) or `stop` is set (False)."""
+        told = False
         while not stop.is_set():
-            if time.monotonic() >= next_recovery:
-                # Rows a crashed sender claimed become stale while this one runs too.
-                await self.recover()
-                next_recovery = time.monotonic() + max(5.0, self.recover_after.total_seconds() / 2)
             try:
-                sent = await self.run_once(stop)
-            except Exception:  # never let one bad batch stop every future message
-                log.exception("outbox batch failed")
-                sent = 0
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                if await lock.acquire():
+                    return True
+            except Exception as exc:  # the database is down: keep trying, quietly
+                log.warning("outbox lock not available: %s", type(exc).__name__)
+            if not told:
+                log.info("another process sends the outbox: this one stands by")
+                told = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.lock_retry)
+        return False
+
+    async def _send_while_held(self, lock: SenderLock, stop: asyncio.Event, idle: float) -> None:
+        log.info("this process now sends the outbox (sender lock taken)")
+        self.active = True
+        try:
+            # No other sender is running: whatever is "sending" was left by one that stopped.
+            await self.recover(everything=True)
+        except Exception:
+            log.exception("outbox recovery failed")
+        next_recovery = time.monotonic() + self.recover_after.total_seconds() / 2
+        next_check = time.monotonic() + self.lock_check
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                if now >= next_check:
+                    if not await lock.check():
+                        log.warning("outbox sender lock lost: sending stops until it is retaken")
+                        return
+                    next_check = now + self.lock_check
+                try:
+                    if now >= next_recovery:
+                        # Second line of defence: claims that somehow outlived their sender.
+                        next_recovery = now + max(5.0, self.recover_after.total_seconds() / 2)
+                        await self.recover()
+                    sent = await self.run_once(stop)
+                except Exception:  # never let one bad batch stop every future message
+                    log.exception("outbox batch failed")
+                    sent = 0
+                if not sent:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=idle)
+        finally:
+            self.active = False
 
     async def _deliver(self, row: OutboxMessage) -> None:
         delay = self.pacer.delay_for(row.chat_id)
@@ -316,6 +384,13 @@ class Sender:
                 .values(unreachable=True)
                 .execution_options(synchronize_session=False)
             )
+
+
+def _engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("the session factory must be bound to an AsyncEngine to choose a lock")
+    return bind
 
 
 def _seconds(retry_after: int | float | timedelta) -> float:
