@@ -104,8 +104,8 @@ STOPWORDS = _words(
     "really s sa salut sans se ses shall she should si so some sommes son sont sous stp "
     "suis suppose supposed sur svp t ta te tes thank thanks that the their them then there "
     "these they this those to toi ton tous tout toute toutes tres tu tu-peux tu-tu u un une "
-    "ur us vers vos votre vous wanna was we we're were what which who whom whose why will "
-    "with without would y y-a-t-il ya you your"
+    "ur us va vais vers vos votre vont vous wanna was we we're were what which who whom whose "
+    "why will with without would y y-a-t-il ya you your"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -296,6 +296,9 @@ class Doc:
     # For transport: words of where it leaves from and where it goes ("A → B").
     origin: frozenset[str] = frozenset()
     destination: frozenset[str] = frozenset()
+    # The sentences of its description, answer or notes, each as a set of words: several
+    # words of a question found together in one sentence say much more than scattered ones.
+    passages: tuple[frozenset[str], ...] = ()
 
 
 @dataclass
@@ -309,6 +312,8 @@ class MissionIndex:
     faq_questions: dict[int, list[str]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
+    # Vocabulary words by their first letters, for inflections ("prend", "prendre").
+    prefixes: dict[str, list[str]] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -319,11 +324,30 @@ class MissionIndex:
         self.postings = dict(postings)
         self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
         self.vocabulary = sorted(self.postings)
+        prefixes: dict[str, list[str]] = defaultdict(list)
+        for word in self.vocabulary:
+            if len(word) >= PREFIX and word.isalpha():
+                prefixes[word[:PREFIX]].append(word)
+        self.prefixes = dict(prefixes)
         return self
 
     @property
     def max_idf(self) -> float:
         return math.log(1 + max(1, len(self.docs)))
+
+
+PREFIX = 5
+
+
+def _sentences(*texts: str) -> tuple[frozenset[str], ...]:
+    """Each sentence of some texts as its set of words (those that can carry a subject)."""
+    out = []
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?])\s+", text or ""):
+            words = frozenset(_field_words(sentence))
+            if len(words) >= 2:
+                out.append(words)
+    return tuple(out)
 
 
 def _field_words(text: str) -> set[str]:
@@ -367,7 +391,8 @@ def build_index(
         _add(weights, venue.address, 0.5)
         _add(weights, f"{venue.notes_fr} {venue.notes_en}", 0.25)
         venue_words[venue.id] = _field_words(venue.name) | _field_words(venue.key.replace("-", " "))
-        docs.append(Doc(AnswerKind.VENUE, venue.key, venue.id, primary, weights))
+        passages = _sentences(venue.notes_fr, venue.notes_en)
+        docs.append(Doc(AnswerKind.VENUE, venue.key, venue.id, primary, weights, passages=passages))
     for item in items:
         if item.cancelled:
             continue
@@ -387,6 +412,7 @@ def build_index(
                 tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
                 transport=item.kind.value == "transport",
                 origin=_ends(item, 0), destination=_ends(item, 1),
+                passages=_sentences(item.description_fr, item.description_en),
             )
         )  # fmt: skip
     for entry in faqs:
@@ -394,7 +420,8 @@ def build_index(
         primary = _add(weights, f"{entry.question_fr} {entry.question_en}", 1.0)
         primary |= _add(weights, entry.key.replace("-", " "), 1.0)
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
-        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights))
+        passages = _sentences(entry.answer_fr, entry.answer_en)
+        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
     index = MissionIndex(mission.timezone, docs)
     for item in items:
         index.french_words |= _field_words(f"{item.title_fr} {item.description_fr}")
@@ -542,10 +569,31 @@ def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
         ):
             if candidate != word:
                 found.append((candidate, score / 100 * 0.9))
+    if len(word) >= PREFIX and word.isalpha():
+        # Inflections: "prend" and "prendre", "arrivant" and "arrivee", "attendre" and
+        # "attend": a long common beginning, most of the shorter word.
+        known = {c for c, _ in found}
+        for candidate in index.prefixes.get(word[:PREFIX], ()):
+            if candidate in known:
+                continue
+            common = _common_prefix(word, candidate)
+            if common >= max(PREFIX, 0.7 * min(len(word), len(candidate))) and (
+                common >= len(word) - 3 and common >= len(candidate) - 3
+            ):
+                found.append((candidate, 0.8))
     if len(word) >= 5 and not found:
         # Abbreviations: "coordo" for "coordonnatrice", "biomer" for "biomerieux".
         found += [(c, 0.8) for c in index.vocabulary if c.startswith(word) and c != word][:3]
     return found
+
+
+def _common_prefix(a: str, b: str) -> int:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 ORIGIN_MARKERS = {"from", "depuis", "de"}
@@ -590,35 +638,81 @@ def _local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
+PASSAGE_WEIGHT = 0.8
+
+
+def _with_passages(
+    doc: Doc,
+    values: dict[str, float],
+    word_hits: dict[str, dict[str, float]],
+    query_weight: float,
+) -> float:
+    """What a document's words are worth to a question, counting words found together in one
+    sentence of its description or answer nearly as much as words of its title."""
+    total = sum(values.values())
+    if len(values) < 2 or not doc.passages:
+        return total
+    best = total
+    for passage in doc.passages:
+        together = {
+            word: max((v for w, v in word_hits[word].items() if w in passage), default=0.0)
+            for word in values
+        }
+        if sum(1 for v in together.values() if v > 0) < 2:
+            continue
+        # The more of the question one sentence holds, the more that sentence counts.
+        share = sum(together.values()) / query_weight
+        weight = PASSAGE_WEIGHT * min(1.0, share)
+        best = max(best, sum(max(values[w], weight * together[w]) for w in values))
+    return best
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
     content = parsed.content
     if not content:
         return []
-    totals: dict[int, float] = defaultdict(float)
+    # For each document, what each question word is worth there; for each question word,
+    # what each vocabulary word it matches is worth.
+    per_doc: dict[int, dict[str, float]] = defaultdict(dict)
+    word_hits: dict[str, dict[str, float]] = {}
     hit_primary: dict[int, set[str]] = defaultdict(set)
     hit_any: dict[int, set[str]] = defaultdict(set)
     query_weight = 0.0
     for word in dict.fromkeys(content):
         best_for_doc: dict[int, float] = {}
+        hits: dict[str, float] = {}
         best_idf = 0.0
+        # A word the mission uses is worth what it is worth: a rarer synonym or look-alike
+        # must not count for more than the word itself ("reception" is not "cocktail").
+        ceiling = index.idf.get(word, math.inf)
         for expansion, factor in _expansions(word):
             for vocab_word, similarity in _matches(index, expansion):
-                idf = index.idf[vocab_word]
+                idf = min(index.idf[vocab_word], ceiling)
                 best_idf = max(best_idf, idf)
+                strength = idf * similarity * factor
+                if strength > hits.get(vocab_word, 0.0):
+                    hits[vocab_word] = strength
                 for doc_index, weight in index.postings[vocab_word]:
-                    value = idf * weight * similarity * factor
+                    value = strength * weight
                     if value > best_for_doc.get(doc_index, 0.0):
                         best_for_doc[doc_index] = value
                     if vocab_word in index.docs[doc_index].primary:
-                        hit_primary[doc_index].add(vocab_word)
+                        # Both titles (French, English) matching is worth more than one,
+                        # but several synonyms of one word are that word once.
+                        hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
                     hit_any[doc_index].add(vocab_word)
+        word_hits[word] = hits
         query_weight += best_idf or index.max_idf
         if not best_for_doc and len(word) >= 4:
             parsed.unmatched.append(word)
         for doc_index, value in best_for_doc.items():
-            totals[doc_index] += value
+            per_doc[doc_index][word] = value
+    totals = {
+        d: _with_passages(index.docs[d], values, word_hits, query_weight)
+        for d, values in per_doc.items()
+    }
     scored = []
     zone = index.timezone
     raw = set(parsed.words)
