@@ -312,8 +312,10 @@ class MissionIndex:
     faq_questions: dict[int, list[str]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
-    # Vocabulary words by their first letters, for inflections ("prend", "prendre").
-    prefixes: dict[str, list[str]] = field(default_factory=dict)
+    # Words that name one venue only, each with a mark for that venue ("@biomerieux").
+    place_words: dict[str, str] = field(default_factory=dict)
+    # Vocabulary words by their root, for inflections ("prend", "prendre").
+    roots: dict[str, list[str]] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -324,11 +326,11 @@ class MissionIndex:
         self.postings = dict(postings)
         self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
         self.vocabulary = sorted(self.postings)
-        prefixes: dict[str, list[str]] = defaultdict(list)
+        roots: dict[str, list[str]] = defaultdict(list)
         for word in self.vocabulary:
-            if len(word) >= PREFIX and word.isalpha():
-                prefixes[word[:PREFIX]].append(word)
-        self.prefixes = dict(prefixes)
+            if len(word) >= 5 and word.isalpha():
+                roots[_root(word)].append(word)
+        self.roots = dict(roots)
         return self
 
     @property
@@ -336,7 +338,20 @@ class MissionIndex:
         return math.log(1 + max(1, len(self.docs)))
 
 
-PREFIX = 5
+# Inflection endings, French and English, longest first (a final s is already gone).
+ENDINGS = sorted(
+    _words("ements ement antes ante ants ant ents ent ees ee ers er ez res re es e als al ing ed"),
+    key=len,
+    reverse=True,
+)
+
+
+def _root(word: str) -> str:
+    """What is left of a word without its inflection ending, at least four letters."""
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 def _sentences(*texts: str) -> tuple[frozenset[str], ...]:
@@ -361,13 +376,28 @@ def _add(weights: dict[str, float], text: str, weight: float) -> set[str]:
     return found
 
 
-def _ends(item: AgendaItem, side: int) -> frozenset[str]:
+def _ends(item: AgendaItem, side: int, place_words: dict[str, str]) -> frozenset[str]:
     words: set[str] = set()
     for title in (item.title_fr, item.title_en):
         parts = re.split(r"→|->", title)
         if len(parts) == 2:
             words |= _field_words(parts[side])
-    return frozenset(words)
+    return frozenset(_with_places(words, place_words))
+
+
+def _with_places(words: set[str], place_words: dict[str, str]) -> set[str]:
+    """Words naming a place, with a mark for each venue they name: "biomerieux" and
+    "marcy" both name the bioMérieux site at Marcy-l'Étoile."""
+    return words | {place_words[w] for w in words if w in place_words}
+
+
+def _place_words(venues: list[Venue]) -> dict[str, str]:
+    """Words found in the name or key of one venue only, each with that venue's mark."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for venue in venues:
+        for word in _field_words(f"{venue.name} {venue.key.replace('-', ' ')}"):
+            owners[word].add(venue.key)
+    return {w: f"@{next(iter(keys))}" for w, keys in owners.items() if len(keys) == 1}
 
 
 KIND_WORDS = {
@@ -385,6 +415,8 @@ def build_index(
 ) -> MissionIndex:
     docs: list[Doc] = []
     venue_words: dict[int, set[str]] = {}
+    place_words = _place_words(venues)
+    venue_ids = {f"@{venue.key}": venue.id for venue in venues}
     for venue in venues:
         weights: dict[str, float] = {}
         primary = _add(weights, venue.name, 1.0) | _add(weights, venue.key.replace("-", " "), 1.0)
@@ -403,15 +435,21 @@ def build_index(
         _add(weights, f"{item.description_fr} {item.description_en}", 0.35)
         if item.room:
             _add(weights, item.room, 0.4)
-        for word in venue_words.get(item.venue_id or -1, set()):
-            weights[word] = max(weights.get(word, 0.0), 0.6)
+        destination = _ends(item, 1, place_words)
+        # A ride is about where it goes as much as where it leaves from: the shuttle to
+        # Marcy-l'Étoile is the shuttle to bioMérieux.
+        places = {item.venue_id or -1} | {venue_ids[w] for w in destination if w in venue_ids}
+        for place in places:
+            for word in venue_words.get(place, set()):
+                weights[word] = max(weights.get(word, 0.0), 0.6)
         docs.append(
             Doc(
                 AnswerKind.SESSION, item.key, item.id, primary, weights,
                 starts_at=item.starts_at, ends_at=item.ends_at, audience=item.audience,
                 tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
                 transport=item.kind.value == "transport",
-                origin=_ends(item, 0), destination=_ends(item, 1),
+                origin=_ends(item, 0, place_words),
+                destination=destination,
                 passages=_sentences(item.description_fr, item.description_en),
             )
         )  # fmt: skip
@@ -422,7 +460,7 @@ def build_index(
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
         passages = _sentences(entry.answer_fr, entry.answer_en)
         docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
-    index = MissionIndex(mission.timezone, docs)
+    index = MissionIndex(mission.timezone, docs, place_words=place_words)
     for item in items:
         index.french_words |= _field_words(f"{item.title_fr} {item.description_fr}")
         index.english_words |= _field_words(f"{item.title_en} {item.description_en}")
@@ -569,31 +607,15 @@ def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
         ):
             if candidate != word:
                 found.append((candidate, score / 100 * 0.9))
-    if len(word) >= PREFIX and word.isalpha():
-        # Inflections: "prend" and "prendre", "arrivant" and "arrivee", "attendre" and
-        # "attend": a long common beginning, most of the shorter word.
+    if len(word) >= 5 and word.isalpha():
+        # Inflections: "prend" and "prendre", "arrivant" and "arrivees", "attendre" and
+        # "attend", "arrival" and "arrive".
         known = {c for c, _ in found}
-        for candidate in index.prefixes.get(word[:PREFIX], ()):
-            if candidate in known:
-                continue
-            common = _common_prefix(word, candidate)
-            if common >= max(PREFIX, 0.7 * min(len(word), len(candidate))) and (
-                common >= len(word) - 3 and common >= len(candidate) - 3
-            ):
-                found.append((candidate, 0.8))
+        found += [(c, 0.8) for c in index.roots.get(_root(word), ()) if c not in known]
     if len(word) >= 5 and not found:
         # Abbreviations: "coordo" for "coordonnatrice", "biomer" for "biomerieux".
         found += [(c, 0.8) for c in index.vocabulary if c.startswith(word) and c != word][:3]
     return found
-
-
-def _common_prefix(a: str, b: str) -> int:
-    length = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        length += 1
-    return length
 
 
 ORIGIN_MARKERS = {"from", "depuis", "de"}
@@ -722,6 +744,10 @@ def score_documents(
     )
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
+    origin = _with_places(origin, index.place_words)
+    destination = _with_places(destination, index.place_words)
+    # "From Marcy to Gerland": a trip, whatever the verb.
+    about_transport = about_transport or bool(origin and destination)
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
@@ -871,6 +897,7 @@ def _ride_after(
     if not (words & AFTER_WORDS) or not (words & TRANSPORT_WORDS) or event.ends_at is None:
         return None
     _origin, destination = _direction(parsed.words)
+    destination = _with_places(destination, index.place_words)
     rides = [
         d
         for d in _sessions(index, viewer, named)
