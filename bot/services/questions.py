@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -219,17 +220,21 @@ def _stemmed(words: set[str]) -> set[str]:
 def language_of(
     text: str,
     default: str,
-    french_words: set[str] | frozenset[str] = frozenset(),
-    english_words: set[str] | frozenset[str] = frozenset(),
+    french_words: Mapping[str, int] | None = None,
+    english_words: Mapping[str, int] | None = None,
 ) -> str:
-    """'fr' or 'en': function words count double, then words found only in the mission's
-    French or only in its English texts; accents lean French."""
+    """'fr' or 'en': function words count double, then words the mission uses mostly (three
+    times out of four) in its French or mostly in its English texts; accents lean French."""
     words = re.findall(r"[a-z]+", fold(text).replace("'", " "))
     french = 2 * sum(w in FRENCH for w in words) + len(re.findall(r"[éèêàçùâîôû]", text.lower()))
     english = 2 * sum(w in ENGLISH for w in words)
-    stems = [_stem(w) for w in words]
-    french += sum(w in french_words and w not in english_words for w in stems)
-    english += sum(w in english_words and w not in french_words for w in stems)
+    for stem in (_stem(w) for w in words):
+        in_french = (french_words or {}).get(stem, 0)
+        in_english = (english_words or {}).get(stem, 0)
+        if in_french and in_french >= 3 * in_english:
+            french += 1
+        elif in_english and in_english >= 3 * in_french:
+            english += 1
     if french == english:
         return default
     return "fr" if french > english else "en"
@@ -306,8 +311,9 @@ class MissionIndex:
     timezone: str
     docs: list[Doc]
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    french_words: set[str] = field(default_factory=set)
-    english_words: set[str] = field(default_factory=set)
+    # How often each word appears in the mission's French and in its English texts.
+    french_words: Counter[str] = field(default_factory=Counter)
+    english_words: Counter[str] = field(default_factory=Counter)
     # Each FAQ question, folded, for whole-sentence similarity.
     faq_questions: dict[int, list[str]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
@@ -363,6 +369,11 @@ def _sentences(*texts: str) -> tuple[frozenset[str], ...]:
             if len(words) >= 2:
                 out.append(words)
     return tuple(out)
+
+
+def _text_words(text: str) -> list[str]:
+    """Every word of a text that can carry a subject, repeats included."""
+    return [w for w in _split_compounds(words_of(text)) if w not in STOPWORDS]
 
 
 def _field_words(text: str) -> set[str]:
@@ -462,11 +473,11 @@ def build_index(
         docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
     for item in items:
-        index.french_words |= _field_words(f"{item.title_fr} {item.description_fr}")
-        index.english_words |= _field_words(f"{item.title_en} {item.description_en}")
+        index.french_words.update(_text_words(f"{item.title_fr} {item.description_fr}"))
+        index.english_words.update(_text_words(f"{item.title_en} {item.description_en}"))
     for entry in faqs:
-        index.french_words |= _field_words(f"{entry.question_fr} {entry.answer_fr}")
-        index.english_words |= _field_words(f"{entry.question_en} {entry.answer_en}")
+        index.french_words.update(_text_words(f"{entry.question_fr} {entry.answer_fr}"))
+        index.english_words.update(_text_words(f"{entry.question_en} {entry.answer_en}"))
     for position, doc in enumerate(docs):
         doc.key_words = frozenset(_field_words(doc.key.replace("-", " ")))
         if doc.kind == AnswerKind.FAQ:
