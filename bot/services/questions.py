@@ -209,6 +209,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fonctionne": ("work", "marche"),
     "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
+    "pick": ("catch", "prendre", "wait", "meet", "attend"), "pickup": ("catch", "wait", "meet"),
+    "chercher": ("attend", "wait", "meet"), "wait": ("attend",), "catch": ("prendre", "take"),
+    "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
 }  # fmt: skip
 
@@ -693,8 +696,8 @@ def _with_passages(
         }
         if sum(1 for v in together.values() if v > 0) < 2:
             continue
-        # The more of the question one sentence holds, the more that sentence counts.
-        share = sum(together.values()) / query_weight
+        # The more of the question that sentence and the title hold, the more it counts.
+        share = sum(max(together[w], values[w]) for w in values) / query_weight
         weight = PASSAGE_WEIGHT * min(1.0, share)
         best = max(best, sum(max(values[w], weight * together[w]) for w in values))
     return best
