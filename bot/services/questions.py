@@ -106,7 +106,8 @@ STOPWORDS = _words(
     "suis suppose supposed sur svp t ta te tes thank thanks that the their them then there "
     "these they this those to toi ton tous tout toute toutes tres tu tu-peux tu-tu u un une "
     "ur us va vais vers vos votre vont vous wanna was we we're were what which who whom whose "
-    "why will with without would y y-a-t-il ya you your"
+    "why will with without would y y-a-t-il ya you your "
+    "someone somebody anyone anybody people person gens quelqu quelqu'un"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -114,8 +115,8 @@ WHEN_WORDS = _words(
     "part partir quand start starts time what when"
 )
 WHERE_WORDS = _words(
-    "address adresse aller directions endroit exactement exactly far get going lieu located "
-    "location loin ou place rendre situe situee trouve trouver where"
+    "address adresse aller directions endroit exactement exactly far get go goes going lieu "
+    "located location loin ou place rendre situe situee trouve trouver where"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
@@ -135,7 +136,7 @@ PLACE_WORDS = _words(
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
-    "autobus back bus char chercher coach depart leave navette part partir pick pickup "
+    "autobus back bus char chercher coach depart greet leave navette part partir pick pickup "
     "ramene retour revenir revient ride shuttle taxi transfer transfert van"
 )
 TIME_OF_DAY = {
@@ -158,7 +159,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "navette": ("shuttle",), "shuttle": ("navette",), "transfert": ("transfer", "navette"),
     "transfer": ("transfert", "shuttle"), "van": ("shuttle", "navette"),
     "plane": ("flight", "vol"), "avion": ("vol", "flight"), "flight": ("vol",),
-    "vol": ("flight",), "decolle": ("vol", "flight", "depart"), "land": ("arrive", "flight"),
+    "vol": ("flight",), "decolle": ("vol", "flight", "depart"), "land": ("arrive", "arrival"),
     "atterrit": ("arrive", "vol"), "airport": ("aeroport",), "aeroport": ("airport",),
     "partnering": ("b2b", "meeting"), "rdv": ("rendez", "b2b"), "one-on-one": ("b2b",),
     "rencontre": ("b2b", "meeting"), "meeting": ("rencontre", "b2b"),
@@ -209,9 +210,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fonctionne": ("work", "marche"),
     "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
-    "pick": ("catch", "prendre", "wait", "meet", "attend"), "pickup": ("catch", "wait", "meet"),
-    "chercher": ("attend", "wait", "meet"), "wait": ("attend",), "catch": ("prendre", "take"),
+    "pick": ("catch", "prendre", "wait", "attend"), "pickup": ("catch", "wait", "attend"),
+    "chercher": ("attend", "wait"), "greet": ("attend", "wait", "accueil", "welcome"),
+    "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
+    "catch": ("prendre", "take"),
     "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
+    "resto": ("restaurant",), "change": ("dress", "tenue"), "changer": ("tenue", "dress"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
 }  # fmt: skip
 
@@ -276,7 +280,7 @@ def words_of(text: str) -> list[str]:
 def _split_compounds(words: list[str]) -> list[str]:
     out: list[str] = []
     for word in words:
-        if "-" in word and word not in TIME_OF_DAY:
+        if "-" in word and word not in TIME_OF_DAY and word not in STOPWORDS:
             out.extend(p for p in word.split("-") if p)
         else:
             out.append(word)
@@ -367,7 +371,7 @@ def _sentences(*texts: str) -> tuple[frozenset[str], ...]:
     """Each sentence of some texts as its set of words (those that can carry a subject)."""
     out = []
     for text in texts:
-        for sentence in re.split(r"(?<=[.!?])\s+", text or ""):
+        for sentence in re.split(r"(?<=\w\w[.!?])\s+", text or ""):  # not after "p.m."
             words = frozenset(_field_words(sentence))
             if len(words) >= 2:
                 out.append(words)
@@ -564,9 +568,18 @@ YES_NO = re.compile(
 )
 
 
+# "Who picks us up", "quelqu'un vient nous chercher": a person meeting the group, which the
+# data says as someone waiting or welcoming (a shuttle picking us up, or picking up a badge,
+# is not that).
+PERSON_WORDS = {"who", "qui", "someone", "somebody", "anyone", "anybody", "quelqu", "personne"}
+MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     words = _split_compounds(words_of(text))
     raw = set(words)
+    if raw & PERSON_WORDS and raw & MEETING_WORDS:
+        words.append("greet")
     try:
         day = parse_day(text, viewer.calendar, now)
         problem = None
@@ -619,7 +632,9 @@ def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
         for candidate, score, _ in process.extract(
             word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
         ):
-            if candidate != word:
+            # Letters go missing in typing ("wfi"), but a word is no typo of a shorter word
+            # of three letters ("visa" is not "via").
+            if candidate != word and not (len(candidate) <= 3 < len(word)):
                 found.append((candidate, score / 100 * 0.9))
     if len(word) >= 5 and word.isalpha():
         # Inflections: "prend" and "prendre", "arrivant" and "arrivees", "attendre" and
@@ -726,8 +741,9 @@ def score_documents(
         for expansion, factor in _expansions(word):
             for vocab_word, similarity in _matches(index, expansion):
                 idf = min(index.idf[vocab_word], ceiling)
-                best_idf = max(best_idf, idf)
                 strength = idf * similarity * factor
+                # What the word can be worth at best: a look-alike counts as much as it is alike.
+                best_idf = max(best_idf, strength)
                 if strength > hits.get(vocab_word, 0.0):
                     hits[vocab_word] = strength
                 for doc_index, weight in index.postings[vocab_word]:
@@ -843,6 +859,16 @@ def _prefer_upcoming(
 
 CONFIDENT = 0.48
 PLAUSIBLE = 0.34
+# A little below CONFIDENT is enough when nothing else comes close.
+CLEAR_WINNER = 0.44
+CLEAR_MARGIN = 1.6
+
+
+def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]]) -> bool:
+    if best[0] >= CONFIDENT:
+        return True
+    runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
+    return best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up
 
 
 def _at_time(
@@ -968,7 +994,7 @@ def understand(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored) or best
-    if best is not None and best[0] >= CONFIDENT:
+    if best is not None and _confident(best, scored):
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
