@@ -10,6 +10,8 @@ what a delegate may see is filtered per question (tagged and named sessions).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -300,6 +302,8 @@ class Doc:
     weights: dict[str, float]
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    # starts_at in the mission's time zone, worked out once.
+    local_start: datetime | None = None
     audience: Audience = Audience.EVERYONE
     tags: frozenset[str] = frozenset()
     venue_id: int | None = None
@@ -434,6 +438,7 @@ def build_index(
     docs: list[Doc] = []
     venue_words: dict[int, set[str]] = {}
     place_words = _place_words(venues)
+    zone = ZoneInfo(mission.timezone)
     venue_ids = {f"@{venue.key}": venue.id for venue in venues}
     for venue in venues:
         weights: dict[str, float] = {}
@@ -464,6 +469,7 @@ def build_index(
             Doc(
                 AnswerKind.SESSION, item.key, item.id, primary, weights,
                 starts_at=item.starts_at, ends_at=item.ends_at, audience=item.audience,
+                local_start=item.starts_at.astimezone(zone) if item.starts_at else None,
                 tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
                 transport=item.kind.value == "transport",
                 origin=_ends(item, 0, place_words),
@@ -643,7 +649,13 @@ def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
         found += [(c, 0.8) for c in index.roots.get(_root(word), ()) if c not in known]
     if len(word) >= 5 and not found:
         # Abbreviations: "coordo" for "coordonnatrice", "biomer" for "biomerieux".
-        found += [(c, 0.8) for c in index.vocabulary if c.startswith(word) and c != word][:3]
+        # The vocabulary is sorted: the words that start with `word` follow it.
+        start = bisect.bisect_left(index.vocabulary, word)
+        for candidate in itertools.islice(index.vocabulary, start, start + 4):
+            if len(found) == 3 or not candidate.startswith(word):
+                break
+            if candidate != word:
+                found.append((candidate, 0.8))
     return found
 
 
@@ -763,6 +775,8 @@ def score_documents(
             per_doc[doc_index][word] = value
     totals = {
         d: _with_passages(index.docs[d], values, word_hits, query_weight)
+        if len(values) > 1
+        else sum(values.values())
         for d, values in per_doc.items()
     }
     scored = []
@@ -815,7 +829,7 @@ def score_documents(
         elif doc.kind == AnswerKind.VENUE and about_place:
             value *= 1.3
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
-            local = _local(doc.starts_at, zone)
+            local = doc.local_start or _local(doc.starts_at, zone)
             if parsed.day is not None:
                 value *= 1.15 if local.date() == parsed.day else 0.75
             if parsed.part_of_day is not None:
