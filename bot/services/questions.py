@@ -10,9 +10,12 @@ what a delegate may see is filtered per question (tagged and named sessions).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -104,8 +107,9 @@ STOPWORDS = _words(
     "really s sa salut sans se ses shall she should si so some sommes son sont sous stp "
     "suis suppose supposed sur svp t ta te tes thank thanks that the their them then there "
     "these they this those to toi ton tous tout toute toutes tres tu tu-peux tu-tu u un une "
-    "ur us vers vos votre vous wanna was we we're were what which who whom whose why will "
-    "with without would y y-a-t-il ya you your"
+    "ur us va vais vers vos votre vont vous wanna was we we're were what which who whom whose "
+    "why will with without would y y-a-t-il ya you your "
+    "someone somebody anyone anybody people person gens quelqu quelqu'un"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -113,8 +117,8 @@ WHEN_WORDS = _words(
     "part partir quand start starts time what when"
 )
 WHERE_WORDS = _words(
-    "address adresse aller directions endroit exactement exactly far get going lieu located "
-    "location loin ou place rendre situe situee trouve trouver where"
+    "address adresse aller directions endroit exactement exactly far get go goes going lieu "
+    "located location loin ou place rendre situe situee trouve trouver where"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
@@ -134,7 +138,7 @@ PLACE_WORDS = _words(
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
-    "autobus back bus char chercher coach depart leave navette part partir pick pickup "
+    "autobus back bus char chercher coach depart greet leave navette part partir pick pickup "
     "ramene retour revenir revient ride shuttle taxi transfer transfert van"
 )
 TIME_OF_DAY = {
@@ -157,7 +161,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "navette": ("shuttle",), "shuttle": ("navette",), "transfert": ("transfer", "navette"),
     "transfer": ("transfert", "shuttle"), "van": ("shuttle", "navette"),
     "plane": ("flight", "vol"), "avion": ("vol", "flight"), "flight": ("vol",),
-    "vol": ("flight",), "decolle": ("vol", "flight", "depart"), "land": ("arrive", "flight"),
+    "vol": ("flight",), "decolle": ("vol", "flight", "depart"), "land": ("arrive", "arrival"),
     "atterrit": ("arrive", "vol"), "airport": ("aeroport",), "aeroport": ("airport",),
     "partnering": ("b2b", "meeting"), "rdv": ("rendez", "b2b"), "one-on-one": ("b2b",),
     "rencontre": ("b2b", "meeting"), "meeting": ("rencontre", "b2b"),
@@ -208,6 +212,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fonctionne": ("work", "marche"),
     "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
+    "pick": ("catch", "prendre", "wait", "attend"), "pickup": ("catch", "wait", "attend"),
+    "chercher": ("attend", "wait"), "greet": ("attend", "wait", "accueil", "welcome"),
+    "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
+    "catch": ("prendre", "take"),
+    "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
+    "resto": ("restaurant",), "change": ("dress", "tenue"), "changer": ("tenue", "dress"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
 }  # fmt: skip
 
@@ -219,17 +229,21 @@ def _stemmed(words: set[str]) -> set[str]:
 def language_of(
     text: str,
     default: str,
-    french_words: set[str] | frozenset[str] = frozenset(),
-    english_words: set[str] | frozenset[str] = frozenset(),
+    french_words: Mapping[str, int] | None = None,
+    english_words: Mapping[str, int] | None = None,
 ) -> str:
-    """'fr' or 'en': function words count double, then words found only in the mission's
-    French or only in its English texts; accents lean French."""
+    """'fr' or 'en': function words count double, then words the mission uses mostly (three
+    times out of four) in its French or mostly in its English texts; accents lean French."""
     words = re.findall(r"[a-z]+", fold(text).replace("'", " "))
     french = 2 * sum(w in FRENCH for w in words) + len(re.findall(r"[éèêàçùâîôû]", text.lower()))
     english = 2 * sum(w in ENGLISH for w in words)
-    stems = [_stem(w) for w in words]
-    french += sum(w in french_words and w not in english_words for w in stems)
-    english += sum(w in english_words and w not in french_words for w in stems)
+    for stem in (_stem(w) for w in words):
+        in_french = (french_words or {}).get(stem, 0)
+        in_english = (english_words or {}).get(stem, 0)
+        if in_french and in_french >= 3 * in_english:
+            french += 1
+        elif in_english and in_english >= 3 * in_french:
+            english += 1
     if french == english:
         return default
     return "fr" if french > english else "en"
@@ -268,7 +282,7 @@ def words_of(text: str) -> list[str]:
 def _split_compounds(words: list[str]) -> list[str]:
     out: list[str] = []
     for word in words:
-        if "-" in word and word not in TIME_OF_DAY:
+        if "-" in word and word not in TIME_OF_DAY and word not in STOPWORDS:
             out.extend(p for p in word.split("-") if p)
         else:
             out.append(word)
@@ -288,6 +302,8 @@ class Doc:
     weights: dict[str, float]
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    # starts_at in the mission's time zone, worked out once.
+    local_start: datetime | None = None
     audience: Audience = Audience.EVERYONE
     tags: frozenset[str] = frozenset()
     venue_id: int | None = None
@@ -296,6 +312,9 @@ class Doc:
     # For transport: words of where it leaves from and where it goes ("A → B").
     origin: frozenset[str] = frozenset()
     destination: frozenset[str] = frozenset()
+    # The sentences of its description, answer or notes, each as a set of words: several
+    # words of a question found together in one sentence say much more than scattered ones.
+    passages: tuple[frozenset[str], ...] = ()
 
 
 @dataclass
@@ -303,12 +322,17 @@ class MissionIndex:
     timezone: str
     docs: list[Doc]
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    french_words: set[str] = field(default_factory=set)
-    english_words: set[str] = field(default_factory=set)
+    # How often each word appears in the mission's French and in its English texts.
+    french_words: Counter[str] = field(default_factory=Counter)
+    english_words: Counter[str] = field(default_factory=Counter)
     # Each FAQ question, folded, for whole-sentence similarity.
     faq_questions: dict[int, list[str]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
+    # Words that name one venue only, each with a mark for that venue ("@biomerieux").
+    place_words: dict[str, str] = field(default_factory=dict)
+    # Vocabulary words by their root, for inflections ("prend", "prendre").
+    roots: dict[str, list[str]] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -319,11 +343,48 @@ class MissionIndex:
         self.postings = dict(postings)
         self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
         self.vocabulary = sorted(self.postings)
+        roots: dict[str, list[str]] = defaultdict(list)
+        for word in self.vocabulary:
+            if len(word) >= 5 and word.isalpha():
+                roots[_root(word)].append(word)
+        self.roots = dict(roots)
         return self
 
     @property
     def max_idf(self) -> float:
         return math.log(1 + max(1, len(self.docs)))
+
+
+# Inflection endings, French and English, longest first (a final s is already gone).
+ENDINGS = sorted(
+    _words("ements ement antes ante ants ant ents ent ees ee ers er ez res re es e als al ing ed"),
+    key=len,
+    reverse=True,
+)
+
+
+def _root(word: str) -> str:
+    """What is left of a word without its inflection ending, at least four letters."""
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
+def _sentences(*texts: str) -> tuple[frozenset[str], ...]:
+    """Each sentence of some texts as its set of words (those that can carry a subject)."""
+    out = []
+    for text in texts:
+        for sentence in re.split(r"(?<=\w\w[.!?])\s+", text or ""):  # not after "p.m."
+            words = frozenset(_field_words(sentence))
+            if len(words) >= 2:
+                out.append(words)
+    return tuple(out)
+
+
+def _text_words(text: str) -> list[str]:
+    """Every word of a text that can carry a subject, repeats included."""
+    return [w for w in _split_compounds(words_of(text)) if w not in STOPWORDS]
 
 
 def _field_words(text: str) -> set[str]:
@@ -337,13 +398,28 @@ def _add(weights: dict[str, float], text: str, weight: float) -> set[str]:
     return found
 
 
-def _ends(item: AgendaItem, side: int) -> frozenset[str]:
+def _ends(item: AgendaItem, side: int, place_words: dict[str, str]) -> frozenset[str]:
     words: set[str] = set()
     for title in (item.title_fr, item.title_en):
         parts = re.split(r"→|->", title)
         if len(parts) == 2:
             words |= _field_words(parts[side])
-    return frozenset(words)
+    return frozenset(_with_places(words, place_words))
+
+
+def _with_places(words: set[str], place_words: dict[str, str]) -> set[str]:
+    """Words naming a place, with a mark for each venue they name: "biomerieux" and
+    "marcy" both name the bioMérieux site at Marcy-l'Étoile."""
+    return words | {place_words[w] for w in words if w in place_words}
+
+
+def _place_words(venues: list[Venue]) -> dict[str, str]:
+    """Words found in the name or key of one venue only, each with that venue's mark."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for venue in venues:
+        for word in _field_words(f"{venue.name} {venue.key.replace('-', ' ')}"):
+            owners[word].add(venue.key)
+    return {w: f"@{next(iter(keys))}" for w, keys in owners.items() if len(keys) == 1}
 
 
 KIND_WORDS = {
@@ -361,13 +437,17 @@ def build_index(
 ) -> MissionIndex:
     docs: list[Doc] = []
     venue_words: dict[int, set[str]] = {}
+    place_words = _place_words(venues)
+    zone = ZoneInfo(mission.timezone)
+    venue_ids = {f"@{venue.key}": venue.id for venue in venues}
     for venue in venues:
         weights: dict[str, float] = {}
         primary = _add(weights, venue.name, 1.0) | _add(weights, venue.key.replace("-", " "), 1.0)
         _add(weights, venue.address, 0.5)
         _add(weights, f"{venue.notes_fr} {venue.notes_en}", 0.25)
         venue_words[venue.id] = _field_words(venue.name) | _field_words(venue.key.replace("-", " "))
-        docs.append(Doc(AnswerKind.VENUE, venue.key, venue.id, primary, weights))
+        passages = _sentences(venue.notes_fr, venue.notes_en)
+        docs.append(Doc(AnswerKind.VENUE, venue.key, venue.id, primary, weights, passages=passages))
     for item in items:
         if item.cancelled:
             continue
@@ -378,15 +458,23 @@ def build_index(
         _add(weights, f"{item.description_fr} {item.description_en}", 0.35)
         if item.room:
             _add(weights, item.room, 0.4)
-        for word in venue_words.get(item.venue_id or -1, set()):
-            weights[word] = max(weights.get(word, 0.0), 0.6)
+        destination = _ends(item, 1, place_words)
+        # A ride is about where it goes as much as where it leaves from: the shuttle to
+        # Marcy-l'Étoile is the shuttle to bioMérieux.
+        places = {item.venue_id or -1} | {venue_ids[w] for w in destination if w in venue_ids}
+        for place in places:
+            for word in venue_words.get(place, set()):
+                weights[word] = max(weights.get(word, 0.0), 0.6)
         docs.append(
             Doc(
                 AnswerKind.SESSION, item.key, item.id, primary, weights,
                 starts_at=item.starts_at, ends_at=item.ends_at, audience=item.audience,
+                local_start=item.starts_at.astimezone(zone) if item.starts_at else None,
                 tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
                 transport=item.kind.value == "transport",
-                origin=_ends(item, 0), destination=_ends(item, 1),
+                origin=_ends(item, 0, place_words),
+                destination=destination,
+                passages=_sentences(item.description_fr, item.description_en),
             )
         )  # fmt: skip
     for entry in faqs:
@@ -394,14 +482,15 @@ def build_index(
         primary = _add(weights, f"{entry.question_fr} {entry.question_en}", 1.0)
         primary |= _add(weights, entry.key.replace("-", " "), 1.0)
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
-        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights))
-    index = MissionIndex(mission.timezone, docs)
+        passages = _sentences(entry.answer_fr, entry.answer_en)
+        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
+    index = MissionIndex(mission.timezone, docs, place_words=place_words)
     for item in items:
-        index.french_words |= _field_words(f"{item.title_fr} {item.description_fr}")
-        index.english_words |= _field_words(f"{item.title_en} {item.description_en}")
+        index.french_words.update(_text_words(f"{item.title_fr} {item.description_fr}"))
+        index.english_words.update(_text_words(f"{item.title_en} {item.description_en}"))
     for entry in faqs:
-        index.french_words |= _field_words(f"{entry.question_fr} {entry.answer_fr}")
-        index.english_words |= _field_words(f"{entry.question_en} {entry.answer_en}")
+        index.french_words.update(_text_words(f"{entry.question_fr} {entry.answer_fr}"))
+        index.english_words.update(_text_words(f"{entry.question_en} {entry.answer_en}"))
     for position, doc in enumerate(docs):
         doc.key_words = frozenset(_field_words(doc.key.replace("-", " ")))
         if doc.kind == AnswerKind.FAQ:
@@ -485,9 +574,18 @@ YES_NO = re.compile(
 )
 
 
+# "Who picks us up", "quelqu'un vient nous chercher": a person meeting the group, which the
+# data says as someone waiting or welcoming (a shuttle picking us up, or picking up a badge,
+# is not that).
+PERSON_WORDS = {"who", "qui", "someone", "somebody", "anyone", "anybody", "quelqu", "personne"}
+MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     words = _split_compounds(words_of(text))
     raw = set(words)
+    if raw & PERSON_WORDS and raw & MEETING_WORDS:
+        words.append("greet")
     try:
         day = parse_day(text, viewer.calendar, now)
         problem = None
@@ -540,11 +638,24 @@ def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
         for candidate, score, _ in process.extract(
             word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
         ):
-            if candidate != word:
+            # Letters go missing in typing ("wfi"), but a word is no typo of a shorter word
+            # of three letters ("visa" is not "via").
+            if candidate != word and not (len(candidate) <= 3 < len(word)):
                 found.append((candidate, score / 100 * 0.9))
+    if len(word) >= 5 and word.isalpha():
+        # Inflections: "prend" and "prendre", "arrivant" and "arrivees", "attendre" and
+        # "attend", "arrival" and "arrive".
+        known = {c for c, _ in found}
+        found += [(c, 0.8) for c in index.roots.get(_root(word), ()) if c not in known]
     if len(word) >= 5 and not found:
         # Abbreviations: "coordo" for "coordonnatrice", "biomer" for "biomerieux".
-        found += [(c, 0.8) for c in index.vocabulary if c.startswith(word) and c != word][:3]
+        # The vocabulary is sorted: the words that start with `word` follow it.
+        start = bisect.bisect_left(index.vocabulary, word)
+        for candidate in itertools.islice(index.vocabulary, start, start + 4):
+            if len(found) == 3 or not candidate.startswith(word):
+                break
+            if candidate != word:
+                found.append((candidate, 0.8))
     return found
 
 
@@ -590,35 +701,84 @@ def _local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
+PASSAGE_WEIGHT = 0.8
+
+
+def _with_passages(
+    doc: Doc,
+    values: dict[str, float],
+    word_hits: dict[str, dict[str, float]],
+    query_weight: float,
+) -> float:
+    """What a document's words are worth to a question, counting words found together in one
+    sentence of its description or answer nearly as much as words of its title."""
+    total = sum(values.values())
+    if len(values) < 2 or not doc.passages:
+        return total
+    best = total
+    for passage in doc.passages:
+        together = {
+            word: max((v for w, v in word_hits[word].items() if w in passage), default=0.0)
+            for word in values
+        }
+        if sum(1 for v in together.values() if v > 0) < 2:
+            continue
+        # The more of the question that sentence and the title hold, the more it counts.
+        share = sum(max(together[w], values[w]) for w in values) / query_weight
+        weight = PASSAGE_WEIGHT * min(1.0, share)
+        best = max(best, sum(max(values[w], weight * together[w]) for w in values))
+    return best
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
     content = parsed.content
     if not content:
         return []
-    totals: dict[int, float] = defaultdict(float)
+    # For each document, what each question word is worth there; for each question word,
+    # what each vocabulary word it matches is worth.
+    per_doc: dict[int, dict[str, float]] = defaultdict(dict)
+    word_hits: dict[str, dict[str, float]] = {}
     hit_primary: dict[int, set[str]] = defaultdict(set)
     hit_any: dict[int, set[str]] = defaultdict(set)
     query_weight = 0.0
     for word in dict.fromkeys(content):
         best_for_doc: dict[int, float] = {}
+        hits: dict[str, float] = {}
         best_idf = 0.0
+        # A word the mission uses is worth what it is worth: a rarer synonym or look-alike
+        # must not count for more than the word itself ("reception" is not "cocktail").
+        ceiling = index.idf.get(word, math.inf)
         for expansion, factor in _expansions(word):
             for vocab_word, similarity in _matches(index, expansion):
-                idf = index.idf[vocab_word]
-                best_idf = max(best_idf, idf)
+                idf = min(index.idf[vocab_word], ceiling)
+                strength = idf * similarity * factor
+                # What the word can be worth at best: a look-alike counts as much as it is alike.
+                best_idf = max(best_idf, strength)
+                if strength > hits.get(vocab_word, 0.0):
+                    hits[vocab_word] = strength
                 for doc_index, weight in index.postings[vocab_word]:
-                    value = idf * weight * similarity * factor
+                    value = strength * weight
                     if value > best_for_doc.get(doc_index, 0.0):
                         best_for_doc[doc_index] = value
                     if vocab_word in index.docs[doc_index].primary:
-                        hit_primary[doc_index].add(vocab_word)
+                        # Both titles (French, English) matching is worth more than one,
+                        # but several synonyms of one word are that word once.
+                        hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
                     hit_any[doc_index].add(vocab_word)
+        word_hits[word] = hits
         query_weight += best_idf or index.max_idf
         if not best_for_doc and len(word) >= 4:
             parsed.unmatched.append(word)
         for doc_index, value in best_for_doc.items():
-            totals[doc_index] += value
+            per_doc[doc_index][word] = value
+    totals = {
+        d: _with_passages(index.docs[d], values, word_hits, query_weight)
+        if len(values) > 1
+        else sum(values.values())
+        for d, values in per_doc.items()
+    }
     scored = []
     zone = index.timezone
     raw = set(parsed.words)
@@ -628,6 +788,10 @@ def score_documents(
     )
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
+    origin = _with_places(origin, index.place_words)
+    destination = _with_places(destination, index.place_words)
+    # "From Marcy to Gerland": a trip, whatever the verb.
+    about_transport = about_transport or bool(origin and destination)
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
@@ -665,7 +829,7 @@ def score_documents(
         elif doc.kind == AnswerKind.VENUE and about_place:
             value *= 1.3
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
-            local = _local(doc.starts_at, zone)
+            local = doc.local_start or _local(doc.starts_at, zone)
             if parsed.day is not None:
                 value *= 1.15 if local.date() == parsed.day else 0.75
             if parsed.part_of_day is not None:
@@ -709,6 +873,16 @@ def _prefer_upcoming(
 
 CONFIDENT = 0.48
 PLAUSIBLE = 0.34
+# A little below CONFIDENT is enough when nothing else comes close.
+CLEAR_WINNER = 0.44
+CLEAR_MARGIN = 1.6
+
+
+def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]]) -> bool:
+    if best[0] >= CONFIDENT:
+        return True
+    runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
+    return best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up
 
 
 def _at_time(
@@ -777,6 +951,7 @@ def _ride_after(
     if not (words & AFTER_WORDS) or not (words & TRANSPORT_WORDS) or event.ends_at is None:
         return None
     _origin, destination = _direction(parsed.words)
+    destination = _with_places(destination, index.place_words)
     rides = [
         d
         for d in _sessions(index, viewer, named)
@@ -833,7 +1008,7 @@ def understand(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored) or best
-    if best is not None and best[0] >= CONFIDENT:
+    if best is not None and _confident(best, scored):
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
