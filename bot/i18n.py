@@ -165,9 +165,12 @@ def render_plural(
 
 def zone_city(tz_name: str, locale: str | None = None) -> str:
     """The exemplar city of a zone in the reader's language ("Paris", "Toronto", "Montréal")."""
-    return str(
-        get_timezone_location(ZoneInfo(tz_name), locale=locale or get_locale(), return_city=True)
-    )
+    return _zone_city(tz_name, locale or get_locale())
+
+
+@cache
+def _zone_city(tz_name: str, locale: str) -> str:
+    return str(get_timezone_location(_zone(tz_name), locale=locale, return_city=True))
 
 
 def format_day(day: date, locale: str | None = None) -> str:

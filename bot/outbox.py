@@ -28,14 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -47,6 +50,8 @@ from models import Broadcast, BroadcastStatus, Delegate, OutboxMessage, OutboxSt
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Requests open at once: enough to keep the pace when Telegram answers slowly.
+MAX_IN_FLIGHT = 16
 CAPTION_LIMIT = 1024
 STALE_CLAIM = timedelta(seconds=60)
 LOCK_RETRY = 3.0  # seconds between attempts to take the sender lock while standing by
@@ -92,11 +97,18 @@ def enqueue(session: AsyncSession, clock: Clock, messages: Iterable[Outgoing]) -
 
 
 class Pacer:
-    """Global token spacing plus a minimum interval per chat (monotonic time)."""
+    """At most `rate` requests in any one-second window, spaced at least 0.8 of the mean
+    interval apart, plus a minimum interval per chat (monotonic time).
+
+    The window, not the spacing, holds the rate: a send that starts late (the event loop
+    was busy, a claim took a moment) is caught up a little faster afterwards instead of
+    pushing every later message back, so a long burst runs at the full rate."""
 
     def __init__(self, rate: float, per_chat_interval: float = 1.0) -> None:
         self.interval = 1.0 / rate
+        self.spacing = 0.8 * self.interval
         self.per_chat_interval = per_chat_interval
+        self._window: deque[float] = deque(maxlen=max(1, math.floor(rate)))
         self._next_global = 0.0
         self._next_chat: dict[int, float] = {}
         self._paused_until = 0.0
@@ -107,6 +119,8 @@ class Pacer:
     def delay_for(self, chat_id: int) -> float:
         now = time.monotonic()
         ready = max(self._next_global, self._paused_until, self._next_chat.get(chat_id, 0.0))
+        if len(self._window) == self._window.maxlen:
+            ready = max(ready, self._window[0] + 1.0)
         return max(0.0, ready - now)
 
     def sent(self, chat_id: int, started: float | None = None) -> None:
@@ -114,7 +128,8 @@ class Pacer:
         to the spacing, or the achieved rate would fall short of the limit)."""
         now = time.monotonic()
         begun = started if started is not None else now
-        self._next_global = max(self._next_global, begun) + self.interval
+        self._window.append(begun)
+        self._next_global = max(self._next_global, begun) + self.spacing
         # Groups (negative ids) allow 20 per minute; a private chat about one per second.
         spacing = 3.0 if chat_id < 0 else self.per_chat_interval
         self._next_chat[chat_id] = now + spacing
@@ -149,6 +164,8 @@ class Sender:
         self.pacer = Pacer(rate, per_chat_interval)
         # Called after each batch (broadcast progress messages).
         self.after_batch: Callable[[], Awaitable[None]] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._last_to_chat: dict[int, asyncio.Task[None]] = {}
 
     async def recover(self, everything: bool = False) -> int:
         """Requeue rows a dead sender had claimed but not recorded. Returns how many.
@@ -192,17 +209,72 @@ class Sender:
                 row.claimed_at = now
             return rows
 
-    async def run_once(self, stop: asyncio.Event | None = None) -> int:
-        """Claim at most one second's worth of messages, send them, record each outcome."""
+    async def run_once(self, stop: asyncio.Event | None = None, wait: bool = True) -> int:
+        """Claim at most one second's worth of messages and start sending them at the pace;
+        each outcome is recorded as soon as it is known. Requests overlap (a slow answer
+        does not hold up the pace), but never two to the same chat, so each chat gets its
+        messages in order. `wait`: return only when every request has been answered."""
         rows = await self.claim(max(1, int(self.rate)))
         for index, row in enumerate(rows):
             if stop is not None and stop.is_set():
                 await self._release(rows[index:])  # stopping: what is not sent goes back
                 break
-            await self._deliver(row)
+            await self._wait_turn(row.chat_id)
+            # Every request counts against Telegram's limits, answered or not.
+            self.pacer.sent(row.chat_id, time.monotonic())
+            task = asyncio.create_task(self._deliver_logged(row))
+            self._in_flight.add(task)
+            self._last_to_chat[row.chat_id] = task
+            task.add_done_callback(functools.partial(self._forget, row.chat_id))
+        if wait:
+            await self.drain()
         if self.after_batch is not None:
             await self.after_batch()
         return len(rows)
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        """Until the pace allows a request to `chat_id`, the chat's previous request has
+        been answered, and fewer than MAX_IN_FLIGHT requests are open."""
+        while True:
+            previous = self._last_to_chat.get(chat_id)
+            if previous is not None and not previous.done():
+                await asyncio.wait({previous})
+                continue
+            if len(self._in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+                continue
+            delay = self.pacer.delay_for(chat_id)
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
+
+    def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if self._last_to_chat.get(chat_id) is task:
+            del self._last_to_chat[chat_id]
+
+    async def drain(self) -> None:
+        """Wait for every request in flight to be answered and recorded."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def _deliver_logged(self, row: OutboxMessage) -> None:
+        try:
+            await self._deliver(row)
+        except Exception:  # the outcome could not be recorded: `recover` requeues the row
+            log.exception("outbox row %s: outcome not recorded", row.id)
+
+    async def next_due_in(self, longest: float) -> float:
+        """Seconds until the next queued row is due (at most `longest`)."""
+        async with self.sessions() as session:
+            soonest = await session.scalar(
+                select(func.min(OutboxMessage.not_before)).where(
+                    OutboxMessage.status == OutboxStatus.QUEUED
+                )
+            )
+        if soonest is None:
+            return longest
+        return min(longest, max(0.0, (soonest - self.clock.now()).total_seconds()))
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         """Send until `stop` is set, but only while holding the sender lock; stand by
@@ -261,18 +333,21 @@ class Sender:
                     log.exception("outbox batch failed")
                     sent = 0
                 if not sent:
+                    # Sleep until the next row is due (a reminder at its minute), or `idle`.
+                    try:
+                        pause = await self.next_due_in(idle)
+                    except Exception:
+                        pause = idle
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=idle)
+                        await asyncio.wait_for(stop.wait(), timeout=max(0.01, pause))
         finally:
+            # Answers still on their way are recorded before the lock can pass to another
+            # process (which would requeue them as left in flight).
+            await self.drain()
             self.active = False
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        delay = self.pacer.delay_for(row.chat_id)
-        if delay:
-            await asyncio.sleep(delay)
-        started = time.monotonic()
-        # Every request counts against Telegram's limits, answered or not.
-        self.pacer.sent(row.chat_id, started)
+        """Send one claimed row (its turn has come) and record the outcome."""
         try:
             markup = (
                 InlineKeyboardMarkup.de_json(row.reply_markup, self.bot)

@@ -78,15 +78,18 @@ class Due:
     render: Callable[[], str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Person:
-    delegate: Delegate
-    registration: Registration
-    locale: str
+    """What a pass needs of a confirmed delegate (plain values: thousands are read)."""
 
-    @property
-    def lead(self) -> int | None:
-        return self.delegate.reminder_minutes
+    delegate_id: int
+    telegram_id: int
+    locale: str
+    home_timezone: str | None
+    lead: int | None  # None follows the mission
+    briefing: bool
+    tags: tuple[str, ...]
+    hotel: str | None
 
 
 def _minutes_to_time(minutes: int) -> time:
@@ -124,10 +127,6 @@ def mission_hold(mission: Mission, instant: datetime, timezone: str | None = Non
         mission.quiet_start_minute,
         mission.quiet_end_minute,
     )
-
-
-def _locale(delegate: Delegate) -> str:
-    return delegate.language or pick_locale(delegate.telegram_language)
 
 
 def admits(item: AgendaItem, tags: Iterable[str], named: bool) -> bool:
@@ -179,7 +178,7 @@ def _reminder_text(
         _when(
             item.starts_at,
             item.local_timezone or mission.timezone,
-            person.delegate.home_timezone,
+            person.home_timezone,
             locale,
         ),
     ]
@@ -205,21 +204,50 @@ class _Snapshot:
 
 async def _load_people(session: AsyncSession, snapshot: _Snapshot) -> None:
     ids = list(snapshot.missions)
-    rows = (
-        await session.execute(
-            select(Registration, Delegate)
-            .join(Delegate, Registration.delegate_id == Delegate.id)
-            .where(
-                Registration.mission_id.in_(ids),
-                Registration.status == RegistrationStatus.CONFIRMED,
-                Delegate.unreachable.is_(False),
-            )
-            .order_by(Registration.id)
+    rows = await session.execute(
+        select(
+            Registration.mission_id,
+            Registration.tags,
+            Registration.hotel,
+            Delegate.id,
+            Delegate.telegram_id,
+            Delegate.language,
+            Delegate.telegram_language,
+            Delegate.home_timezone,
+            Delegate.reminder_minutes,
+            Delegate.briefing,
         )
-    ).all()
-    for registration, delegate in rows:
-        snapshot.people.setdefault(registration.mission_id, []).append(
-            _Person(delegate, registration, _locale(delegate))
+        .join(Delegate, Registration.delegate_id == Delegate.id)
+        .where(
+            Registration.mission_id.in_(ids),
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Delegate.unreachable.is_(False),
+        )
+        .order_by(Registration.id)
+    )
+    for (
+        mission_id,
+        tags,
+        hotel,
+        d_id,
+        telegram_id,
+        language,
+        tg_language,
+        home,
+        lead,
+        brief,
+    ) in rows:
+        snapshot.people.setdefault(mission_id, []).append(
+            _Person(
+                d_id,
+                telegram_id,
+                language or pick_locale(tg_language),
+                home,
+                lead,
+                brief,
+                tuple(tags or ()),
+                hotel,
+            )
         )
     named_rows = await session.execute(
         select(agenda_item_attendees.c.delegate_id, agenda_item_attendees.c.agenda_item_id)
@@ -257,9 +285,8 @@ def _session_reminders(
     for item, venue in window:
         mission = snapshot.missions[item.mission_id]
         for person in snapshot.people.get(item.mission_id, []):
-            delegate = person.delegate
-            named = item.id in snapshot.named_for(delegate.id)
-            if not admits(item, person.registration.tags or (), named):
+            named = item.id in snapshot.named_for(person.delegate_id)
+            if not admits(item, person.tags, named):
                 continue
             lead = mission.reminder_minutes if person.lead is None else person.lead
             if not lead:
@@ -267,7 +294,7 @@ def _session_reminders(
             due = item.starts_at - timedelta(minutes=lead)
             if due > now + LOOKAHEAD:
                 continue
-            key = f"reminder:{delegate.id}:{item.id}:{due:%Y%m%dT%H%M%SZ}"
+            key = f"reminder:{person.delegate_id}:{item.id}:{due:%Y%m%dT%H%M%SZ}"
             if due < now - grace or item.starts_at <= now:
                 missed.append(key)
                 continue
@@ -275,8 +302,8 @@ def _session_reminders(
                 Due(
                     key,
                     "reminder",
-                    delegate.telegram_id,
-                    delegate.id,
+                    person.telegram_id,
+                    person.delegate_id,
                     max(due, now),
                     partial(_reminder_text, item, mission, venue, lead, person),
                 )
@@ -306,11 +333,11 @@ def _briefing_release(mission: Mission, day: date, zone: str) -> datetime | None
 
 def _briefing_text(mission: Mission, person: _Person, day: date, items: list[SessionView]) -> str:
     viewer = Viewer(
-        delegate_id=person.delegate.id,
+        delegate_id=person.delegate_id,
         mission=MissionInfo.of(mission),
         calendar=MissionCalendar(mission.timezone, mission.starts_on, mission.ends_on),
-        tags=frozenset(person.registration.tags or ()),
-        home_timezone=person.delegate.home_timezone,
+        tags=frozenset(person.tags),
+        home_timezone=person.home_timezone,
         content_version=mission.content_version,
         mission_created_at=mission.created_at,
     )
@@ -363,14 +390,13 @@ def _briefings(snapshot: _Snapshot, days: list[_BriefingDay], now: datetime) -> 
     for found in days:
         mission, day = found.mission, found.day
         for person in snapshot.people.get(mission.id, []):
-            delegate = person.delegate
-            if not delegate.briefing:
+            if not person.briefing:
                 continue
-            named = snapshot.named_for(delegate.id)
+            named = snapshot.named_for(person.delegate_id)
             mine = [
                 SessionView.of(item, venue)
                 for item, venue in found.items
-                if admits(item, person.registration.tags or (), item.id in named)
+                if admits(item, person.tags, item.id in named)
             ]
             release = _briefing_release(mission, day, _briefing_zone(mission, mine))
             if release is not None:  # what is over by then (last night's dinner) is noise
@@ -379,10 +405,10 @@ def _briefings(snapshot: _Snapshot, days: list[_BriefingDay], now: datetime) -> 
                 continue
             due_list.append(
                 Due(
-                    f"briefing:{delegate.id}:{mission.id}:{day:%Y%m%d}",
+                    f"briefing:{person.delegate_id}:{mission.id}:{day:%Y%m%d}",
                     "briefing",
-                    delegate.telegram_id,
-                    delegate.id,
+                    person.telegram_id,
+                    person.delegate_id,
                     max(release, now),
                     partial(_briefing_text, mission, person, day, mine),
                 )
@@ -423,8 +449,8 @@ def travel_items(
 
 
 def _hotel(mission: Mission, person: _Person, venues: list[Venue]) -> str | None:
-    if person.registration.hotel:
-        return person.registration.hotel
+    if person.hotel:
+        return person.hotel
     wanted = mission.hotel_venue_key or "hotel"
     for venue in venues:
         if venue.key == wanted:
@@ -448,7 +474,7 @@ def _travel_text(
             locale,
             title=item.title_fr if locale == "fr" else item.title_en,
         ),
-        _when(item.starts_at, zone, person.delegate.home_timezone, locale),
+        _when(item.starts_at, zone, person.home_timezone, locale),
     ]
     place = _place(item, venue, locale)
     if place:
@@ -495,9 +521,8 @@ def _travel(snapshot: _Snapshot, trips: list[_Trip], now: datetime) -> list[Due]
     for trip in trips:
         mission, item = trip.mission, trip.item
         for person in snapshot.people.get(mission.id, []):
-            delegate = person.delegate
-            named = item.id in snapshot.named_for(delegate.id)
-            if not admits(item, person.registration.tags or (), named):
+            named = item.id in snapshot.named_for(person.delegate_id)
+            if not admits(item, person.tags, named):
                 continue
             lead = mission.reminder_minutes if person.lead is None else person.lead
             if lead == 0:  # reminders off
@@ -505,10 +530,10 @@ def _travel(snapshot: _Snapshot, trips: list[_Trip], now: datetime) -> list[Due]
             hotel = _hotel(mission, person, snapshot.venues.get(mission.id, []))
             due_list.append(
                 Due(
-                    f"travel:{delegate.id}:{item.id}:{trip.release:%Y%m%dT%H%M%SZ}",
+                    f"travel:{person.delegate_id}:{item.id}:{trip.release:%Y%m%dT%H%M%SZ}",
                     "travel",
-                    delegate.telegram_id,
-                    delegate.id,
+                    person.telegram_id,
+                    person.delegate_id,
                     max(trip.release, now),
                     partial(
                         _travel_text, trip.which, trip.item, trip.venue, mission, person, hotel
@@ -582,8 +607,8 @@ def _insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
     written is skipped, not an error."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(rows)
-    return session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return session.execute(statement, rows)  # executemany: one cached statement
 
 
 async def enqueue_due(
@@ -633,22 +658,22 @@ async def enqueue_due(
                 if k is not None
             )
         fresh = [d for d in expected if d.key not in existing]
-        rows = [
-            {
-                "kind": d.kind,
-                "chat_id": d.chat_id,
-                "delegate_id": d.delegate_id,
-                "text": d.render(),
-                "status": OutboxStatus.QUEUED,
-                "attempts": 0,
-                "not_before": d.release,
-                "dedupe_key": d.key,
-                "created_at": now,
-            }
-            for d in fresh
-        ]
-        for start in range(0, len(rows), 500):
-            await _insert_new(session, rows[start : start + 500])
+        for start in range(0, len(fresh), 500):  # rendered a chunk at a time
+            rows = [
+                {
+                    "kind": d.kind,
+                    "chat_id": d.chat_id,
+                    "delegate_id": d.delegate_id,
+                    "text": d.render(),
+                    "status": OutboxStatus.QUEUED,
+                    "attempts": 0,
+                    "not_before": d.release,
+                    "dedupe_key": d.key,
+                    "created_at": now,
+                }
+                for d in fresh[start : start + 500]
+            ]
+            await _insert_new(session, rows)
     _report_missed(missed, now)
     return len(fresh)
 
