@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from bot.app import flush_outbox
 from bot.services.mission_file import MissionFileError, parse_mission_file
 from bot.services.reminders import enqueue_due, hold_for_quiet_hours
-from models import Mission, OutboxMessage, Registration
+from models import Delegate, Mission, OutboxMessage, OutboxStatus, Registration
 from tests.harness import Harness, TgUser, joined
 from tests.test_agenda import item, paris, register
 
@@ -234,3 +234,45 @@ def test_mission_file_reminder_settings_are_checked(tmp_path: Path) -> None:
     assert caught.value.problems == [
         "mission.reminders.travel.return: unknown session 'flight-nowhere'"
     ]
+
+
+async def test_a_blocked_delegate_is_marked_unreachable_and_not_reminded_again(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    lyon.api.failures[FR.id] = (403, "Forbidden: bot was blocked by the user", None)
+    gala = await item(lyon, "gala-dinner")
+    await at(lyon, gala.starts_at - timedelta(minutes=30))
+    assert [t for t in lyon.texts(EN) if t.startswith("⏰")]
+    async with lyon.db() as session:
+        tried = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == FR.id))
+        blocked = await session.scalar(select(Delegate).where(Delegate.telegram_id == FR.id))
+    assert tried is not None
+    assert tried.status == OutboxStatus.BLOCKED
+    assert tried.attempts == 1  # not retried
+    assert blocked is not None
+    assert blocked.unreachable
+    calls = len([c for c in lyon.api.calls if c.chat_id == FR.id])
+    await at(lyon, paris(13, 7, 30))  # a briefing, another reminder: never to them again
+    closing = await item(lyon, "closing-plenary")
+    await at(lyon, closing.starts_at - timedelta(minutes=30))
+    assert len([c for c in lyon.api.calls if c.chat_id == FR.id]) == calls
+
+
+async def test_a_session_moved_and_moved_back_is_reminded_once_at_its_time(
+    lyon: Harness,
+) -> None:
+    from bot.services.editing import move_session
+    from bot.services.people import identify
+
+    await register(lyon, EN)
+    admin = await identify(lyon.db, lyon.clock, 9001, "en")
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(gala.starts_at - timedelta(minutes=33))
+    await enqueue_due(lyon.db, lyon.clock)  # queued, due in 3 minutes
+    await move_session(lyon.db, lyon.clock, admin, gala.id, gala.starts_at + timedelta(hours=1))
+    await move_session(lyon.db, lyon.clock, admin, gala.id, gala.starts_at)
+    for minutes in (32, 31, 30, 29):
+        await at(lyon, gala.starts_at - timedelta(minutes=minutes))
+    assert len([t for t in lyon.texts(EN) if t.startswith("⏰")]) == 1

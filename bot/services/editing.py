@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.services import notices
+from bot.services import notices, reminders
 from bot.services.importers import ImportedSession, guess_venue
 from bot.services.people import Person
 from models import AgendaItem, Audience, AuditRecord, FaqEntry, Mission, SessionKind, Venue
@@ -121,6 +121,7 @@ async def edit_text(
         setattr(row, field, value[: LIMITS.get(field, 4000)])
         if isinstance(row, AgendaItem):
             row.updated_at = clock.now()
+            await reminders.agenda_changed(session, row)  # queued ones carry the old text
         await bump_content(session, row.mission_id)
         _audit(
             session,
@@ -334,6 +335,7 @@ async def apply_import(
                 for name, value in values.items():
                     setattr(row, name, value)
                 row.updated_at = now
+                await reminders.agenda_changed(session, row)
                 if row.starts_at != old_start:
                     await notices.session_moved(session, clock, row, old_start)
         for row in items.values():

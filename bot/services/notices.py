@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import format_moment, pick_locale, render
 from bot.outbox import Outgoing, enqueue
-from bot.services.reminders import admits, mission_hold
+from bot.services.reminders import admits, agenda_changed, mission_hold
 from models import (
     AgendaItem,
     Audience,
@@ -69,6 +69,7 @@ async def _tell(
     (`first_start`: the earlier of its old and new start) comes before that."""
     mission = await session.get(Mission, item.mission_id)
     assert mission is not None
+    await agenda_changed(session, item)
     release = mission_hold(mission, clock.now())
     not_before = release if release < first_start else None
     people = await _audience(session, item)

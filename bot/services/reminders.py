@@ -639,12 +639,7 @@ async def enqueue_due(
         ).all()
         stale = [row_id for row_id, key in pending if key not in keys]
         if stale:  # the session moved or was cancelled, or the delegate changed settings
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(stale), OutboxMessage.status == OutboxStatus.QUEUED)
-                .values(status=OutboxStatus.CANCELLED)
-                .execution_options(synchronize_session=False)
-            )
+            await _cancel(session, OutboxMessage.id.in_(stale))
         existing: set[str] = set()
         ordered = sorted(keys)
         for start in range(0, len(ordered), 500):  # bound the size of each IN (...)
@@ -676,6 +671,32 @@ async def enqueue_due(
             await _insert_new(session, rows)
     _report_missed(missed, now)
     return len(fresh)
+
+
+async def _cancel(session: AsyncSession, condition: ColumnElement[bool]) -> None:
+    """Cancel queued rows, freeing their keys: the same message may be due again (a session
+    moved and moved back, a briefing to render anew)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(condition, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED, dedupe_key=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def agenda_changed(session: AsyncSession, item: AgendaItem) -> None:
+    """A session moved, was cancelled or changed audience: its queued reminders and the
+    mission's queued briefings are cancelled at once, in the caller's transaction; the next
+    pass queues what is right now (with the agenda as it is)."""
+    await _cancel(
+        session,
+        OutboxMessage.kind.in_(KINDS)
+        & (
+            OutboxMessage.dedupe_key.like(f"reminder:%:{item.id}:%")
+            | OutboxMessage.dedupe_key.like(f"travel:%:{item.id}:%")
+            | OutboxMessage.dedupe_key.like(f"briefing:%:{item.mission_id}:%")
+        ),
+    )
 
 
 # ------------------------------------------------------------------ settings
