@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 # Requests open at once: enough to keep the pace when Telegram answers slowly.
 MAX_IN_FLIGHT = 16
+WINDOW = 1.005  # seconds
 CAPTION_LIMIT = 1024
 STALE_CLAIM = timedelta(seconds=60)
 LOCK_RETRY = 3.0  # seconds between attempts to take the sender lock while standing by
@@ -120,7 +121,8 @@ class Pacer:
         now = time.monotonic()
         ready = max(self._next_global, self._paused_until, self._next_chat.get(chat_id, 0.0))
         if len(self._window) == self._window.maxlen:
-            ready = max(ready, self._window[0] + 1.0)
+            # A hair over one second: arrival jitter must not put one more in a second.
+            ready = max(ready, self._window[0] + WINDOW)
         return max(0.0, ready - now)
 
     def sent(self, chat_id: int, started: float | None = None) -> None:
