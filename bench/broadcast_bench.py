@@ -81,7 +81,7 @@ def worker(args: argparse.Namespace) -> None:
     from telegram.request import HTTPXRequest
 
     from bot.clock import SystemClock
-    from bot.outbox import Outgoing, Sender, enqueue
+    from bot.outbox import MAX_IN_FLIGHT, Outgoing, Sender, enqueue
     from models import OutboxMessage, OutboxStatus
     from models.db import create_engine, create_session_factory, upgrade_schema
 
@@ -100,7 +100,9 @@ def worker(args: argparse.Namespace) -> None:
                         for i in range(args.recipients)
                     ],
                 )
-        request = HTTPXRequest(connection_pool_size=4, read_timeout=2.0, write_timeout=2.0)
+        request = HTTPXRequest(
+            connection_pool_size=MAX_IN_FLIGHT + 2, read_timeout=2.0, write_timeout=2.0
+        )
         bot = Bot("123:bench", base_url=args.api, request=request)
         await bot.initialize()
         # One process sends: what a killed predecessor left "sending" is requeued now.

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # Requests open at once: enough to keep the pace when Telegram answers slowly.
-MAX_IN_FLIGHT = 16
+MAX_IN_FLIGHT = 8
 WINDOW = 1.005  # seconds
 CAPTION_LIMIT = 1024
 STALE_CLAIM = timedelta(seconds=60)

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from bot.clock import SystemClock
 from bot.loopback import LoopbackBotAPI
 from bot.offline import ApiCall, fake_result
-from bot.outbox import Outgoing, enqueue
+from bot.outbox import MAX_IN_FLIGHT, Outgoing, enqueue
 from bot.services.mission_file import load_mission_file
 from bot.services.people import identify
 from bot.services.registration import enrol
@@ -289,11 +289,12 @@ def test_a_sender_killed_mid_burst_loses_nothing(
         first.kill()
         killed_at = time.monotonic()
         before = len(sends(api, chats))
-        assert before == 71  # sends are sequential: nothing after the one in flight
+        # Requests overlap: a few more may have gone out while the held one waited.
+        assert 71 <= before < 71 + MAX_IN_FLIGHT + 30
         if successor == "restarted":
             left = asyncio.run(_outbox_counts(database_url))
-            # Killed with one message in flight and the rest of its claim not yet sent.
-            assert left.get(OutboxStatus.SENDING, 0) == 10
+            # Killed with the held message in flight and the rest of its claim not yet sent.
+            assert left.get(OutboxStatus.SENDING, 0) >= 1
             started.append(BotProcess("second", api, database_url, tmp_path))
         second = started[-1]
         poll(lambda: {c.chat_id for c in sends(api, chats)} == chats, 30, "every chat")
@@ -308,9 +309,13 @@ def test_a_sender_killed_mid_burst_loses_nothing(
     received = Counter(c.chat_id for c in sends(api, chats))
     assert set(received) == chats  # nothing lost
     twice = [chat for chat, n in received.items() if n > 1]
-    assert twice == [IN_FLIGHT]  # only the message in flight, once more
+    # Only messages in flight at the kill (answered, not yet recorded) go once more: the
+    # held one, and at most the few requests open beside it.
+    assert IN_FLIGHT in twice
+    assert len(twice) <= MAX_IN_FLIGHT
+    assert all(n == 2 for n in received.values() if n > 1)
     # Not after STALE_CLAIM (60 s): the new holder requeued at once. A standby process
     # takes over within LOCK_RETRY (3 s); a restarted one as soon as it is up.
     assert resumed < 15, resumed
-    assert "requeued 10 message(s)" in second.log()
+    assert "requeued" in second.log()
     print(f"{successor}: sending resumed {resumed:.2f} s after SIGKILL")
