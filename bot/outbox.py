@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 # Requests open at once: enough to keep the pace when Telegram answers slowly.
 MAX_IN_FLIGHT = 8
-WINDOW = 1.005  # seconds
+WINDOW = 1.01  # seconds
 CAPTION_LIMIT = 1024
 STALE_CLAIM = timedelta(seconds=60)
 LOCK_RETRY = 3.0  # seconds between attempts to take the sender lock while standing by
@@ -121,7 +121,8 @@ class Pacer:
         now = time.monotonic()
         ready = max(self._next_global, self._paused_until, self._next_chat.get(chat_id, 0.0))
         if len(self._window) == self._window.maxlen:
-            # A hair over one second: arrival jitter must not put one more in a second.
+            # A hair over one second, so that jitter between here and Telegram does not put
+            # one more in any second (it costs 1% of the rate).
             ready = max(ready, self._window[0] + WINDOW)
         return max(0.0, ready - now)
 
@@ -222,12 +223,14 @@ class Sender:
                 await self._release(rows[index:])  # stopping: what is not sent goes back
                 break
             await self._wait_turn(row.chat_id)
-            # Every request counts against Telegram's limits, answered or not.
-            self.pacer.sent(row.chat_id, time.monotonic())
-            task = asyncio.create_task(self._deliver_logged(row))
+            going = asyncio.Event()
+            task = asyncio.create_task(self._deliver_logged(row, going))
             self._in_flight.add(task)
             self._last_to_chat[row.chat_id] = task
             task.add_done_callback(functools.partial(self._forget, row.chat_id))
+            # The pace counts the moment a request really starts, not when it was handed
+            # to a task (the event loop may be busy): wait for that before the next.
+            await going.wait()
         if wait:
             await self.drain()
         if self.after_batch is not None:
@@ -260,11 +263,13 @@ class Sender:
         while self._in_flight:
             await asyncio.wait(set(self._in_flight))
 
-    async def _deliver_logged(self, row: OutboxMessage) -> None:
+    async def _deliver_logged(self, row: OutboxMessage, going: asyncio.Event) -> None:
         try:
-            await self._deliver(row)
+            await self._deliver(row, going)
         except Exception:  # the outcome could not be recorded: `recover` requeues the row
             log.exception("outbox row %s: outcome not recorded", row.id)
+        finally:
+            going.set()
 
     async def next_due_in(self, longest: float) -> float:
         """Seconds until the next queued row is due (at most `longest`)."""
@@ -348,7 +353,7 @@ class Sender:
             await self.drain()
             self.active = False
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage, going: asyncio.Event | None = None) -> None:
         """Send one claimed row (its turn has come) and record the outcome."""
         try:
             markup = (
@@ -356,6 +361,10 @@ class Sender:
                 if row.reply_markup
                 else None
             )
+            # Every request counts against Telegram's limits, answered or not.
+            self.pacer.sent(row.chat_id, time.monotonic())
+            if going is not None:
+                going.set()
             message = await self._send(row, markup)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)

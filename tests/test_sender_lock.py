@@ -44,9 +44,9 @@ class CountingSender(Sender):
         )
         self.delivered: list[int] = []
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage, going: asyncio.Event | None = None) -> None:
         self.delivered.append(row.chat_id)
-        await super()._deliver(row)
+        await super()._deliver(row, going)
 
 
 async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
