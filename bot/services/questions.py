@@ -120,7 +120,8 @@ WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
     "part partir quand start starts time what when "
     # How long it lasts is a question about its times too.
-    "end ends ending finish finishes finit fini finir fin termine terminer"
+    "end ends ending finish finishes finit fini finir fin termine terminer "
+    "until till latest earliest before tard duree"
 )
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
@@ -235,7 +236,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "drink": ("cocktail", "reception"), "drinks": ("cocktail", "reception"),
     "verre": ("cocktail", "reception"), "apero": ("cocktail", "reception"),
     "mixer": ("cocktail", "reception"), "happy": ("cocktail",),
-    "checkout": ("liberez", "chambre"), "checkin": ("enregistrement",),
+    "checkout": ("liberez",), "checkin": ("enregistrement",),
     "dial": ("composez", "call"), "call": ("dial", "appeler", "phone"),
     "appeler": ("composez", "dial", "telephone"), "composer": ("composez", "dial"),
     "numero": ("number", "telephone"), "number": ("numero", "phone"),
@@ -252,8 +253,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "question": ("q&a", "questions"), "questions": ("question",),
     "qa": ("questions",), "pharmas": ("pharmaceutiques", "pharma"),
     "ride": ("shuttle", "navette", "transfer"), "lift": ("shuttle", "navette"),
-    "rejoindre": ("joindre", "reach"), "rejoin": ("joindre", "reach"), "reach": ("joindre",),
+    "rejoindre": ("joindre", "reach", "rendez", "meet"),
+    "rejoin": ("joindre", "reach", "rendez", "meet"),
+    "rejoint": ("joindre", "reach", "rendez", "meet"), "reach": ("joindre",),
     "joindre": ("reach",), "contacter": ("joindre", "reach"),
+    "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
     "souper": ("diner", "dinner"),
 }  # fmt: skip
@@ -310,6 +314,15 @@ PHRASES = {
     "check-out": "checkout",
     "check in": "checkin",
     "check-in": "checkin",
+    # "Combien de temps" is how long, not the weather ("quel temps fait-il").
+    "combien de temps": "duree",
+    "how long": "duree",
+    # Québec French: "ça me prend-tu un adaptateur" is "do I need an adapter".
+    "ca me prend": "need",
+    "ca nous prend": "need",
+    "ca te prend": "need",
+    "ca vous prend": "need",
+    "ca prend": "need",
     "petit-dejeuner": "breakfast",
     "petit dejeuner": "breakfast",
     "petit-dej": "breakfast",
@@ -384,6 +397,8 @@ class MissionIndex:
     place_words: dict[str, str] = field(default_factory=dict)
     # Vocabulary words by their root, for inflections ("prend", "prendre").
     roots: dict[str, list[str]] = field(default_factory=dict)
+    # Every word of a venue's name or key.
+    venue_vocabulary: frozenset[str] = frozenset()
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -536,6 +551,7 @@ def build_index(
         passages = _sentences(entry.answer_fr, entry.answer_en)
         docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
+    index.venue_vocabulary = frozenset().union(*venue_words.values())
     for item in items:
         index.french_words.update(_text_words(f"{item.title_fr} {item.description_fr}"))
         index.english_words.update(_text_words(f"{item.title_en} {item.description_en}"))
@@ -814,6 +830,13 @@ DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
 
+def _about_transport(parsed: Parsed) -> bool:
+    raw = set(parsed.words)
+    return bool(raw & TRANSPORT_WORDS) or any(
+        s in TRANSPORT_WORDS for w in raw for s in SYNONYMS.get(w, ())
+    )
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
@@ -868,15 +891,21 @@ def score_documents(
     zone = index.timezone
     raw = set(parsed.words)
     about_place = bool(raw & PLACE_WORDS)
-    about_transport = bool(raw & TRANSPORT_WORDS) or any(
-        s in TRANSPORT_WORDS for w in raw for s in SYNONYMS.get(w, ())
-    )
+    about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
     origin = _with_places(origin, index.place_words)
     destination = _with_places(destination, index.place_words)
     # "From Marcy to Gerland": a trip, whatever the verb.
     about_transport = about_transport or bool(origin and destination)
+    # "The reception at City Hall": an event named with its place is about the event.
+    event_venues = {
+        index.docs[d].venue_id
+        for d, hit in hit_primary.items()
+        if index.docs[d].kind == AnswerKind.SESSION
+        and hit - index.venue_vocabulary
+        and _visible(index.docs[d], viewer, named)
+    }
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
@@ -913,6 +942,8 @@ def score_documents(
                 value *= 0.85
         elif doc.kind == AnswerKind.VENUE and about_place:
             value *= 1.3
+        elif doc.kind == AnswerKind.VENUE and doc.ref_id in event_venues:
+            value *= 0.85
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
             local = doc.local_start or _local(doc.starts_at, zone)
             if parsed.day is not None:
@@ -1037,10 +1068,21 @@ def _sessions(index: MissionIndex, viewer: Viewer, named: set[int]) -> list[Doc]
 
 
 def _event_at(
-    index: MissionIndex, viewer: Viewer, named: set[int], venue_id: int, now: datetime
+    index: MissionIndex,
+    viewer: Viewer,
+    named: set[int],
+    venue_id: int,
+    now: datetime,
+    ride: bool = False,
 ) -> Doc | None:
+    """The next event at a venue, or with `ride` the next ride there."""
+    mark = next(
+        (d.key for d in index.docs if d.kind == AnswerKind.VENUE and d.ref_id == venue_id), ""
+    )
     events = [
-        d for d in _sessions(index, viewer, named) if d.venue_id == venue_id and not d.transport
+        d
+        for d in _sessions(index, viewer, named)
+        if (f"@{mark}" in d.destination if ride else d.venue_id == venue_id and not d.transport)
     ]
     upcoming = [d for d in events if d.ends_at and d.ends_at > now]
     chosen = upcoming or events
@@ -1135,12 +1177,12 @@ def understand(
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
-            and (parsed.wants_agenda or (parsed.wants_when and len(parsed.content) > 1))
+            and (parsed.wants_agenda or parsed.wants_when)
             and not (set(parsed.words) & PLACE_WORDS)
         ):
             # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
-            # the event there, not the address.
-            event = _event_at(index, viewer, named, doc.ref_id, now)
+            # the event there, not the address; "when do we leave for bioMérieux": the ride.
+            event = _event_at(index, viewer, named, doc.ref_id, now, _about_transport(parsed))
             if event is not None:
                 doc = event
         elif doc.kind == AnswerKind.SESSION and not doc.transport:
