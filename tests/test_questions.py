@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 
 from bench.qa_accuracy import CASES, accuracy, evaluate
@@ -110,6 +112,53 @@ async def test_answer_quality_does_not_regress() -> None:
     # The benchmark (python -m bench.qa_accuracy) prints the figures; this guards the floor.
     assert accuracy(await evaluate(CASES)) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("heldout.yaml"))) >= 0.95
+    assert accuracy(await evaluate(CASES.with_name("fresh_a.yaml"))) >= 0.95
+
+
+# One question for each general behaviour of the engine, phrased unlike any case file.
+GENERAL = [
+    # A clear winner, every word known, even if only its description matches.
+    {"q": "check-out thursday, until when?", "lang": "en",
+     "expect": {"session": "transfer-hotel-lys"}},
+    # An inflected verb finds the synonyms of its root ("soupe" like "souper").
+    {"q": "on soupe où mercredi", "lang": "fr", "expect": {"session": "gala-dinner"}},
+    # "Dîner" at noon is lunch; a named day and part of it filter the sessions.
+    {"q": "le dîner de mercredi midi c'est où", "lang": "fr",
+     "expect": {"session": "visit-gerland"}},
+    # "Pis", "après": what comes next.
+    {"q": "pis après ça?", "lang": "fr", "now": "2017-04-11T10:00", "expect": {"next": True}},
+    # An event named with its place is about the event.
+    {"q": "the reception at city hall: do i need my badge?", "lang": "en",
+     "expect": {"session": "reception-quebec-aura"}},
+    {"q": "comment je rejoins la coordonnatrice", "lang": "fr",
+     "expect": {"faq": "coordinator"}},
+    # A yes/no question: only the unknown words of its own sentence count.
+    {"q": "y a-t-il de la traduction à la plénière d'ouverture? j'ai de la misère en anglais",
+     "lang": "fr", "expect": {"session": "opening-plenary"}},
+    {"q": "which room is the closing plenary in", "lang": "en",
+     "expect": {"session": "closing-plenary"}},
+    {"q": "drinks monday night, where", "lang": "en", "expect": {"session": "welcome-cocktail"}},
+    # French "on" is "we", not "what's on": a door of City Hall is about the place.
+    {"q": "on rentre par quelle porte à l'hôtel de ville", "lang": "fr",
+     "expect": {"venue": "hotel-de-ville"}},
+    # A word the mission does not know, however short, keeps the strict bar.
+    {"q": "is there a spa at the hotel", "lang": "en", "expect": {"unknown": True}},
+    {"q": "agenda for wednesday plz", "lang": "en", "now": "2017-04-10T20:00",
+     "expect": {"day": "2017-04-12"}},
+    # "Ça prend combien de temps": how long, not the weather.
+    {"q": "ça prend combien de temps pour aller à l'aéroport", "lang": "fr",
+     "expect": {"faq": "airport-transfer"}},
+    # "When do we leave for" a place: the ride there.
+    {"q": "quand est-ce qu'on part pour biomérieux", "lang": "fr",
+     "expect": {"session": "shuttle-hotel-marcy"}},
+]  # fmt: skip
+
+
+async def test_general_understanding(tmp_path: Path) -> None:
+    cases = tmp_path / "general.yaml"
+    cases.write_text(yaml.safe_dump(GENERAL, allow_unicode=True), encoding="utf-8")
+    failures = [o.case["q"] for o in await evaluate(cases) if not o.ok]
+    assert failures == []
 
 
 def test_inflections_share_a_root_but_look_alikes_do_not() -> None:

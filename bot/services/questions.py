@@ -109,20 +109,30 @@ STOPWORDS = _words(
     "these they this those to toi ton tous tout toute toutes tres tu tu-peux tu-tu u un une "
     "ur us va vais vers vos votre vont vous wanna was we we're were what which who whom whose "
     "why will with without would y y-a-t-il ya you your "
-    "someone somebody anyone anybody people person gens quelqu quelqu'un"
+    "someone somebody anyone anybody people person gens quelqu quelqu'un "
+    # Chat spellings and contractions typed without their apostrophe.
+    "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse "
+    "dont doesnt didnt isnt arent cant wont aint want wanna something anything thing "
+    "usually like kind sort ll ve re"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
-    "part partir quand start starts time what when"
+    "part partir quand start starts time what when "
+    # How long it lasts is a question about its times too.
+    "end ends ending finish finishes finit fini finir fin termine terminer "
+    "until till latest earliest before tard duree"
 )
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
-    "located location loin ou place rendre situe situee trouve trouver where"
+    "located location loin ou place rendre situe situee trouve trouver where "
+    "find room salle"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
-    "prochaines right suite suivant suivante upcoming vient venir"
+    "prochaines right suite suivant suivante upcoming vient venir "
+    # "Pis là on fait quoi", "and then?": what comes next.
+    "then puis pis"
 )
 AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
@@ -134,12 +144,13 @@ AGENDA_WORDS = _words(
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
     "address adresse appelle called carte directions distance far located loin map name nom "
-    "situe situee"
+    "situe situee door doors porte portes entrance"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
     "autobus back bus char chercher coach depart greet leave navette part partir pick pickup "
-    "ramene retour revenir revient ride shuttle taxi transfer transfert van"
+    "ramene rentre rentrer retour return revenir revient ride shuttle taxi transfer "
+    "transfert van"
 )
 TIME_OF_DAY = {
     "matin": (5, 12), "morning": (5, 12), "midi": (11, 14), "noon": (11, 14),
@@ -150,11 +161,11 @@ TIME_OF_DAY = {
 
 # Words people use that the data may not: each maps to words the data does use.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "souper": ("diner", "dinner"), "supper": ("dinner", "diner"), "dinner": ("diner",),
+    "supper": ("dinner", "diner"), "dinner": ("diner",),
     "diner": ("dinner", "dejeuner", "lunch"), "dine": ("diner", "dinner", "dejeuner", "lunch"),
-    "lunch": ("dejeuner",), "dejeuner": ("lunch",), "eat": ("lunch", "dinner", "meal"),
+    "lunch": ("dejeuner",), "dejeuner": ("lunch", "breakfast"), "eat": ("lunch", "dinner", "meal"),
     "manger": ("dejeuner", "diner", "repas"), "mange": ("dejeuner", "diner", "repas"),
-    "911": ("urgence", "emergency"), "coordo": ("coordonnatrice", "coordinator"),
+    "911": ("urgence", "emergency"), "coordo": ("coordination", "coordinator"),
     "breakfast": ("petit", "dejeuner"), "dej": ("dejeuner",), "ptit": ("petit",),
     "bus": ("shuttle", "navette"), "autobus": ("shuttle", "navette"),
     "coach": ("shuttle", "navette", "transfer"), "char": ("navette", "shuttle"),
@@ -193,8 +204,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "subway": ("transport", "tcl"), "uber": ("taxi",), "cab": ("taxi",),
     "valise": ("bagage", "luggage"), "suitcase": ("luggage", "baggage"),
     "bag": ("luggage", "bagage"), "baggage": ("luggage", "bagage"), "luggage": ("bagage",),
-    "bagage": ("luggage",), "coordonnateur": ("coordinator", "coordonnatrice"),
-    "coordinatrice": ("coordinator",), "organisateur": ("coordinator", "coordonnateur"),
+    "bagage": ("luggage",), "coordonnateur": ("coordinator", "coordination"),
+    "coordonnatrice": ("coordinator", "coordination"),
+    "coordinatrice": ("coordinator", "coordination"),
+    "organisateur": ("coordinator", "coordination"),
     "organizer": ("coordinator",), "contact": ("coordinator", "joindre"),
     "roaming": ("itinerance", "phone"), "itinerance": ("roaming",),
     "cellulaire": ("phone", "roaming"),
@@ -219,6 +232,34 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
     "resto": ("restaurant",), "change": ("dress", "tenue"), "changer": ("tenue", "dress"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
+    # Everyday words, both languages.
+    "drink": ("cocktail", "reception"), "drinks": ("cocktail", "reception"),
+    "verre": ("cocktail", "reception"), "apero": ("cocktail", "reception"),
+    "mixer": ("cocktail", "reception"), "happy": ("cocktail",),
+    "checkout": ("liberez",), "checkin": ("enregistrement",),
+    "dial": ("composez", "call"), "call": ("dial", "appeler", "phone"),
+    "appeler": ("composez", "dial", "telephone"), "composer": ("composez", "dial"),
+    "numero": ("number", "telephone"), "number": ("numero", "phone"),
+    "phone": ("telephone",), "telephone": ("phone",), "tel": ("telephone", "phone"),
+    "mtl": ("montreal",), "yul": ("montreal", "trudeau"), "lyo": ("lyon",),
+    "traduction": ("interpretation",), "translation": ("interpretation",),
+    "interprete": ("interpretation",), "interpreter": ("interpretation",),
+    "brancher": ("prise", "plug"), "ordi": ("ordinateur", "laptop"),
+    "ordinateur": ("laptop",), "laptop": ("ordinateur",), "computer": ("laptop",),
+    "grab": ("pick", "recupere", "take"), "recuperer": ("pick",),
+    "delay": ("late", "retard"), "retard": ("late",), "late": ("retard",),
+    "wrap": ("closing", "cloture"), "fin": ("cloture", "closing"),
+    "end": ("closing", "cloture"), "final": ("closing", "cloture"),
+    "question": ("q&a", "questions"), "questions": ("question",),
+    "qa": ("questions",), "pharmas": ("pharmaceutiques", "pharma"),
+    "ride": ("shuttle", "navette", "transfer"), "lift": ("shuttle", "navette"),
+    "rejoindre": ("joindre", "reach", "rendez", "meet"),
+    "rejoin": ("joindre", "reach", "rendez", "meet"),
+    "rejoint": ("joindre", "reach", "rendez", "meet"), "reach": ("joindre",),
+    "joindre": ("reach",), "contacter": ("joindre", "reach"),
+    "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
+    "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
+    "souper": ("diner", "dinner"),
 }  # fmt: skip
 
 
@@ -269,6 +310,29 @@ PHRASES = {
     "mairie": "cityhall",
     "wi-fi": "wifi",
     "wi fi": "wifi",
+    "check out": "checkout",
+    "check-out": "checkout",
+    "check in": "checkin",
+    "check-in": "checkin",
+    # "Combien de temps" is how long, not the weather ("quel temps fait-il").
+    "combien de temps": "duree",
+    "how long": "duree",
+    # Québec French: "ça me prend-tu un adaptateur" is "do I need an adapter".
+    "ca me prend": "need",
+    "ca nous prend": "need",
+    "ca te prend": "need",
+    "ca vous prend": "need",
+    "ca prend": "need",
+    "petit-dejeuner": "breakfast",
+    "petit dejeuner": "breakfast",
+    "petit-dej": "breakfast",
+    "petit dej": "breakfast",
+    "p tit dej": "breakfast",
+    "p tit dejeuner": "breakfast",
+    "ptit dej": "breakfast",
+    "ptit-dej": "breakfast",
+    "q&a": "questions",
+    "q & a": "questions",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -333,6 +397,8 @@ class MissionIndex:
     place_words: dict[str, str] = field(default_factory=dict)
     # Vocabulary words by their root, for inflections ("prend", "prendre").
     roots: dict[str, list[str]] = field(default_factory=dict)
+    # Every word of a venue's name or key.
+    venue_vocabulary: frozenset[str] = frozenset()
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -485,6 +551,7 @@ def build_index(
         passages = _sentences(entry.answer_fr, entry.answer_en)
         docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
+    index.venue_vocabulary = frozenset().union(*venue_words.values())
     for item in items:
         index.french_words.update(_text_words(f"{item.title_fr} {item.description_fr}"))
         index.english_words.update(_text_words(f"{item.title_en} {item.description_en}"))
@@ -540,6 +607,9 @@ class Parsed:
     day: date | None
     day_problem: DateProblem | None
     yes_no: bool = False
+    # The words of the yes/no question itself, up to its question mark: what follows is
+    # context ("… at the plenary? my English is rusty").
+    yes_no_words: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
 
@@ -564,6 +634,10 @@ SYNONYMS = {
     **{k: tuple(_stem(w) for w in v) for k, v in SYNONYMS.items()},
 }
 TIME_OF_DAY = {**TIME_OF_DAY, **{_stem(k): v for k, v in TIME_OF_DAY.items()}}
+SYNONYMS_BY_ROOT: dict[str, tuple[str, ...]] = {}
+for _key, _values in SYNONYMS.items():
+    if len(_key) >= 5 and _key.isalpha() and _root(_key) != _key:
+        SYNONYMS_BY_ROOT.setdefault(_root(_key), _values)
 
 
 # Yes/no questions ("can I bring…", "y a-t-il…"): when part of what they ask about is
@@ -574,11 +648,21 @@ YES_NO = re.compile(
 )
 
 
+WHATS_ON = re.compile(r"\b(what|whats|anything|something)( s| is)? on\b")
+AFTER_WORDS = {"after", "apre", "following", "suite"}
+
+
 # "Who picks us up", "quelqu'un vient nous chercher": a person meeting the group, which the
 # data says as someone waiting or welcoming (a shuttle picking us up, or picking up a badge,
 # is not that).
 PERSON_WORDS = {"who", "qui", "someone", "somebody", "anyone", "anybody", "quelqu", "personne"}
 MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
+
+
+# "Dîner" is lunch in Québec and dinner in France, "déjeuner" breakfast or lunch: the part
+# of the day named with them says which meal it is.
+AMBIGUOUS_MEALS = _stemmed(_words("diner dine dejeuner dej manger mange eat meal repas bouffe"))
+MEAL_AT = {(5, 12): "breakfast", (11, 14): "lunch", (17, 24): "dinner", (18, 24): "dinner"}
 
 
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
@@ -592,7 +676,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     except DateProblem as exc:
         day, problem = None, exc
     part = next((TIME_OF_DAY[w] for w in words if w in TIME_OF_DAY), None)
-    if part is None and "apres" in raw and "midi" in raw:
+    if part is None and "apre" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
     ignored |= PLACE_WORDS
@@ -603,25 +687,37 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         if w not in ignored
         and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?|(19|20)\d\d", w)
     ]
+    meal = MEAL_AT.get(part) if part is not None else None
+    if meal is not None:
+        content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
+    folded = fold(text)
+    yes_no = YES_NO.search(folded)
+    clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
+    sentence = " ".join(words)
     return Parsed(
         words=words,
         content=content,
         wants_when=bool(raw & WHEN_WORDS) or "heure" in raw,
         wants_where=bool(raw & WHERE_WORDS),
-        wants_next=bool(raw & NEXT_WORDS),
-        wants_agenda=bool(raw & AGENDA_WORDS),
+        # "On fait quoi après?": after what is going on now ("après-midi" is a time of day).
+        wants_next=bool(raw & NEXT_WORDS) or (bool(raw & AFTER_WORDS) and part is None),
+        # "On" is the French "we" as often as the English "what's on".
+        wants_agenda=bool(raw & (AGENDA_WORDS - {"on"})) or bool(WHATS_ON.search(sentence)),
         hour=_hour_of(text),
         clock=parse_clock(text),
         part_of_day=part,
         day=day,
         day_problem=problem,
-        yes_no=bool(YES_NO.search(fold(text))),
+        yes_no=yes_no is not None,
+        yes_no_words=frozenset(_split_compounds(words_of(clause))),
     )
 
 
 def _expansions(word: str) -> list[tuple[str, float]]:
     out = [(word, 1.0)]
-    out += [(s, 0.9) for s in SYNONYMS.get(word, ())]
+    # An inflected form finds the synonyms of its root: "soupe", "soupons" like "souper".
+    synonyms = SYNONYMS.get(word) or SYNONYMS_BY_ROOT.get(_root(word), ())
+    out += [(s, 0.9) for s in synonyms]
     return out
 
 
@@ -730,6 +826,17 @@ def _with_passages(
     return best
 
 
+DAY_MISMATCH = 0.55
+PART_MISMATCH = 0.7
+
+
+def _about_transport(parsed: Parsed) -> bool:
+    raw = set(parsed.words)
+    return bool(raw & TRANSPORT_WORDS) or any(
+        s in TRANSPORT_WORDS for w in raw for s in SYNONYMS.get(w, ())
+    )
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
@@ -769,7 +876,8 @@ def score_documents(
                     hit_any[doc_index].add(vocab_word)
         word_hits[word] = hits
         query_weight += best_idf or index.max_idf
-        if not best_for_doc and len(word) >= 4:
+        if not best_for_doc and (len(word) >= 4 or (len(word) == 3 and word.isalpha())):
+            # "gym", "spa", "pub": short, but as much the subject as longer words.
             parsed.unmatched.append(word)
         for doc_index, value in best_for_doc.items():
             per_doc[doc_index][word] = value
@@ -783,15 +891,21 @@ def score_documents(
     zone = index.timezone
     raw = set(parsed.words)
     about_place = bool(raw & PLACE_WORDS)
-    about_transport = bool(raw & TRANSPORT_WORDS) or any(
-        s in TRANSPORT_WORDS for w in raw for s in SYNONYMS.get(w, ())
-    )
+    about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
     origin = _with_places(origin, index.place_words)
     destination = _with_places(destination, index.place_words)
     # "From Marcy to Gerland": a trip, whatever the verb.
     about_transport = about_transport or bool(origin and destination)
+    # "The reception at City Hall": an event named with its place is about the event.
+    event_venues = {
+        index.docs[d].venue_id
+        for d, hit in hit_primary.items()
+        if index.docs[d].kind == AnswerKind.SESSION
+        and hit - index.venue_vocabulary
+        and _visible(index.docs[d], viewer, named)
+    }
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
@@ -828,13 +942,17 @@ def score_documents(
                 value *= 0.85
         elif doc.kind == AnswerKind.VENUE and about_place:
             value *= 1.3
+        elif doc.kind == AnswerKind.VENUE and doc.ref_id in event_venues:
+            value *= 0.85
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
             local = doc.local_start or _local(doc.starts_at, zone)
             if parsed.day is not None:
-                value *= 1.15 if local.date() == parsed.day else 0.75
+                # A day the question names is rarely a mistake: another day's session is
+                # the answer only when nothing that day fits at all.
+                value *= 1.15 if local.date() == parsed.day else DAY_MISMATCH
             if parsed.part_of_day is not None:
                 low, high = parsed.part_of_day
-                value *= 1.1 if low <= local.hour < high else 0.85
+                value *= 1.1 if low <= local.hour < high else PART_MISMATCH
             if parsed.hour is not None:
                 value *= 1.15 if abs(local.hour - parsed.hour) <= 1 else 0.85
             if parsed.wants_when:
@@ -845,8 +963,34 @@ def score_documents(
             if parsed.wants_when or parsed.day is not None:
                 value *= 0.85
         scored.append((value, doc))
+    scored = _within_named_time(scored, parsed, zone)
     scored.sort(key=lambda pair: -pair[0])
     return _prefer_upcoming(scored, now, parsed)
+
+
+def _in_window(doc: Doc, day: date, part: tuple[int, int], zone: str) -> bool:
+    if doc.starts_at is None:
+        return False
+    local = doc.local_start or _local(doc.starts_at, zone)
+    return local.date() == day and part[0] <= local.hour < part[1]
+
+
+def _within_named_time(
+    scored: list[tuple[float, Doc]], parsed: Parsed, zone: str
+) -> list[tuple[float, Doc]]:
+    """ "Wednesday noon", "demain matin": a day and a part of it are what the question is
+    about; when a session then fits the question at all, the sessions at other times are
+    not answers (the places and FAQ entries stay)."""
+    day, part = parsed.day, parsed.part_of_day
+    if day is None or part is None:
+        return scored
+    if not any(
+        d.kind == AnswerKind.SESSION and v > 0 and _in_window(d, day, part, zone) for v, d in scored
+    ):
+        return scored
+    return [
+        (v, d) for v, d in scored if d.kind != AnswerKind.SESSION or _in_window(d, day, part, zone)
+    ]
 
 
 def _prefer_upcoming(
@@ -876,13 +1020,21 @@ PLAUSIBLE = 0.34
 # A little below CONFIDENT is enough when nothing else comes close.
 CLEAR_WINNER = 0.44
 CLEAR_MARGIN = 1.6
+# When every word of the question is one the mission knows, what it asks about is there:
+# a candidate twice as good as any other is the answer even if it matched only weakly
+# (a word of its description, "check out before 7:20"). A word the mission does not know
+# is often the very subject ("a gym at the hotel"), so then the usual bar holds.
+KNOWN_WINNER = 0.25
+KNOWN_MARGIN = 2.0
 
 
-def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]]) -> bool:
+def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed) -> bool:
     if best[0] >= CONFIDENT:
         return True
     runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
-    return best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up
+    if best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up:
+        return True
+    return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
 
 
 def _at_time(
@@ -916,10 +1068,21 @@ def _sessions(index: MissionIndex, viewer: Viewer, named: set[int]) -> list[Doc]
 
 
 def _event_at(
-    index: MissionIndex, viewer: Viewer, named: set[int], venue_id: int, now: datetime
+    index: MissionIndex,
+    viewer: Viewer,
+    named: set[int],
+    venue_id: int,
+    now: datetime,
+    ride: bool = False,
 ) -> Doc | None:
+    """The next event at a venue, or with `ride` the next ride there."""
+    mark = next(
+        (d.key for d in index.docs if d.kind == AnswerKind.VENUE and d.ref_id == venue_id), ""
+    )
     events = [
-        d for d in _sessions(index, viewer, named) if d.venue_id == venue_id and not d.transport
+        d
+        for d in _sessions(index, viewer, named)
+        if (f"@{mark}" in d.destination if ride else d.venue_id == venue_id and not d.transport)
     ]
     upcoming = [d for d in events if d.ends_at and d.ends_at > now]
     chosen = upcoming or events
@@ -939,9 +1102,6 @@ def _prefer_faq_when_generic(scored: list[tuple[float, Doc]]) -> tuple[float, Do
     if faq is not None and faq[0] >= 0.75 * top:
         return (top, faq[1])
     return None
-
-
-AFTER_WORDS = {"after", "apres", "following", "suite"}
 
 
 def _ride_after(
@@ -1003,21 +1163,26 @@ def understand(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
 
-    if best is not None and parsed.yes_no and parsed.unmatched and best[0] < 0.9:
+    if (
+        best is not None
+        and parsed.yes_no
+        and set(parsed.unmatched) & parsed.yes_no_words
+        and best[0] < 0.9
+    ):
         return Understanding(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored) or best
-    if best is not None and _confident(best, scored):
+    if best is not None and _confident(best, scored, parsed):
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
-            and (parsed.wants_agenda or (parsed.wants_when and len(parsed.content) > 1))
+            and (parsed.wants_agenda or parsed.wants_when)
             and not (set(parsed.words) & PLACE_WORDS)
         ):
             # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
-            # the event there, not the address.
-            event = _event_at(index, viewer, named, doc.ref_id, now)
+            # the event there, not the address; "when do we leave for bioMérieux": the ride.
+            event = _event_at(index, viewer, named, doc.ref_id, now, _about_transport(parsed))
             if event is not None:
                 doc = event
         elif doc.kind == AnswerKind.SESSION and not doc.transport:
