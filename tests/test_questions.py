@@ -151,6 +151,21 @@ GENERAL = [
     # "When do we leave for" a place: the ride there.
     {"q": "quand est-ce qu'on part pour biomérieux", "lang": "fr",
      "expect": {"session": "shuttle-hotel-marcy"}},
+    # "Complet", "full": how much of a day, not a subject.
+    {"q": "je voudrais le programme complet pour mardi", "lang": "fr",
+     "expect": {"day": "2017-04-11"}},
+    # "Est-ce que" and "will there be" ask yes or no: a subject the mission does not know
+    # about, next to an event it knows, is not that event.
+    {"q": "est-ce que les enfants sont admis au cocktail d'accueil?", "lang": "fr",
+     "expect": {"unknown": True}},
+    {"q": "will there be halal food at the forum lunch?", "lang": "en",
+     "expect": {"unknown": True}},
+    # …but a yes/no question the answer's own text speaks to is answered by it.
+    {"q": "can i pay with my credit card in restaurants", "lang": "en",
+     "expect": {"faq": "currency-tipping"}},
+    # What there is to see at a place is its visit.
+    {"q": "qu'est-ce qu'on va voir chez bioaster", "lang": "fr",
+     "expect": {"session": "visit-gerland"}},
 ]  # fmt: skip
 
 

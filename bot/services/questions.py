@@ -113,7 +113,13 @@ STOPWORDS = _words(
     # Chat spellings and contractions typed without their apostrophe.
     "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse "
     "dont doesnt didnt isnt arent cant wont aint want wanna something anything thing "
-    "usually like kind sort ll ve re"
+    "usually like kind sort ll ve re "
+    # How much of something is wanted, not what: "the full schedule", "l'horaire complet".
+    "besoin complet complete full entire whole entier entiere "
+    # Asking politely: "je voudrais", "show me", "tell me".
+    "voudrais voudrait voudrions aimerais aimerait veux voulons veut souhaite souhaiterais "
+    "show montre montrer montrez give donne donner donnez tell dis dites "
+    "know savoir sais"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -194,15 +200,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hopital": ("urgence", "emergency", "medical"), "hospital": ("emergency", "medical"),
     "doctor": ("medical", "emergency"), "medecin": ("medical", "urgence"),
     "sick": ("medical", "insurance"), "malade": ("medical", "assurance"),
-    "consulat": ("ambassade", "embassy"), "consulate": ("embassy",), "passport": ("embassy",),
-    "passeport": ("ambassade",), "euro": ("monnaie", "currency"), "money": ("currency",),
+    "consulat": ("ambassade", "embassy"), "consulate": ("embassy",),
+    "passport": ("embassy", "id", "identite"), "passeport": ("ambassade", "identite", "id"),
+    "euro": ("monnaie", "currency"), "money": ("currency",),
     "argent": ("monnaie",), "tip": ("pourboire", "tipping"), "tips": ("pourboire", "tipping"),
     "tipping": ("pourboire",), "pourboire": ("tipping",), "cash": ("currency", "monnaie"),
     "plug": ("prise", "adapter"), "adapter": ("prise", "plug"), "adaptateur": ("prise", "adapter"),
     "charger": ("prise", "plug"), "chargeur": ("prise",), "voltage": ("prise", "plug"),
     "outlet": ("prise", "plug"), "tram": ("transport", "tcl"), "metro": ("transport", "tcl"),
     "subway": ("transport", "tcl"), "uber": ("taxi",), "cab": ("taxi",),
-    "valise": ("bagage", "luggage"), "suitcase": ("luggage", "baggage"),
+    "valise": ("bagage", "luggage", "bag"), "suitcase": ("luggage", "baggage"),
     "bag": ("luggage", "bagage"), "baggage": ("luggage", "bagage"), "luggage": ("bagage",),
     "bagage": ("luggage",), "coordonnateur": ("coordinator", "coordination"),
     "coordonnatrice": ("coordinator", "coordination"),
@@ -226,7 +233,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
     "pick": ("catch", "prendre", "wait", "attend"), "pickup": ("catch", "wait", "attend"),
-    "chercher": ("attend", "wait"), "greet": ("attend", "wait", "accueil", "welcome"),
+    "chercher": ("attend", "wait", "recupere", "pick"),
+    "greet": ("attend", "wait", "accueil", "welcome"),
     "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
     "catch": ("prendre", "take"),
     "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
@@ -260,6 +268,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
     "souper": ("diner", "dinner"),
+    # What a visit is for, how one pays, a change of planes, going back by somewhere.
+    "see": ("visit", "visite", "tour"), "voir": ("visite", "visit"),
+    "visiter": ("visite", "visit"), "pay": ("currency", "card", "cash"),
+    "payer": ("monnaie", "carte", "comptant"), "paiement": ("monnaie", "carte"),
+    "payment": ("currency", "card"), "card": ("carte",), "carte": ("card",),
+    "correspondance": ("connection",), "connection": ("correspondance",),
+    "layover": ("correspondance", "connection"), "escale": ("correspondance", "connection"),
+    "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
 
@@ -612,6 +628,9 @@ class Parsed:
     yes_no_words: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
+    # For each content word, the vocabulary words it matched and their worth (filled while
+    # scoring).
+    hits: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _hour_of(text: str) -> int | None:
@@ -643,7 +662,8 @@ for _key, _values in SYNONYMS.items():
 # Yes/no questions ("can I bring…", "y a-t-il…"): when part of what they ask about is
 # unknown to the mission, the honest answer is "I don't know", not the nearest session.
 YES_NO = re.compile(
-    r"^\s*(can|could|may|is there|are there|do i need|do we need|est-ce qu|y a-t-il|y'?a-t?-?u|"
+    r"^\s*(can|could|may|is there|are there|will there be|is it possible|do i need|do we need|"
+    r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|"
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu)\b"
 )
 
@@ -875,6 +895,7 @@ def score_documents(
                         hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
                     hit_any[doc_index].add(vocab_word)
         word_hits[word] = hits
+        parsed.hits[word] = hits
         query_weight += best_idf or index.max_idf
         if not best_for_doc and (len(word) >= 4 or (len(word) == 3 and word.isalpha())):
             # "gym", "spa", "pub": short, but as much the subject as longer words.
@@ -1026,6 +1047,8 @@ CLEAR_MARGIN = 1.6
 # is often the very subject ("a gym at the hotel"), so then the usual bar holds.
 KNOWN_WINNER = 0.25
 KNOWN_MARGIN = 2.0
+# Plausible, and three times as good as anything else: the only candidate there is.
+ALONE_MARGIN = 3.0
 
 
 def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed) -> bool:
@@ -1033,6 +1056,8 @@ def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed:
         return True
     runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
     if best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up:
+        return True
+    if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
         return True
     return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
 
@@ -1147,6 +1172,19 @@ def _next_after(
     return None
 
 
+def _answered_words(doc: Doc, parsed: Parsed) -> int:
+    """How many words of the question a document's own sentences hold beyond its name:
+    "is there interpretation at the opening" is answered by the plenary's description, while
+    "can my spouse come to the gala" only names the gala."""
+    return sum(
+        1
+        for hits in parsed.hits.values()
+        if hits
+        and not hits.keys() & doc.primary
+        and any(word in passage for passage in doc.passages for word in hits)
+    )
+
+
 def understand(
     index: MissionIndex,
     text: str,
@@ -1166,7 +1204,7 @@ def understand(
     if (
         best is not None
         and parsed.yes_no
-        and set(parsed.unmatched) & parsed.yes_no_words
+        and len(set(parsed.unmatched) & parsed.yes_no_words) > _answered_words(best[1], parsed)
         and best[0] < 0.9
     ):
         return Understanding(
