@@ -119,7 +119,9 @@ STOPWORDS = _words(
     # Asking politely: "je voudrais", "show me", "tell me".
     "voudrais voudrait voudrions aimerais aimerait veux voulons veut souhaite souhaiterais "
     "show montre montrer montrez give donne donner donnez tell dis dites "
-    "know savoir sais"
+    "know savoir sais "
+    # How near, not what: "the nearest metro", "le plus proche".
+    "nearest closest nearby proche proches"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -223,7 +225,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pluie": ("weather", "meteo"), "rain": ("weather",), "umbrella": ("weather",),
     "parapluie": ("meteo",), "decalage": ("difference", "heure"), "jetlag": ("difference",),
     "jet": ("difference",), "insurance": ("assurance",), "assurance": ("insurance",),
-    "photo": ("photo",), "picture": ("photo",), "pictures": ("photo",),
+    "photo": ("photo",),
     "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
     "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
     "hall": ("cityhall",), "ville": ("cityhall",), "manque": ("rate", "miss"),
@@ -275,6 +277,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "payment": ("currency", "card"), "card": ("carte",), "carte": ("card",),
     "correspondance": ("connection",), "connection": ("correspondance",),
     "layover": ("correspondance", "connection"), "escale": ("correspondance", "connection"),
+    # How it feels outside is the weather; what time it is there, the time difference.
+    "cold": ("weather", "meteo"), "hot": ("weather", "meteo"), "warm": ("weather", "meteo"),
+    "chilly": ("weather",), "froid": ("meteo", "weather"), "chaud": ("meteo", "weather"),
+    "frais": ("meteo", "weather"), "temperature": ("weather", "meteo"),
+    "jacket": ("weather",), "manteau": ("meteo",), "timezone": ("difference", "decalage"),
+    "fuseau": ("decalage", "difference"), "compared": ("difference",),
+    "takeoff": ("flight", "vol", "depart"), "plant": ("production", "site", "usine"),
+    "usine": ("production", "site"), "factory": ("production", "site"),
+    "pictures": ("photo",), "photos": ("photo",), "picture": ("photo",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
@@ -330,6 +341,8 @@ PHRASES = {
     "check-out": "checkout",
     "check in": "checkin",
     "check-in": "checkin",
+    "take off": "takeoff",
+    "time zone": "timezone",
     # "Combien de temps" is how long, not the weather ("quel temps fait-il").
     "combien de temps": "duree",
     "how long": "duree",
@@ -944,7 +957,11 @@ def score_documents(
                 value += (similarity - 60) / 150
             if parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
-        if doc.kind == AnswerKind.SESSION and doc.transport and about_transport:
+        if (
+            doc.kind == AnswerKind.SESSION
+            and doc.transport
+            and (about_transport or (destination and parsed.wants_when))
+        ):
             # "to the forum", "from City Hall": which end of the trip each place is.
             if destination & doc.destination:
                 value *= 1.25
@@ -963,6 +980,8 @@ def score_documents(
                 value *= 0.85
         elif doc.kind == AnswerKind.VENUE and about_place:
             value *= 1.3
+        elif doc.kind == AnswerKind.VENUE and about_transport:
+            value *= 0.85  # "back from City Hall": the ride, not the place
         elif doc.kind == AnswerKind.VENUE and doc.ref_id in event_venues:
             value *= 0.85
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
@@ -1150,6 +1169,38 @@ def _ride_after(
     return going[0] if going else None
 
 
+def _ride_to(
+    index: MissionIndex, viewer: Viewer, named: set[int], event: Doc, parsed: Parsed
+) -> Doc | None:
+    """ "When do we leave for the visit": the ride that takes the group to that event, if
+    one arrives there shortly before it starts."""
+    words = set(parsed.words)
+    # A word of the event's own name ("badge pick-up") is not a ride.
+    if words & AFTER_WORDS or not (words & TRANSPORT_WORDS) - event.primary:
+        return None
+    if event.starts_at is None:
+        return None
+    mark = next(
+        (
+            f"@{d.key}"
+            for d in index.docs
+            if d.kind == AnswerKind.VENUE and d.ref_id == event.venue_id
+        ),
+        None,
+    )
+    if mark is None:
+        return None
+    rides = [
+        d
+        for d in _sessions(index, viewer, named)
+        if d.transport
+        and mark in d.destination
+        and d.starts_at is not None
+        and event.starts_at - timedelta(hours=3) <= d.starts_at < event.starts_at
+    ]
+    return rides[-1] if rides else None
+
+
 def _next_after(
     index: MissionIndex,
     viewer: Viewer,
@@ -1225,7 +1276,9 @@ def understand(
                 doc = event
         elif doc.kind == AnswerKind.SESSION and not doc.transport:
             # "The bus back after the closing plenary": the ride that follows that session.
-            ride = _ride_after(index, viewer, named, doc, parsed)
+            ride = _ride_after(index, viewer, named, doc, parsed) or _ride_to(
+                index, viewer, named, doc, parsed
+            )
             if ride is not None:
                 doc = ride
         return Understanding(
