@@ -408,6 +408,8 @@ class Doc:
     # The sentences of its description, answer or notes, each as a set of words: several
     # words of a question found together in one sentence say much more than scattered ones.
     passages: tuple[frozenset[str], ...] = ()
+    # An FAQ entry that is itself about when (badge pick-up hours, the time difference).
+    asks_when: bool = False
 
 
 @dataclass
@@ -578,7 +580,13 @@ def build_index(
         primary |= _add(weights, entry.key.replace("-", " "), 1.0)
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
         passages = _sentences(entry.answer_fr, entry.answer_en)
-        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
+        asks_when = bool(set(words_of(f"{entry.question_fr} {entry.question_en}")) & ASKS_WHEN)
+        docs.append(
+            Doc(
+                AnswerKind.FAQ, entry.key, entry.id, primary, weights,
+                passages=passages, asks_when=asks_when,
+            )
+        )  # fmt: skip
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
     index.venue_vocabulary = frozenset().union(*venue_words.values())
     for item in items:
@@ -859,6 +867,13 @@ def _with_passages(
     return best
 
 
+# Words that ask when, "what" aside (it asks what as often as "what time").
+ASKS_WHEN = _stemmed(
+    _words(
+        "when quand heure heures time begin begins start starts commence debute debut "
+        "end ends finish finishes finit termine until till"
+    )
+)
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
@@ -957,6 +972,8 @@ def score_documents(
                 value += (similarity - 60) / 150
             if parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
+            if raw & ASKS_WHEN and not doc.asks_when:
+                value *= 0.85  # "when are my B2B meetings": the sessions, not how they work
         if (
             doc.kind == AnswerKind.SESSION
             and doc.transport
@@ -1133,9 +1150,12 @@ def _event_at(
     return chosen[0] if chosen else None
 
 
-def _prefer_faq_when_generic(scored: list[tuple[float, Doc]]) -> tuple[float, Doc] | None:
+def _prefer_faq_when_generic(
+    scored: list[tuple[float, Doc]], parsed: Parsed
+) -> tuple[float, Doc] | None:
     """ "Where do the shuttles leave from": many sessions fit alike; an FAQ entry that fits
-    nearly as well is the general answer."""
+    nearly as well is the general answer (unless the question asks when, and it does not
+    say)."""
     if not scored or scored[0][1].kind != AnswerKind.SESSION:
         return None
     top = scored[0][0]
@@ -1143,6 +1163,8 @@ def _prefer_faq_when_generic(scored: list[tuple[float, Doc]]) -> tuple[float, Do
     if len(alike) < 3:
         return None
     faq = next(((v, d) for v, d in scored if d.kind == AnswerKind.FAQ), None)
+    if faq is not None and set(parsed.words) & ASKS_WHEN and not faq[1].asks_when:
+        return None
     if faq is not None and faq[0] >= 0.75 * top:
         return (top, faq[1])
     return None
@@ -1261,7 +1283,7 @@ def understand(
         return Understanding(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
-    best = _prefer_faq_when_generic(scored) or best
+    best = _prefer_faq_when_generic(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed):
         value, doc = best
         if (
