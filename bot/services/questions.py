@@ -294,6 +294,9 @@ def _stemmed(words: set[str]) -> set[str]:
     return words | {_stem(w) for w in words}
 
 
+ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$")
+
+
 def language_of(
     text: str,
     default: str,
@@ -301,10 +304,17 @@ def language_of(
     english_words: Mapping[str, int] | None = None,
 ) -> str:
     """'fr' or 'en': function words count double, then words the mission uses mostly (three
-    times out of four) in its French or mostly in its English texts; accents lean French."""
+    times out of four) in its French or mostly in its English texts, and words spelled as
+    only English spells (w, k, th, sh, -ing); accents lean French."""
     words = re.findall(r"[a-z]+", fold(text).replace("'", " "))
     french = 2 * sum(w in FRENCH for w in words) + len(re.findall(r"[éèêàçùâîôû]", text.lower()))
     english = 2 * sum(w in ENGLISH for w in words)
+    # Letters French spells with only in borrowed words: "pickup", "emergency", "parking".
+    english += sum(
+        1
+        for w in words
+        if len(w) >= 3 and w not in FRENCH and w not in ENGLISH and ENGLISH_SHAPE.search(w)
+    )
     for stem in (_stem(w) for w in words):
         in_french = (french_words or {}).get(stem, 0)
         in_english = (english_words or {}).get(stem, 0)
