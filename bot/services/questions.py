@@ -121,11 +121,15 @@ STOPWORDS = _words(
     "show montre montrer montrez give donne donner donnez tell dis dites "
     "know savoir sais "
     # How near, not what: "the nearest metro", "le plus proche".
-    "nearest closest nearby proche proches"
+    "nearest closest nearby proche proches "
+    # Contractions without their apostrophe, calls for help, asking leave.
+    "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
+    "permise autorise autorisee"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
+    "ouvre ouvrent "
     "part partir quand start starts time what when "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
@@ -157,6 +161,7 @@ PLACE_WORDS = _words(
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
     "autobus back bus char chercher coach depart greet leave navette part partir pick pickup "
+    "drive route trajet trip "
     "ramene rentre rentrer retour return revenir revient ride shuttle taxi transfer "
     "transfert van"
 )
@@ -286,6 +291,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "takeoff": ("flight", "vol", "depart"), "plant": ("production", "site", "usine"),
     "usine": ("production", "site"), "factory": ("production", "site"),
     "pictures": ("photo",), "photos": ("photo",), "picture": ("photo",),
+    "waiter": ("tipping", "pourboire", "restaurant"), "serveur": ("pourboire", "restaurant"),
+    "last": ("closing", "cloture", "final"), "dernier": ("cloture", "closing"),
+    "derniere": ("cloture", "closing"), "lobby": ("hall",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
