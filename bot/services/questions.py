@@ -892,6 +892,7 @@ ASKS_WHEN = _stemmed(
         "end ends finish finishes finit termine until till"
     )
 )
+HOW_WORDS = {"how", "comment"}
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
@@ -990,12 +991,14 @@ def score_documents(
                 value += (similarity - 60) / 150
             if parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
+            if raw & HOW_WORDS and not raw & ASKS_WHEN:
+                value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
             if raw & ASKS_WHEN and not doc.asks_when:
                 value *= 0.85  # "when are my B2B meetings": the sessions, not how they work
         if (
             doc.kind == AnswerKind.SESSION
             and doc.transport
-            and (about_transport or (destination and parsed.wants_when))
+            and (about_transport or (destination and raw & ASKS_WHEN))
         ):
             # "to the forum", "from City Hall": which end of the trip each place is.
             if destination & doc.destination:
@@ -1241,6 +1244,25 @@ def _ride_to(
     return rides[-1] if rides else None
 
 
+def _ride_to_named_place(
+    index: MissionIndex, viewer: Viewer, named: set[int], parsed: Parsed, now: datetime
+) -> Doc | None:
+    """ "How long is the drive to bioMérieux": a ride question that names where it goes is
+    about the next ride there, however weakly the words matched."""
+    if not set(parsed.words) & TRANSPORT_WORDS:
+        return None
+    _origin, destination = _direction(parsed.words)
+    marks = {w for w in _with_places(destination, index.place_words) if w.startswith("@")}
+    if not marks:
+        return None
+    rides = [d for d in _sessions(index, viewer, named) if d.transport and marks & d.destination]
+    if parsed.day is not None:
+        rides = [d for d in rides if d.local_start and d.local_start.date() == parsed.day]
+    upcoming = [d for d in rides if d.ends_at is not None and d.ends_at > now]
+    chosen = upcoming or rides
+    return chosen[0] if chosen else None
+
+
 def _next_after(
     index: MissionIndex,
     viewer: Viewer,
@@ -1326,6 +1348,11 @@ def understand(
             language,
             Match(doc.kind, doc.key, doc.ref_id, value),
             alternatives=alternatives[1:],
+        )
+    ride = _ride_to_named_place(index, viewer, named, parsed, now)
+    if ride is not None:
+        return Understanding(
+            AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
         )
     meaningful = [w for w in parsed.content if len(w) > 1]
     if not meaningful:
