@@ -294,6 +294,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "waiter": ("tipping", "pourboire", "restaurant"), "serveur": ("pourboire", "restaurant"),
     "last": ("closing", "cloture", "final"), "dernier": ("cloture", "closing"),
     "derniere": ("cloture", "closing"), "lobby": ("hall",),
+    "credit": ("card", "carte"), "debit": ("card", "carte"),
+    "walk": ("pied", "walk"), "walking": ("pied", "walk"), "pied": ("walk",),
+    "marcher": ("pied", "walk", "fonctionne"),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
@@ -394,7 +397,7 @@ def _split_compounds(words: list[str]) -> list[str]:
     out: list[str] = []
     for word in words:
         if "-" in word and word not in TIME_OF_DAY and word not in STOPWORDS:
-            out.extend(p for p in word.split("-") if p)
+            out.extend(_stem(p) for p in word.split("-") if p)  # "closed-toe" like "closed"
         else:
             out.append(word)
     return out
