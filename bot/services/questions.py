@@ -124,7 +124,9 @@ STOPWORDS = _words(
     "nearest closest nearby proche proches "
     # Contractions without their apostrophe, calls for help, asking leave.
     "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
-    "permise autorise autorisee"
+    "permise autorise autorisee "
+    # Asking for details of something: "what's the deal with", "des infos sur".
+    "deal detail details renseignement"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
