@@ -278,7 +278,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
     "souper": ("diner", "dinner"),
     # What a visit is for, how one pays, a change of planes, going back by somewhere.
-    "see": ("visit", "visite", "tour"), "voir": ("visite", "visit"),
+    "see": ("visit", "visite"), "voir": ("visite", "visit"),
     "visiter": ("visite", "visit"), "pay": ("currency", "card", "cash"),
     "payer": ("monnaie", "carte", "comptant"), "paiement": ("monnaie", "carte"),
     "payment": ("currency", "card"), "card": ("carte",), "carte": ("card",),
@@ -964,6 +964,8 @@ def score_documents(
     zone = index.timezone
     raw = set(parsed.words)
     about_place = bool(raw & PLACE_WORDS)
+    asks_when = bool(raw & ASKS_WHEN)
+    asks_how = bool(raw & HOW_WORDS) and not asks_when
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
@@ -996,14 +998,14 @@ def score_documents(
                 value += (similarity - 60) / 150
             if parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
-            if raw & HOW_WORDS and not raw & ASKS_WHEN:
+            if asks_how:
                 value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
-            if raw & ASKS_WHEN and not doc.asks_when:
+            if asks_when and not doc.asks_when:
                 value *= 0.85  # "when are my B2B meetings": the sessions, not how they work
         if (
             doc.kind == AnswerKind.SESSION
             and doc.transport
-            and (about_transport or (destination and raw & ASKS_WHEN))
+            and (about_transport or (destination and asks_when))
         ):
             # "to the forum", "from City Hall": which end of the trip each place is.
             if destination & doc.destination:
