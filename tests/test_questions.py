@@ -113,6 +113,7 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES)) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("heldout.yaml"))) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("fresh_a.yaml"))) >= 0.95
+    assert accuracy(await evaluate(CASES.with_name("fresh_b.yaml"))) >= 0.95
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.
@@ -151,6 +152,36 @@ GENERAL = [
     # "When do we leave for" a place: the ride there.
     {"q": "quand est-ce qu'on part pour biomérieux", "lang": "fr",
      "expect": {"session": "shuttle-hotel-marcy"}},
+    # "Complet", "full": how much of a day, not a subject.
+    {"q": "je voudrais le programme complet pour mardi", "lang": "fr",
+     "expect": {"day": "2017-04-11"}},
+    # "Est-ce que" and "will there be" ask yes or no: a subject the mission does not know
+    # about, next to an event it knows, is not that event.
+    {"q": "est-ce que les enfants sont admis au cocktail d'accueil?", "lang": "fr",
+     "expect": {"unknown": True}},
+    {"q": "will there be halal food at the forum lunch?", "lang": "en",
+     "expect": {"unknown": True}},
+    # …but a yes/no question the answer's own text speaks to is answered by it.
+    {"q": "can i pay with my credit card in restaurants", "lang": "en",
+     "expect": {"faq": "currency-tipping"}},
+    # What there is to see at a place is its visit.
+    {"q": "qu'est-ce qu'on va voir chez bioaster", "lang": "fr",
+     "expect": {"session": "visit-gerland"}},
+    # Leaving for an event: the ride that brings the group there.
+    {"q": "when does the coach leave for the gerland tour", "lang": "en",
+     "expect": {"session": "transfer-marcy-gerland"}},
+    # A ride question naming where it goes: the next ride there.
+    {"q": "how long is the trip out to marcy", "lang": "en",
+     "expect": {"session": "shuttle-hotel-marcy"}},
+    # Asked when, several sessions answer, not the FAQ on how they work…
+    {"q": "b2b meetings: what time do they start", "lang": "en",
+     "expect": {"session": "b2b-medtech"}},
+    # …while asked how, the FAQ does.
+    {"q": "comment on fait pour réserver un rendez-vous b2b", "lang": "fr",
+     "expect": {"faq": "b2b-meetings"}},
+    # Everyday words for the weather; English spelling tells the language.
+    {"q": "how chilly does it get in the evening", "lang": "en", "expect": {"faq": "weather"}},
+    {"q": "parking", "lang": "en", "expect": {"unknown": True}},
 ]  # fmt: skip
 
 
@@ -172,6 +203,12 @@ def test_language_from_words_the_mission_uses_mostly_in_one_language() -> None:
     assert language_of("biodistrict tour", "fr", french, english) == "en"
     assert language_of("gala", "fr", french, english) == "fr"  # no telling: the default
     assert language_of("gala", "en", french, english) == "en"
+
+
+def test_english_spelling_tells_english_from_the_default() -> None:
+    assert language_of("shuttle pickup", "fr") == "en"
+    assert language_of("navette marcy", "en") == "en"  # no cue: the default holds
+    assert language_of("navette du matin", "en") == "fr"
 
 
 def test_a_place_word_names_its_venue() -> None:

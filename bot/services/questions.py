@@ -113,11 +113,25 @@ STOPWORDS = _words(
     # Chat spellings and contractions typed without their apostrophe.
     "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse "
     "dont doesnt didnt isnt arent cant wont aint want wanna something anything thing "
-    "usually like kind sort ll ve re"
+    "usually like kind sort ll ve re "
+    # How much of something is wanted, not what: "the full schedule", "l'horaire complet".
+    "besoin complet complete full entire whole entier entiere "
+    # Asking politely: "je voudrais", "show me", "tell me".
+    "voudrais voudrait voudrions aimerais aimerait veux voulons veut souhaite souhaiterais "
+    "show montre montrer montrez give donne donner donnez tell dis dites "
+    "know savoir sais "
+    # How near, not what: "the nearest metro", "le plus proche".
+    "nearest closest nearby proche proches "
+    # Contractions without their apostrophe, calls for help, asking leave.
+    "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
+    "permise autorise autorisee "
+    # Asking for details of something: "what's the deal with", "des infos sur".
+    "deal detail details renseignement"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
+    "ouvre ouvrent "
     "part partir quand start starts time what when "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
@@ -149,6 +163,7 @@ PLACE_WORDS = _words(
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
     "autobus back bus char chercher coach depart greet leave navette part partir pick pickup "
+    "drive route trajet trip "
     "ramene rentre rentrer retour return revenir revient ride shuttle taxi transfer "
     "transfert van"
 )
@@ -194,15 +209,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hopital": ("urgence", "emergency", "medical"), "hospital": ("emergency", "medical"),
     "doctor": ("medical", "emergency"), "medecin": ("medical", "urgence"),
     "sick": ("medical", "insurance"), "malade": ("medical", "assurance"),
-    "consulat": ("ambassade", "embassy"), "consulate": ("embassy",), "passport": ("embassy",),
-    "passeport": ("ambassade",), "euro": ("monnaie", "currency"), "money": ("currency",),
+    "consulat": ("ambassade", "embassy"), "consulate": ("embassy",),
+    "passport": ("embassy", "id", "identite"), "passeport": ("ambassade", "identite", "id"),
+    "euro": ("monnaie", "currency"), "money": ("currency",),
     "argent": ("monnaie",), "tip": ("pourboire", "tipping"), "tips": ("pourboire", "tipping"),
     "tipping": ("pourboire",), "pourboire": ("tipping",), "cash": ("currency", "monnaie"),
     "plug": ("prise", "adapter"), "adapter": ("prise", "plug"), "adaptateur": ("prise", "adapter"),
     "charger": ("prise", "plug"), "chargeur": ("prise",), "voltage": ("prise", "plug"),
     "outlet": ("prise", "plug"), "tram": ("transport", "tcl"), "metro": ("transport", "tcl"),
     "subway": ("transport", "tcl"), "uber": ("taxi",), "cab": ("taxi",),
-    "valise": ("bagage", "luggage"), "suitcase": ("luggage", "baggage"),
+    "valise": ("bagage", "luggage", "bag"), "suitcase": ("luggage", "baggage"),
     "bag": ("luggage", "bagage"), "baggage": ("luggage", "bagage"), "luggage": ("bagage",),
     "bagage": ("luggage",), "coordonnateur": ("coordinator", "coordination"),
     "coordonnatrice": ("coordinator", "coordination"),
@@ -216,7 +232,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pluie": ("weather", "meteo"), "rain": ("weather",), "umbrella": ("weather",),
     "parapluie": ("meteo",), "decalage": ("difference", "heure"), "jetlag": ("difference",),
     "jet": ("difference",), "insurance": ("assurance",), "assurance": ("insurance",),
-    "photo": ("photo",), "picture": ("photo",), "pictures": ("photo",),
+    "photo": ("photo",),
     "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
     "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
     "hall": ("cityhall",), "ville": ("cityhall",), "manque": ("rate", "miss"),
@@ -226,7 +242,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
     "pick": ("catch", "prendre", "wait", "attend"), "pickup": ("catch", "wait", "attend"),
-    "chercher": ("attend", "wait"), "greet": ("attend", "wait", "accueil", "welcome"),
+    "chercher": ("attend", "wait", "recupere", "pick"),
+    "greet": ("attend", "wait", "accueil", "welcome"),
     "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
     "catch": ("prendre", "take"),
     "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
@@ -260,11 +277,37 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
     "souper": ("diner", "dinner"),
+    # What a visit is for, how one pays, a change of planes, going back by somewhere.
+    "see": ("visit", "visite"), "voir": ("visite", "visit"),
+    "visiter": ("visite", "visit"), "pay": ("currency", "card", "cash"),
+    "payer": ("monnaie", "carte", "comptant"), "paiement": ("monnaie", "carte"),
+    "payment": ("currency", "card"), "card": ("carte",), "carte": ("card",),
+    "correspondance": ("connection",), "connection": ("correspondance",),
+    "layover": ("correspondance", "connection"), "escale": ("correspondance", "connection"),
+    # How it feels outside is the weather; what time it is there, the time difference.
+    "cold": ("weather", "meteo"), "hot": ("weather", "meteo"), "warm": ("weather", "meteo"),
+    "chilly": ("weather",), "froid": ("meteo", "weather"), "chaud": ("meteo", "weather"),
+    "frais": ("meteo", "weather"), "temperature": ("weather", "meteo"),
+    "jacket": ("weather",), "manteau": ("meteo",), "timezone": ("difference", "decalage"),
+    "fuseau": ("decalage", "difference"), "compared": ("difference",),
+    "takeoff": ("flight", "vol", "depart"), "plant": ("production", "site", "usine"),
+    "usine": ("production", "site"), "factory": ("production", "site"),
+    "pictures": ("photo",), "photos": ("photo",), "picture": ("photo",),
+    "waiter": ("tipping", "pourboire", "restaurant"), "serveur": ("pourboire", "restaurant"),
+    "last": ("closing", "cloture", "final"), "dernier": ("cloture", "closing"),
+    "derniere": ("cloture", "closing"), "lobby": ("hall",),
+    "credit": ("card", "carte"), "debit": ("card", "carte"),
+    "walk": ("pied", "walk"), "walking": ("pied", "walk"), "pied": ("walk",),
+    "marcher": ("pied", "walk", "fonctionne"),
+    "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
 
 def _stemmed(words: set[str]) -> set[str]:
     return words | {_stem(w) for w in words}
+
+
+ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$")
 
 
 def language_of(
@@ -274,10 +317,17 @@ def language_of(
     english_words: Mapping[str, int] | None = None,
 ) -> str:
     """'fr' or 'en': function words count double, then words the mission uses mostly (three
-    times out of four) in its French or mostly in its English texts; accents lean French."""
+    times out of four) in its French or mostly in its English texts, and words spelled as
+    only English spells (w, k, th, sh, -ing); accents lean French."""
     words = re.findall(r"[a-z]+", fold(text).replace("'", " "))
     french = 2 * sum(w in FRENCH for w in words) + len(re.findall(r"[éèêàçùâîôû]", text.lower()))
     english = 2 * sum(w in ENGLISH for w in words)
+    # Letters French spells with only in borrowed words: "pickup", "emergency", "parking".
+    english += sum(
+        1
+        for w in words
+        if len(w) >= 3 and w not in FRENCH and w not in ENGLISH and ENGLISH_SHAPE.search(w)
+    )
     for stem in (_stem(w) for w in words):
         in_french = (french_words or {}).get(stem, 0)
         in_english = (english_words or {}).get(stem, 0)
@@ -314,6 +364,8 @@ PHRASES = {
     "check-out": "checkout",
     "check in": "checkin",
     "check-in": "checkin",
+    "take off": "takeoff",
+    "time zone": "timezone",
     # "Combien de temps" is how long, not the weather ("quel temps fait-il").
     "combien de temps": "duree",
     "how long": "duree",
@@ -347,7 +399,7 @@ def _split_compounds(words: list[str]) -> list[str]:
     out: list[str] = []
     for word in words:
         if "-" in word and word not in TIME_OF_DAY and word not in STOPWORDS:
-            out.extend(p for p in word.split("-") if p)
+            out.extend(_stem(p) for p in word.split("-") if p)  # "closed-toe" like "closed"
         else:
             out.append(word)
     return out
@@ -379,6 +431,8 @@ class Doc:
     # The sentences of its description, answer or notes, each as a set of words: several
     # words of a question found together in one sentence say much more than scattered ones.
     passages: tuple[frozenset[str], ...] = ()
+    # An FAQ entry that is itself about when (badge pick-up hours, the time difference).
+    asks_when: bool = False
 
 
 @dataclass
@@ -549,7 +603,13 @@ def build_index(
         primary |= _add(weights, entry.key.replace("-", " "), 1.0)
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
         passages = _sentences(entry.answer_fr, entry.answer_en)
-        docs.append(Doc(AnswerKind.FAQ, entry.key, entry.id, primary, weights, passages=passages))
+        asks_when = bool(set(words_of(f"{entry.question_fr} {entry.question_en}")) & ASKS_WHEN)
+        docs.append(
+            Doc(
+                AnswerKind.FAQ, entry.key, entry.id, primary, weights,
+                passages=passages, asks_when=asks_when,
+            )
+        )  # fmt: skip
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
     index.venue_vocabulary = frozenset().union(*venue_words.values())
     for item in items:
@@ -612,6 +672,9 @@ class Parsed:
     yes_no_words: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
+    # For each content word, the vocabulary words it matched and their worth (filled while
+    # scoring).
+    hits: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _hour_of(text: str) -> int | None:
@@ -643,7 +706,8 @@ for _key, _values in SYNONYMS.items():
 # Yes/no questions ("can I bring…", "y a-t-il…"): when part of what they ask about is
 # unknown to the mission, the honest answer is "I don't know", not the nearest session.
 YES_NO = re.compile(
-    r"^\s*(can|could|may|is there|are there|do i need|do we need|est-ce qu|y a-t-il|y'?a-t?-?u|"
+    r"^\s*(can|could|may|is there|are there|will there be|is it possible|do i need|do we need|"
+    r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|"
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu)\b"
 )
 
@@ -826,6 +890,14 @@ def _with_passages(
     return best
 
 
+# Words that ask when, "what" aside (it asks what as often as "what time").
+ASKS_WHEN = _stemmed(
+    _words(
+        "when quand heure heures time begin begins start starts commence debute debut "
+        "end ends finish finishes finit termine until till"
+    )
+)
+HOW_WORDS = {"how", "comment"}
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
@@ -875,6 +947,7 @@ def score_documents(
                         hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
                     hit_any[doc_index].add(vocab_word)
         word_hits[word] = hits
+        parsed.hits[word] = hits
         query_weight += best_idf or index.max_idf
         if not best_for_doc and (len(word) >= 4 or (len(word) == 3 and word.isalpha())):
             # "gym", "spa", "pub": short, but as much the subject as longer words.
@@ -891,6 +964,8 @@ def score_documents(
     zone = index.timezone
     raw = set(parsed.words)
     about_place = bool(raw & PLACE_WORDS)
+    asks_when = bool(raw & ASKS_WHEN)
+    asks_how = bool(raw & HOW_WORDS) and not asks_when
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
@@ -923,7 +998,15 @@ def score_documents(
                 value += (similarity - 60) / 150
             if parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
-        if doc.kind == AnswerKind.SESSION and doc.transport and about_transport:
+            if asks_how:
+                value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
+            if asks_when and not doc.asks_when:
+                value *= 0.85  # "when are my B2B meetings": the sessions, not how they work
+        if (
+            doc.kind == AnswerKind.SESSION
+            and doc.transport
+            and (about_transport or (destination and asks_when))
+        ):
             # "to the forum", "from City Hall": which end of the trip each place is.
             if destination & doc.destination:
                 value *= 1.25
@@ -942,6 +1025,8 @@ def score_documents(
                 value *= 0.85
         elif doc.kind == AnswerKind.VENUE and about_place:
             value *= 1.3
+        elif doc.kind == AnswerKind.VENUE and about_transport:
+            value *= 0.85  # "back from City Hall": the ride, not the place
         elif doc.kind == AnswerKind.VENUE and doc.ref_id in event_venues:
             value *= 0.85
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
@@ -1026,6 +1111,8 @@ CLEAR_MARGIN = 1.6
 # is often the very subject ("a gym at the hotel"), so then the usual bar holds.
 KNOWN_WINNER = 0.25
 KNOWN_MARGIN = 2.0
+# Plausible, and three times as good as anything else: the only candidate there is.
+ALONE_MARGIN = 3.0
 
 
 def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed) -> bool:
@@ -1033,6 +1120,8 @@ def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed:
         return True
     runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
     if best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up:
+        return True
+    if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
         return True
     return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
 
@@ -1089,9 +1178,12 @@ def _event_at(
     return chosen[0] if chosen else None
 
 
-def _prefer_faq_when_generic(scored: list[tuple[float, Doc]]) -> tuple[float, Doc] | None:
+def _prefer_faq_when_generic(
+    scored: list[tuple[float, Doc]], parsed: Parsed
+) -> tuple[float, Doc] | None:
     """ "Where do the shuttles leave from": many sessions fit alike; an FAQ entry that fits
-    nearly as well is the general answer."""
+    nearly as well is the general answer (unless the question asks when, and it does not
+    say)."""
     if not scored or scored[0][1].kind != AnswerKind.SESSION:
         return None
     top = scored[0][0]
@@ -1099,6 +1191,8 @@ def _prefer_faq_when_generic(scored: list[tuple[float, Doc]]) -> tuple[float, Do
     if len(alike) < 3:
         return None
     faq = next(((v, d) for v, d in scored if d.kind == AnswerKind.FAQ), None)
+    if faq is not None and set(parsed.words) & ASKS_WHEN and not faq[1].asks_when:
+        return None
     if faq is not None and faq[0] >= 0.75 * top:
         return (top, faq[1])
     return None
@@ -1125,6 +1219,57 @@ def _ride_after(
     return going[0] if going else None
 
 
+def _ride_to(
+    index: MissionIndex, viewer: Viewer, named: set[int], event: Doc, parsed: Parsed
+) -> Doc | None:
+    """ "When do we leave for the visit": the ride that takes the group to that event, if
+    one arrives there shortly before it starts."""
+    words = set(parsed.words)
+    # A word of the event's own name ("badge pick-up") is not a ride.
+    if words & AFTER_WORDS or not (words & TRANSPORT_WORDS) - event.primary:
+        return None
+    if event.starts_at is None:
+        return None
+    mark = next(
+        (
+            f"@{d.key}"
+            for d in index.docs
+            if d.kind == AnswerKind.VENUE and d.ref_id == event.venue_id
+        ),
+        None,
+    )
+    if mark is None:
+        return None
+    rides = [
+        d
+        for d in _sessions(index, viewer, named)
+        if d.transport
+        and mark in d.destination
+        and d.starts_at is not None
+        and event.starts_at - timedelta(hours=3) <= d.starts_at < event.starts_at
+    ]
+    return rides[-1] if rides else None
+
+
+def _ride_to_named_place(
+    index: MissionIndex, viewer: Viewer, named: set[int], parsed: Parsed, now: datetime
+) -> Doc | None:
+    """ "How long is the drive to bioMérieux": a ride question that names where it goes is
+    about the next ride there, however weakly the words matched."""
+    if not set(parsed.words) & TRANSPORT_WORDS:
+        return None
+    _origin, destination = _direction(parsed.words)
+    marks = {w for w in _with_places(destination, index.place_words) if w.startswith("@")}
+    if not marks:
+        return None
+    rides = [d for d in _sessions(index, viewer, named) if d.transport and marks & d.destination]
+    if parsed.day is not None:
+        rides = [d for d in rides if d.local_start and d.local_start.date() == parsed.day]
+    upcoming = [d for d in rides if d.ends_at is not None and d.ends_at > now]
+    chosen = upcoming or rides
+    return chosen[0] if chosen else None
+
+
 def _next_after(
     index: MissionIndex,
     viewer: Viewer,
@@ -1147,6 +1292,19 @@ def _next_after(
     return None
 
 
+def _answered_words(doc: Doc, parsed: Parsed) -> int:
+    """How many words of the question a document's own sentences hold beyond its name:
+    "is there interpretation at the opening" is answered by the plenary's description, while
+    "can my spouse come to the gala" only names the gala."""
+    return sum(
+        1
+        for hits in parsed.hits.values()
+        if hits
+        and not hits.keys() & doc.primary
+        and any(word in passage for passage in doc.passages for word in hits)
+    )
+
+
 def understand(
     index: MissionIndex,
     text: str,
@@ -1166,13 +1324,13 @@ def understand(
     if (
         best is not None
         and parsed.yes_no
-        and set(parsed.unmatched) & parsed.yes_no_words
+        and len(set(parsed.unmatched) & parsed.yes_no_words) > _answered_words(best[1], parsed)
         and best[0] < 0.9
     ):
         return Understanding(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
-    best = _prefer_faq_when_generic(scored) or best
+    best = _prefer_faq_when_generic(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed):
         value, doc = best
         if (
@@ -1187,7 +1345,9 @@ def understand(
                 doc = event
         elif doc.kind == AnswerKind.SESSION and not doc.transport:
             # "The bus back after the closing plenary": the ride that follows that session.
-            ride = _ride_after(index, viewer, named, doc, parsed)
+            ride = _ride_after(index, viewer, named, doc, parsed) or _ride_to(
+                index, viewer, named, doc, parsed
+            )
             if ride is not None:
                 doc = ride
         return Understanding(
@@ -1195,6 +1355,11 @@ def understand(
             language,
             Match(doc.kind, doc.key, doc.ref_id, value),
             alternatives=alternatives[1:],
+        )
+    ride = _ride_to_named_place(index, viewer, named, parsed, now)
+    if ride is not None:
+        return Understanding(
+            AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
         )
     meaningful = [w for w in parsed.content if len(w) > 1]
     if not meaningful:
