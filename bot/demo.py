@@ -276,7 +276,7 @@ async def run_demo(
         async with app:
             await startup(app)
             if app.bot_data.sender is not None:  # no waiting on pacing in a terminal
-                app.bot_data.sender.pacer = Pacer(rate=100_000, per_chat_interval=0)
+                app.bot_data.sender.pacer = Pacer(rate=100_000, per_chat_interval=0, ceiling=None)
             await app.start()  # the job queue, for conversation timeouts; nothing polls
             try:
                 if not await _load(demo, app, mission_file):

@@ -76,7 +76,8 @@ class Harness:
         await startup(self.app)
         sender = self.app.bot_data.sender
         assert sender is not None
-        sender.pacer = Pacer(rate=100_000, per_chat_interval=0)  # tests do not wait on pacing
+        # Tests do not wait on pacing.
+        sender.pacer = Pacer(rate=100_000, per_chat_interval=0, ceiling=None)
         await self.app.start()  # job queue (conversation timeouts); no polling
 
     async def stop(self) -> None:
