@@ -126,7 +126,13 @@ STOPWORDS = _words(
     "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
     "permise autorise autorisee "
     # Asking for details of something: "what's the deal with", "des infos sur".
-    "deal detail details renseignement"
+    "deal detail details renseignement "
+    # Politeness, hedges and asides around the question itself: "auriez-vous l'obligeance
+    # de me rappeler", "will we be able to ask", "probably", "already", "in general".
+    "pourriez pourrais pourrait auriez aurais aurait obligeance rappeler rappelle rappeller "
+    "remind envoyer envoie envoyez send able ask demander probably probablement already "
+    "never jamais mostly surtout general generalement normally normalement typically "
+    "whoever whatever maybe peut-etre actually vraiment out"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -153,7 +159,9 @@ AGENDA_WORDS = _words(
     "fait going happen happening horaire horaires journee on passe plan planned planning "
     "plans prevu program programme quoi schedule seance seances session sessions thing truc "
     "affaire affaires up "
-    "what whats"
+    "what whats "
+    # The day as a whole, or the step that comes: "the rundown", "prochaine étape".
+    "rundown lineup overview itinerary itineraire deroulement etape step"
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
@@ -299,6 +307,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "credit": ("card", "carte"), "debit": ("card", "carte"),
     "walk": ("pied", "walk"), "walking": ("pied", "walk"), "pied": ("walk",),
     "marcher": ("pied", "walk", "fonctionne"),
+    "pic": ("photo",), "pics": ("photo",), "carousel": ("bagage", "luggage"),
+    "discussion": ("panel", "table", "ronde"), "debate": ("panel",), "debat": ("panel",),
+    "quitter": ("depart", "leave"), "quitte": ("depart", "leave"), "head": ("leave", "depart"),
+    "healthcare": ("health", "sante"), "sante": ("health",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
@@ -719,7 +731,17 @@ AFTER_WORDS = {"after", "apre", "following", "suite"}
 # "Who picks us up", "quelqu'un vient nous chercher": a person meeting the group, which the
 # data says as someone waiting or welcoming (a shuttle picking us up, or picking up a badge,
 # is not that).
-PERSON_WORDS = {"who", "qui", "someone", "somebody", "anyone", "anybody", "quelqu", "personne"}
+PERSON_WORDS = {
+    "who",
+    "whoever",
+    "qui",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "quelqu",
+    "personne",
+}
 MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
 
 
