@@ -126,9 +126,12 @@ STOPWORDS = _words(
     "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
     "permise autorise autorisee "
     # Asking for details of something: "what's the deal with", "des infos sur".
-    "deal detail details renseignement "
-    # Politeness, hedges and asides around the question itself: "auriez-vous l'obligeance
-    # de me rappeler", "will we be able to ask", "probably", "already", "in general".
+    "deal detail details renseignement"
+)
+# Politeness, hedges and asides around a question (never dropped from the data, where
+# "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
+# able to ask", "probably", "already", "in general".
+FILLER = _words(
     "pourriez pourrais pourrait auriez aurais aurait obligeance rappeler rappelle rappeller "
     "remind envoyer envoie envoyez send able ask demander probably probablement already "
     "never jamais mostly surtout general generalement normally normalement typically "
@@ -696,6 +699,7 @@ def _hour_of(text: str) -> int | None:
 
 DAY_WORDS = set(WEEKDAYS) | set(MONTHS) | {w for phrase in RELATIVE for w in words_of(phrase)}
 STOPWORDS = _stemmed(STOPWORDS)
+FILLER = _stemmed(FILLER)
 WHEN_WORDS = _stemmed(WHEN_WORDS)
 WHERE_WORDS = _stemmed(WHERE_WORDS)
 NEXT_WORDS = _stemmed(NEXT_WORDS)
@@ -765,7 +769,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if part is None and "apre" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
-    ignored |= PLACE_WORDS
+    ignored |= PLACE_WORDS | FILLER
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
     content = [
         w
