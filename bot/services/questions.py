@@ -755,6 +755,12 @@ AMBIGUOUS_MEALS = _stemmed(_words("diner dine dejeuner dej manger mange eat meal
 MEAL_AT = {(5, 12): "breakfast", (11, 14): "lunch", (17, 24): "dinner", (18, 24): "dinner"}
 
 
+THIS_PART = re.compile(
+    r"\b(ce|cet|cette|this)\s+(midi|soir|soiree|matin|apres-midi|aprem|nuit|noon|evening|"
+    r"morning|afternoon|night|lunchtime)\b"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     words = _split_compounds(words_of(text))
     raw = set(words)
@@ -768,6 +774,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     part = next((TIME_OF_DAY[w] for w in words if w in TIME_OF_DAY), None)
     if part is None and "apre" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
+    if day is None and problem is None and part is not None and THIS_PART.search(fold(text)):
+        # "Ce midi", "this evening": the part of today.
+        day = viewer.calendar.today(now)
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
     ignored |= PLACE_WORDS | FILLER
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
@@ -935,10 +944,43 @@ def _about_transport(parsed: Parsed) -> bool:
     )
 
 
+def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
+    """Words typed apart that the mission writes as one ("bio merieux"), and one word the
+    mission writes as two ("healthcare" for "health care")."""
+    out: list[str] = []
+    i = 0
+    while i < len(content):
+        word = content[i]
+        if i + 1 < len(content):
+            joined = word + content[i + 1]
+            if joined in index.postings and not (
+                word in index.postings and content[i + 1] in index.postings
+            ):
+                out.append(joined)
+                i += 2
+                continue
+        if len(word) >= 7 and word.isalpha() and word not in index.postings:
+            halves = next(
+                (
+                    (word[:k], word[k:])
+                    for k in range(3, len(word) - 2)
+                    if word[:k] in index.postings and word[k:] in index.postings
+                ),
+                None,
+            )
+            if halves is not None:
+                out.extend(halves)
+                i += 1
+                continue
+        out.append(word)
+        i += 1
+    return out
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
-    content = parsed.content
+    content = _rejoined(index, parsed.content)
     if not content:
         return []
     # For each document, what each question word is worth there; for each question word,
