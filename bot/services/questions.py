@@ -1172,6 +1172,9 @@ CONFIDENT = 0.48
 PLAUSIBLE = 0.34
 # A little below CONFIDENT is enough when nothing else comes close.
 CLEAR_WINNER = 0.44
+# A longer question spreads its weight over more words, context among them: a little less.
+LONG_CLEAR_WINNER = 0.38
+LONG_QUESTION = 3
 CLEAR_MARGIN = 1.6
 # When every word of the question is one the mission knows, what it asks about is there:
 # a candidate twice as good as any other is the answer even if it matched only weakly
@@ -1186,8 +1189,22 @@ ALONE_MARGIN = 3.0
 def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed) -> bool:
     if best[0] >= CONFIDENT:
         return True
-    runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
-    if best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up:
+    # The place a session is held does not compete with it ("the reception at City Hall").
+    runner_up = next(
+        (
+            v
+            for v, d in scored
+            if d is not best[1]
+            and not (
+                best[1].kind == AnswerKind.SESSION
+                and d.kind == AnswerKind.VENUE
+                and d.ref_id == best[1].venue_id
+            )
+        ),
+        0.0,
+    )
+    bar = LONG_CLEAR_WINNER if len(set(parsed.content)) >= LONG_QUESTION else CLEAR_WINNER
+    if best[0] >= bar and best[0] >= CLEAR_MARGIN * runner_up:
         return True
     if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
         return True
