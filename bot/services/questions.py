@@ -1390,6 +1390,9 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
     )
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
 def understand(
     index: MissionIndex,
     text: str,
@@ -1399,6 +1402,26 @@ def understand(
     default_language: str,
 ) -> Understanding:
     language = language_of(text, default_language, index.french_words, index.english_words)
+    found = _understand(index, text, viewer, named, now, language)
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
+    if found.kind == AnswerKind.UNKNOWN and len(sentences) > 1:
+        # "Just landed and out of baggage claim. How do I find whoever picks us up?": the
+        # story around a question can drown it; the question itself may be clear alone.
+        asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+        alone = _understand(index, asked, viewer, named, now, language)
+        if alone.kind != AnswerKind.UNKNOWN:
+            return alone
+    return found
+
+
+def _understand(
+    index: MissionIndex,
+    text: str,
+    viewer: Viewer,
+    named: set[int],
+    now: datetime,
+    language: str,
+) -> Understanding:
     parsed = parse_question(text, viewer, now)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
