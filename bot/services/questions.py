@@ -944,6 +944,15 @@ def _about_transport(parsed: Parsed) -> bool:
     )
 
 
+EXACT_TIME = 1.3
+
+
+def _same_minutes(local: datetime, clock: time) -> bool:
+    """A start time within five minutes of a time the question gives to the minute."""
+    minutes = local.hour * 60 + local.minute
+    return abs(minutes - (clock.hour * 60 + clock.minute)) <= 5
+
+
 def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
     """Words typed apart that the mission writes as one ("bio merieux"), and one word the
     mission writes as two ("healthcare" for "health care")."""
@@ -1108,6 +1117,12 @@ def score_documents(
                 value *= 1.1 if low <= local.hour < high else PART_MISMATCH
             if parsed.hour is not None:
                 value *= 1.15 if abs(local.hour - parsed.hour) <= 1 else 0.85
+            if (
+                parsed.clock is not None
+                and parsed.clock.minute
+                and _same_minutes(local, parsed.clock)
+            ):
+                value *= EXACT_TIME  # "la navette de 8h35": its very time names it
             if parsed.wants_when:
                 value *= 1.05
         elif doc.kind == AnswerKind.VENUE:
