@@ -859,14 +859,23 @@ DESTINATION_MARKERS = {"to", "for", "vers", "pour", "a", "au", "jusqu"}
 PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
+RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
+# What may follow "retour" without it naming where: "retour du forum", "back from", "back to".
+RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des", "d"}
+
+
 def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     """Words after "from"/"depuis" (origin) and after "to"/"vers"/"pour" (destination)."""
     origin: set[str] = set()
     destination: set[str] = set()
     target: set[str] | None = None
-    for word in words:
+    for position, word in enumerate(words):
+        following = words[position + 1] if position + 1 < len(words) else ""
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
+        elif word in RETURN_WORDS and following and following not in RETURN_BEFORE:
+            # "Navette retour hôtel": back to the hotel, said without "to".
+            target = destination
         elif word in DESTINATION_MARKERS:
             target = destination
         elif target is not None and word not in PLACE_STOP:
@@ -933,6 +942,7 @@ ASKS_WHEN = _stemmed(
     )
 )
 HOW_WORDS = {"how", "comment"}
+GONE_RIDE = 0.85
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
@@ -1096,6 +1106,8 @@ def score_documents(
         if doc.kind == AnswerKind.SESSION:
             if about_transport:
                 value *= 1.15 if doc.transport else 0.9
+                if doc.transport and doc.ends_at is not None and doc.ends_at <= now:
+                    value *= GONE_RIDE  # a ride that has left is rarely the one asked for
             elif doc.transport:
                 value *= 0.85
             if about_place:
