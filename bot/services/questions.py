@@ -1202,6 +1202,7 @@ CLEAR_WINNER = 0.44
 # A longer question spreads its weight over more words, context among them: a little less.
 LONG_CLEAR_WINNER = 0.38
 LONG_QUESTION = 3
+LONG_CLEAR_MARGIN = 1.5
 CLEAR_MARGIN = 1.6
 # When every word of the question is one the mission knows, what it asks about is there:
 # a candidate twice as good as any other is the answer even if it matched only weakly
@@ -1213,9 +1214,15 @@ KNOWN_MARGIN = 2.0
 ALONE_MARGIN = 3.0
 
 
-def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed) -> bool:
+def _confident(
+    best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed, now: datetime
+) -> bool:
     if best[0] >= CONFIDENT:
         return True
+    if parsed.day is None and best[1].ends_at is not None and best[1].ends_at > now:
+        # No day named and the best is still to come: sessions over already do not compete
+        # ("our flight" on the last day is the flight home, not the one out).
+        scored = [(v, d) for v, d in scored if d.ends_at is None or d.ends_at > now]
     # The place a session is held does not compete with it ("the reception at City Hall").
     runner_up = next(
         (
@@ -1230,8 +1237,9 @@ def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed:
         ),
         0.0,
     )
-    bar = LONG_CLEAR_WINNER if len(set(parsed.content)) >= LONG_QUESTION else CLEAR_WINNER
-    if best[0] >= bar and best[0] >= CLEAR_MARGIN * runner_up:
+    long = len(set(parsed.content)) >= LONG_QUESTION
+    bar, margin = (LONG_CLEAR_WINNER, LONG_CLEAR_MARGIN) if long else (CLEAR_WINNER, CLEAR_MARGIN)
+    if best[0] >= bar and best[0] >= margin * runner_up:
         return True
     if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
         return True
@@ -1466,7 +1474,7 @@ def _understand(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
-    if best is not None and _confident(best, scored, parsed):
+    if best is not None and _confident(best, scored, parsed, now):
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
