@@ -135,7 +135,8 @@ FILLER = _words(
     "pourriez pourrais pourrait auriez aurais aurait obligeance rappeler rappelle rappeller "
     "remind envoyer envoie envoyez send able ask demander probably probablement already "
     "never jamais mostly surtout general generalement normally normalement typically "
-    "whoever whatever maybe peut-etre actually vraiment out"
+    "whoever whatever maybe peut-etre actually vraiment out "
+    "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
