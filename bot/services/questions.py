@@ -136,7 +136,8 @@ FILLER = _words(
     "remind envoyer envoie envoyez send able ask demander probably probablement already "
     "never jamais mostly surtout general generalement normally normalement typically "
     "whoever whatever maybe peut-etre actually vraiment out "
-    "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite"
+    "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
+    "rappel reminder bother deranger team equipe rest reste look ressemble"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
