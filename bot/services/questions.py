@@ -157,7 +157,9 @@ NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
     "prochaines right suite suivant suivante upcoming vient venir "
     # "Pis là on fait quoi", "and then?": what comes next.
-    "then puis pis"
+    "then puis pis "
+    # "On enchaîne avec quoi", "what is happening later".
+    "enchaine enchainer enchainement later"
 )
 AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
