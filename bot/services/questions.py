@@ -137,7 +137,8 @@ FILLER = _words(
     "never jamais mostly surtout general generalement normally normalement typically "
     "whoever whatever maybe peut-etre actually vraiment out "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
-    "rappel reminder bother deranger team equipe rest reste look ressemble"
+    "rappel reminder bother deranger team equipe rest reste look ressemble "
+    "coucou bonsoir check checking verifier n fais"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
