@@ -138,7 +138,8 @@ FILLER = _words(
     "whoever whatever maybe peut-etre actually vraiment out "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
-    "coucou bonsoir check checking verifier n fais"
+    "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
+    "demandais demandait pouvez pourrions dire"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -318,7 +319,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pic": ("photo",), "pics": ("photo",), "carousel": ("bagage", "luggage"),
     "discussion": ("panel", "table", "ronde"), "debate": ("panel",), "debat": ("panel",),
     "quitter": ("depart", "leave"), "quitte": ("depart", "leave"), "head": ("leave", "depart"),
-    "healthcare": ("health", "sante"), "sante": ("health",),
+    "healthcare": ("health", "sante"), "stay": ("hotel",), "staying": ("hotel",),
+    "loge": ("hotel",), "loger": ("hotel",), "hebergement": ("hotel",), "logement": ("hotel",),
+    "sante": ("health",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
