@@ -139,7 +139,7 @@ FILLER = _words(
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
-    "demandais demandait pouvez pourrions dire"
+    "demandais demandait pouvez pourrions dire aura"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
