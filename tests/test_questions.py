@@ -182,6 +182,21 @@ GENERAL = [
     # Everyday words for the weather; English spelling tells the language.
     {"q": "how chilly does it get in the evening", "lang": "en", "expect": {"faq": "weather"}},
     {"q": "parking", "lang": "en", "expect": {"unknown": True}},
+    # Polite forms and hedges around the question carry no subject.
+    {"q": "Auriez-vous l'obligeance de m'envoyer le programme de mercredi ?", "lang": "fr",
+     "expect": {"day": "2017-04-12"}},
+    {"q": "could you give me an overview of tomorrow", "lang": "en", "now": "2017-04-10T18:00",
+     "expect": {"day": "2017-04-11"}},
+    {"q": "Et la prochaine étape ?", "lang": "fr", "expect": {"next": True}},
+    # A story before the question: the question sentence alone is clear.
+    {"q": "We are stuck in traffic near Perrache, terrible day. When is the gala dinner?",
+     "lang": "en", "expect": {"session": "gala-dinner"}},
+    # Words typed apart that the mission writes as one.
+    {"q": "a quelle heure la visite chez bio merieux", "lang": "fr",
+     "expect": {"session": "visit-biomerieux"}},
+    # "Retour" with a place: where the ride goes.
+    {"q": "la navette retour hotel de ce soir part quand", "lang": "fr", "now": "2017-04-11T19:00",
+     "expect": {"session": "shuttle-hdv-hotel"}},
 ]  # fmt: skip
 
 

@@ -128,6 +128,19 @@ STOPWORDS = _words(
     # Asking for details of something: "what's the deal with", "des infos sur".
     "deal detail details renseignement"
 )
+# Politeness, hedges and asides around a question (never dropped from the data, where
+# "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
+# able to ask", "probably", "already", "in general".
+FILLER = _words(
+    "pourriez pourrais pourrait auriez aurais aurait obligeance rappeler rappelle rappeller "
+    "remind envoyer envoie envoyez send able ask demander probably probablement already "
+    "never jamais mostly surtout general generalement normally normalement typically "
+    "whoever whatever maybe peut-etre actually vraiment out "
+    "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
+    "rappel reminder bother deranger team equipe rest reste look ressemble "
+    "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
+    "demandais demandait pouvez pourrions dire aura"
+)
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
@@ -146,14 +159,18 @@ NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
     "prochaines right suite suivant suivante upcoming vient venir "
     # "Pis là on fait quoi", "and then?": what comes next.
-    "then puis pis"
+    "then puis pis "
+    # "On enchaîne avec quoi", "what is happening later".
+    "enchaine enchainer enchainement later"
 )
 AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
     "fait going happen happening horaire horaires journee on passe plan planned planning "
     "plans prevu program programme quoi schedule seance seances session sessions thing truc "
     "affaire affaires up "
-    "what whats"
+    "what whats "
+    # The day as a whole, or the step that comes: "the rundown", "prochaine étape".
+    "rundown lineup overview itinerary itineraire deroulement etape step"
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
@@ -299,6 +316,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "credit": ("card", "carte"), "debit": ("card", "carte"),
     "walk": ("pied", "walk"), "walking": ("pied", "walk"), "pied": ("walk",),
     "marcher": ("pied", "walk", "fonctionne"),
+    "pic": ("photo",), "pics": ("photo",), "carousel": ("bagage", "luggage"),
+    "discussion": ("panel", "table", "ronde"), "debate": ("panel",), "debat": ("panel",),
+    "quitter": ("depart", "leave"), "quitte": ("depart", "leave"), "head": ("leave", "depart"),
+    "healthcare": ("health", "sante"), "stay": ("hotel",), "staying": ("hotel",),
+    "loge": ("hotel",), "loger": ("hotel",), "hebergement": ("hotel",), "logement": ("hotel",),
+    "sante": ("health",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
 }  # fmt: skip
 
@@ -684,6 +707,7 @@ def _hour_of(text: str) -> int | None:
 
 DAY_WORDS = set(WEEKDAYS) | set(MONTHS) | {w for phrase in RELATIVE for w in words_of(phrase)}
 STOPWORDS = _stemmed(STOPWORDS)
+FILLER = _stemmed(FILLER)
 WHEN_WORDS = _stemmed(WHEN_WORDS)
 WHERE_WORDS = _stemmed(WHERE_WORDS)
 NEXT_WORDS = _stemmed(NEXT_WORDS)
@@ -719,7 +743,17 @@ AFTER_WORDS = {"after", "apre", "following", "suite"}
 # "Who picks us up", "quelqu'un vient nous chercher": a person meeting the group, which the
 # data says as someone waiting or welcoming (a shuttle picking us up, or picking up a badge,
 # is not that).
-PERSON_WORDS = {"who", "qui", "someone", "somebody", "anyone", "anybody", "quelqu", "personne"}
+PERSON_WORDS = {
+    "who",
+    "whoever",
+    "qui",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "quelqu",
+    "personne",
+}
 MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
 
 
@@ -727,6 +761,12 @@ MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet 
 # of the day named with them says which meal it is.
 AMBIGUOUS_MEALS = _stemmed(_words("diner dine dejeuner dej manger mange eat meal repas bouffe"))
 MEAL_AT = {(5, 12): "breakfast", (11, 14): "lunch", (17, 24): "dinner", (18, 24): "dinner"}
+
+
+THIS_PART = re.compile(
+    r"\b(ce|cet|cette|this)\s+(midi|soir|soiree|matin|apres-midi|aprem|nuit|noon|evening|"
+    r"morning|afternoon|night|lunchtime)\b"
+)
 
 
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
@@ -742,8 +782,11 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     part = next((TIME_OF_DAY[w] for w in words if w in TIME_OF_DAY), None)
     if part is None and "apre" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
+    if day is None and problem is None and part is not None and THIS_PART.search(fold(text)):
+        # "Ce midi", "this evening": the part of today.
+        day = viewer.calendar.today(now)
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
-    ignored |= PLACE_WORDS
+    ignored |= PLACE_WORDS | FILLER
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
     content = [
         w
@@ -824,14 +867,23 @@ DESTINATION_MARKERS = {"to", "for", "vers", "pour", "a", "au", "jusqu"}
 PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
+RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
+# What may follow "retour" without it naming where: "retour du forum", "back from", "back to".
+RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des", "d"}
+
+
 def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     """Words after "from"/"depuis" (origin) and after "to"/"vers"/"pour" (destination)."""
     origin: set[str] = set()
     destination: set[str] = set()
     target: set[str] | None = None
-    for word in words:
+    for position, word in enumerate(words):
+        following = words[position + 1] if position + 1 < len(words) else ""
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
+        elif word in RETURN_WORDS and following and following not in RETURN_BEFORE:
+            # "Navette retour hôtel": back to the hotel, said without "to".
+            target = destination
         elif word in DESTINATION_MARKERS:
             target = destination
         elif target is not None and word not in PLACE_STOP:
@@ -898,6 +950,7 @@ ASKS_WHEN = _stemmed(
     )
 )
 HOW_WORDS = {"how", "comment"}
+GONE_RIDE = 0.85
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
@@ -909,10 +962,52 @@ def _about_transport(parsed: Parsed) -> bool:
     )
 
 
+EXACT_TIME = 1.3
+
+
+def _same_minutes(local: datetime, clock: time) -> bool:
+    """A start time within five minutes of a time the question gives to the minute."""
+    minutes = local.hour * 60 + local.minute
+    return abs(minutes - (clock.hour * 60 + clock.minute)) <= 5
+
+
+def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
+    """Words typed apart that the mission writes as one ("bio merieux"), and one word the
+    mission writes as two ("healthcare" for "health care")."""
+    out: list[str] = []
+    i = 0
+    while i < len(content):
+        word = content[i]
+        if i + 1 < len(content):
+            joined = word + content[i + 1]
+            if joined in index.postings and not (
+                word in index.postings and content[i + 1] in index.postings
+            ):
+                out.append(joined)
+                i += 2
+                continue
+        if len(word) >= 7 and word.isalpha() and word not in index.postings:
+            halves = next(
+                (
+                    (word[:k], word[k:])
+                    for k in range(3, len(word) - 2)
+                    if word[:k] in index.postings and word[k:] in index.postings
+                ),
+                None,
+            )
+            if halves is not None:
+                out.extend(halves)
+                i += 1
+                continue
+        out.append(word)
+        i += 1
+    return out
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
-    content = parsed.content
+    content = _rejoined(index, parsed.content)
     if not content:
         return []
     # For each document, what each question word is worth there; for each question word,
@@ -1019,6 +1114,8 @@ def score_documents(
         if doc.kind == AnswerKind.SESSION:
             if about_transport:
                 value *= 1.15 if doc.transport else 0.9
+                if doc.transport and doc.ends_at is not None and doc.ends_at <= now:
+                    value *= GONE_RIDE  # a ride that has left is rarely the one asked for
             elif doc.transport:
                 value *= 0.85
             if about_place:
@@ -1040,6 +1137,12 @@ def score_documents(
                 value *= 1.1 if low <= local.hour < high else PART_MISMATCH
             if parsed.hour is not None:
                 value *= 1.15 if abs(local.hour - parsed.hour) <= 1 else 0.85
+            if (
+                parsed.clock is not None
+                and parsed.clock.minute
+                and _same_minutes(local, parsed.clock)
+            ):
+                value *= EXACT_TIME  # "la navette de 8h35": its very time names it
             if parsed.wants_when:
                 value *= 1.05
         elif doc.kind == AnswerKind.VENUE:
@@ -1104,6 +1207,10 @@ CONFIDENT = 0.48
 PLAUSIBLE = 0.34
 # A little below CONFIDENT is enough when nothing else comes close.
 CLEAR_WINNER = 0.44
+# A longer question spreads its weight over more words, context among them: a little less.
+LONG_CLEAR_WINNER = 0.38
+LONG_QUESTION = 3
+LONG_CLEAR_MARGIN = 1.5
 CLEAR_MARGIN = 1.6
 # When every word of the question is one the mission knows, what it asks about is there:
 # a candidate twice as good as any other is the answer even if it matched only weakly
@@ -1115,11 +1222,32 @@ KNOWN_MARGIN = 2.0
 ALONE_MARGIN = 3.0
 
 
-def _confident(best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed) -> bool:
+def _confident(
+    best: tuple[float, Doc], scored: list[tuple[float, Doc]], parsed: Parsed, now: datetime
+) -> bool:
     if best[0] >= CONFIDENT:
         return True
-    runner_up = next((v for v, d in scored if d is not best[1]), 0.0)
-    if best[0] >= CLEAR_WINNER and best[0] >= CLEAR_MARGIN * runner_up:
+    if parsed.day is None and best[1].ends_at is not None and best[1].ends_at > now:
+        # No day named and the best is still to come: sessions over already do not compete
+        # ("our flight" on the last day is the flight home, not the one out).
+        scored = [(v, d) for v, d in scored if d.ends_at is None or d.ends_at > now]
+    # The place a session is held does not compete with it ("the reception at City Hall").
+    runner_up = next(
+        (
+            v
+            for v, d in scored
+            if d is not best[1]
+            and not (
+                best[1].kind == AnswerKind.SESSION
+                and d.kind == AnswerKind.VENUE
+                and d.ref_id == best[1].venue_id
+            )
+        ),
+        0.0,
+    )
+    long = len(set(parsed.content)) >= LONG_QUESTION
+    bar, margin = (LONG_CLEAR_WINNER, LONG_CLEAR_MARGIN) if long else (CLEAR_WINNER, CLEAR_MARGIN)
+    if best[0] >= bar and best[0] >= margin * runner_up:
         return True
     if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
         return True
@@ -1305,6 +1433,9 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
     )
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
 def understand(
     index: MissionIndex,
     text: str,
@@ -1314,6 +1445,26 @@ def understand(
     default_language: str,
 ) -> Understanding:
     language = language_of(text, default_language, index.french_words, index.english_words)
+    found = _understand(index, text, viewer, named, now, language)
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
+    if found.kind == AnswerKind.UNKNOWN and len(sentences) > 1:
+        # "Just landed and out of baggage claim. How do I find whoever picks us up?": the
+        # story around a question can drown it; the question itself may be clear alone.
+        asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+        alone = _understand(index, asked, viewer, named, now, language)
+        if alone.kind != AnswerKind.UNKNOWN:
+            return alone
+    return found
+
+
+def _understand(
+    index: MissionIndex,
+    text: str,
+    viewer: Viewer,
+    named: set[int],
+    now: datetime,
+    language: str,
+) -> Understanding:
     parsed = parse_question(text, viewer, now)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
@@ -1331,7 +1482,7 @@ def understand(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
-    if best is not None and _confident(best, scored, parsed):
+    if best is not None and _confident(best, scored, parsed, now):
         value, doc = best
         if (
             doc.kind == AnswerKind.VENUE
