@@ -578,10 +578,6 @@ async def _snapshot(
             session, AgendaItem.mission_id.in_(list(snapshot.missions))
         ):
             snapshot.items.setdefault(item.mission_id, []).append((item, venue))
-        for venue in await session.scalars(
-            select(Venue).where(Venue.mission_id.in_(list(snapshot.missions)))
-        ):
-            snapshot.venues.setdefault(venue.mission_id, []).append(venue)
     return snapshot, window
 
 
@@ -627,6 +623,12 @@ async def enqueue_due(
             await _load_people(session, snapshot)
             expected, missed = _session_reminders(snapshot, window, now, grace)
             expected += _briefings(snapshot, days, now)
+            if trips:  # the hotel named in a travel reminder
+                mission_ids = list({trip.mission.id for trip in trips})
+                for venue in await session.scalars(
+                    select(Venue).where(Venue.mission_id.in_(mission_ids))
+                ):
+                    snapshot.venues.setdefault(venue.mission_id, []).append(venue)
             expected += _travel(snapshot, trips, now)
         keys = {d.key for d in expected}
         pending = (
