@@ -95,6 +95,7 @@ async def evaluate(cases_path: Path) -> list[Outcome]:
                 reg = await session.scalar(select(Registration))
                 assert reg is not None
                 reg.tags = tags  # a delegate in every B2B stream sees every session
+            person = await identify(sessions, clock, 1, "en")  # now registered, in every stream
             seen = await viewer(sessions, person)
             assert isinstance(seen, Viewer)
             outcomes = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from io import BytesIO
 
@@ -310,6 +311,8 @@ async def mission_choice(update: Update, context: BotContext) -> None:
         await expired(update)
         return
     await answer(update)
+    # The person read at the start of this update now looks at the mission just chosen.
+    context.person = replace(context.me, current_mission_id=viewer.mission.id)
     from handlers.questions import faq_list  # the FAQ lives with the questions
 
     follow = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entities import Delegate, Mission, Registration, RegistrationStatus, Role, RoleGrant
@@ -67,3 +67,24 @@ async def bump_content(session: AsyncSession, mission_id: int) -> None:
         .values(content_version=Mission.content_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def visible_missions(
+    session: AsyncSession, delegate_id: int, is_admin: bool, coordinator_of: frozenset[int]
+) -> list[tuple[Mission, Registration | None]]:
+    """The missions a person may look at, in date order: those they are confirmed in, with
+    the registration, and those they run (every mission for an admin), with None."""
+    confirmed = and_(
+        Registration.mission_id == Mission.id,
+        Registration.delegate_id == delegate_id,
+        # Pending registrations wait for approval before seeing the trip.
+        Registration.status == RegistrationStatus.CONFIRMED,
+    )
+    staff = true() if is_admin else Mission.id.in_(sorted(coordinator_of))
+    rows = await session.execute(
+        select(Mission, Registration)
+        .outerjoin(Registration, confirmed)
+        .where(or_(Registration.id.is_not(None), staff))
+        .order_by(Mission.starts_on, Mission.id)
+    )
+    return [(row[0], row[1]) for row in rows]

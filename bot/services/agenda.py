@@ -16,20 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.dates import MissionCalendar
-from bot.services.people import Person
+from bot.services.people import MissionAccess, Person, access_of
 from bot.services.registration import MissionInfo
 from models import (
     AgendaItem,
     Audience,
     Delegate,
     FaqEntry,
-    Mission,
-    Registration,
-    RegistrationStatus,
     SessionKind,
     Venue,
     agenda_item_attendees,
 )
+from models import queries as q
 
 
 @dataclass(frozen=True)
@@ -115,23 +113,38 @@ class MissionChoice:
     missions: list[MissionInfo]
 
 
-async def _viewer_for(
-    session: AsyncSession,
-    delegate: Delegate,
-    mission: Mission,
-    registration: Registration | None,
-    staff: bool,
-) -> Viewer:
+def _viewer_of(who: Person, access: MissionAccess, missions: int) -> Viewer:
+    mission = access.mission
     return Viewer(
-        delegate_id=delegate.id,
-        mission=MissionInfo.of(mission),
-        calendar=MissionCalendar(mission.timezone, mission.starts_on, mission.ends_on),
-        tags=frozenset(registration.tags or ()) if registration else frozenset(),
-        staff=staff,
-        home_timezone=delegate.home_timezone,
-        content_version=mission.content_version,
-        mission_created_at=mission.created_at,
+        delegate_id=who.delegate_id,
+        mission=mission,
+        calendar=MissionCalendar(mission.timezone, access.starts_on, access.ends_on),
+        tags=access.tags,
+        staff=access.staff,
+        home_timezone=who.home_timezone,
+        content_version=access.content_version,
+        mission_created_at=access.created_at,
+        missions=missions,
     )
+
+
+async def _access(
+    sessions: async_sessionmaker[AsyncSession], who: Person
+) -> tuple[Person, tuple[MissionAccess, ...]]:
+    """The missions this person may look at: as read with them at the start of the update,
+    or from the database for a Person built without them."""
+    if who.access is not None:
+        return who, who.access
+    async with sessions() as session:
+        delegate = await session.get(Delegate, who.delegate_id)
+        if delegate is None:
+            return who, ()
+        who = replace(
+            who, current_mission_id=delegate.current_mission_id,
+            home_timezone=delegate.home_timezone,
+        )  # fmt: skip
+        rows = await q.visible_missions(session, who.delegate_id, who.is_admin, who.coordinator_of)
+        return who, tuple(access_of(who, mission, reg) for mission, reg in rows)
 
 
 async def viewer(
@@ -140,43 +153,16 @@ async def viewer(
     """The mission this person is looking at: the one given, the one remembered, or the
     only one. Delegates see missions they are registered to; staff also the missions they
     run. None: nothing to see."""
-    delegate_id = who.delegate_id
-    async with sessions() as session:
-        delegate = await session.get(Delegate, delegate_id)
-        if delegate is None:
-            return None
-        rows: list[tuple[Registration | None, Mission]] = [
-            (registration, mission)
-            for registration, mission in (
-                await session.execute(
-                    select(Registration, Mission)
-                    .join(Mission, Registration.mission_id == Mission.id)
-                    .where(
-                        Registration.delegate_id == delegate_id,
-                        # Pending registrations wait for approval before seeing the trip.
-                        Registration.status == RegistrationStatus.CONFIRMED,
-                    )
-                    .order_by(Mission.starts_on, Mission.id)
-                )
-            ).all()
-        ]
-        if who.is_admin or who.coordinator_of:
-            query = select(Mission).order_by(Mission.starts_on, Mission.id)
-            if not who.is_admin:
-                query = query.where(Mission.id.in_(who.coordinator_of))
-            known = {m.id for _r, m in rows}
-            rows += [(None, m) for m in await session.scalars(query) if m.id not in known]
-        if not rows:
-            return None
-        wanted = mission_id or delegate.current_mission_id
-        for registration, mission in rows:
-            if mission.id == wanted or (len(rows) == 1 and mission_id is None):
-                staff = who.is_admin or mission.id in who.coordinator_of
-                found = await _viewer_for(session, delegate, mission, registration, staff)
-                return replace(found, missions=len(rows))
-        if mission_id is not None:  # a mission they are not in: forged or outdated
-            return None
-        return MissionChoice([MissionInfo.of(m) for _r, m in rows])
+    who, missions = await _access(sessions, who)
+    if not missions:
+        return None
+    wanted = mission_id or who.current_mission_id
+    for access in missions:
+        if access.mission.id == wanted or (len(missions) == 1 and mission_id is None):
+            return _viewer_of(who, access, len(missions))
+    if mission_id is not None:  # a mission they are not in: forged or outdated
+        return None
+    return MissionChoice([a.mission for a in missions])
 
 
 async def missions_of(sessions: async_sessionmaker[AsyncSession], who: Person) -> MissionChoice:
@@ -185,8 +171,8 @@ async def missions_of(sessions: async_sessionmaker[AsyncSession], who: Person) -
         delegate = await session.get(Delegate, who.delegate_id)
         if delegate is not None:
             delegate.current_mission_id = None  # forget the choice until a new one is made
-    found = await viewer(sessions, who)
-    return found if isinstance(found, MissionChoice) else MissionChoice([])
+    _who, missions = await _access(sessions, who)
+    return MissionChoice([a.mission for a in missions] if len(missions) > 1 else [])
 
 
 async def remember_mission(
@@ -228,10 +214,20 @@ class _Entry:
     tags: frozenset[str]
 
 
-# The sessions of each mission as read at one content version. Every change to sessions,
-# venues or FAQ bumps Mission.content_version, so a stale list is never used, in this
-# process or in another one sharing the database.
-_AGENDAS: dict[int, tuple[tuple[int, datetime], list[_Entry]]] = {}
+@dataclass(frozen=True)
+class _Content:
+    """A mission's sessions (not cancelled, in order) as read at one content version."""
+
+    entries: list[_Entry]
+    by_id: dict[int, _Entry]
+    # Some session names its audience: only then is a delegate's list of names read.
+    names_people: bool
+
+
+# Every change to sessions, venues or FAQ bumps Mission.content_version, so a stale list is
+# never used, in this process or in another one sharing the database. The version comes
+# with the viewer (read with the person at the start of the update): a hit costs no query.
+_AGENDAS: dict[int, tuple[tuple[int, datetime], _Content]] = {}
 
 
 def clear_caches() -> None:
@@ -239,26 +235,31 @@ def clear_caches() -> None:
     _AGENDAS.clear()
 
 
-async def _mission_agenda(
-    session: AsyncSession, mission_id: int, version: tuple[int, datetime]
-) -> list[_Entry]:
-    cached = _AGENDAS.get(mission_id)
+async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> _Content:
+    version = (viewer.content_version, viewer.mission_created_at)
+    cached = _AGENDAS.get(viewer.mission.id)
     if cached is not None and cached[0] == version:
         return cached[1]
-    rows = (
-        await session.execute(
-            select(AgendaItem, Venue)
-            .outerjoin(Venue, AgendaItem.venue_id == Venue.id)
-            .where(AgendaItem.mission_id == mission_id, AgendaItem.cancelled.is_(False))
-            .order_by(AgendaItem.starts_at, AgendaItem.id)
-        )
-    ).all()
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(AgendaItem, Venue)
+                .outerjoin(Venue, AgendaItem.venue_id == Venue.id)
+                .where(AgendaItem.mission_id == viewer.mission.id, AgendaItem.cancelled.is_(False))
+                .order_by(AgendaItem.starts_at, AgendaItem.id)
+            )
+        ).all()
     entries = [
         _Entry(SessionView.of(item, venue), item.audience, frozenset(item.audience_tags or ()))
         for item, venue in rows
     ]
-    _AGENDAS[mission_id] = (version, entries)
-    return entries
+    content = _Content(
+        entries,
+        {e.view.id: e for e in entries},
+        any(e.audience == Audience.NAMED for e in entries),
+    )
+    _AGENDAS[viewer.mission.id] = (version, content)
+    return content
 
 
 async def _named_items(session: AsyncSession, delegate_id: int) -> set[int]:
@@ -270,16 +271,28 @@ async def _named_items(session: AsyncSession, delegate_id: int) -> set[int]:
     return set(rows)
 
 
+async def named_items(
+    sessions: async_sessionmaker[AsyncSession], viewer: Viewer, content: _Content | None = None
+) -> set[int]:
+    """The sessions that name this delegate (B2B meetings); no query when none could."""
+    content = content or await _content(sessions, viewer)
+    if viewer.staff or not content.names_people:
+        return set()
+    async with sessions() as session:
+        return await _named_items(session, viewer.delegate_id)
+
+
 async def _sessions_between(
-    session: AsyncSession, viewer: Viewer, start: datetime | None, end: datetime | None
+    sessions: async_sessionmaker[AsyncSession],
+    viewer: Viewer,
+    start: datetime | None,
+    end: datetime | None,
 ) -> list[SessionView]:
-    entries = await _mission_agenda(
-        session, viewer.mission.id, (viewer.content_version, viewer.mission_created_at)
-    )
-    named = await _named_items(session, viewer.delegate_id)
+    content = await _content(sessions, viewer)
+    named = await named_items(sessions, viewer, content)
     return [
         e.view
-        for e in entries
+        for e in content.entries
         if (start is None or e.view.ends_at > start)
         and (end is None or e.view.starts_at < end)
         and _audience_admits(e.audience, e.tags, e.view.id, viewer, named)
@@ -301,16 +314,14 @@ async def day_sessions(
 ) -> list[SessionView]:
     """Sessions that start on this local day of the mission."""
     start, end = day_bounds(day, viewer.timezone)
-    async with sessions() as session:
-        found = await _sessions_between(session, viewer, start, end)
+    found = await _sessions_between(sessions, viewer, start, end)
     return [s for s in found if start <= s.starts_at < end]
 
 
 async def all_sessions(
     sessions: async_sessionmaker[AsyncSession], viewer: Viewer
 ) -> list[SessionView]:
-    async with sessions() as session:
-        return await _sessions_between(session, viewer, None, None)
+    return await _sessions_between(sessions, viewer, None, None)
 
 
 @dataclass(frozen=True)
@@ -322,8 +333,7 @@ class NowAndNext:
 async def now_and_next(
     sessions: async_sessionmaker[AsyncSession], viewer: Viewer, now: datetime, limit: int = 3
 ) -> NowAndNext:
-    async with sessions() as session:
-        found = await _sessions_between(session, viewer, now, None)
+    found = await _sessions_between(sessions, viewer, now, None)
     current = [s for s in found if s.starts_at <= now < s.ends_at]
     upcoming = [s for s in found if s.starts_at > now]
     if upcoming:
@@ -339,20 +349,31 @@ async def session_for(
     sessions: async_sessionmaker[AsyncSession], who: Person, item_id: int
 ) -> tuple[Viewer, SessionView] | None:
     """One session, only if this delegate may see it."""
-    async with sessions() as session:
-        item = await session.get(AgendaItem, item_id)
-        if item is None:
+    current = await viewer(sessions, who)
+    if isinstance(current, Viewer):
+        # Most cards open from the mission the person is looking at: read from its agenda.
+        content = await _content(sessions, current)
+        entry = content.by_id.get(item_id)
+        if entry is not None:
+            named = await named_items(sessions, current, content)
+            if _audience_admits(entry.audience, entry.tags, item_id, current, named):
+                return current, entry.view
             return None
-        mission_id = item.mission_id
-    found = await viewer(sessions, who, mission_id)
-    if not isinstance(found, Viewer):
+    async with sessions() as session:
+        found = (
+            await session.execute(
+                select(AgendaItem, Venue)
+                .outerjoin(Venue, AgendaItem.venue_id == Venue.id)
+                .where(AgendaItem.id == item_id)
+            )
+        ).first()
+    if found is None:
         return None
-    async with sessions() as session:
-        item = await session.get(AgendaItem, item_id)
-        if item is None or not _visible(item, found, await _named_items(session, who.delegate_id)):
-            return None
-        venue = await session.get(Venue, item.venue_id) if item.venue_id else None
-        return found, SessionView.of(item, venue)
+    item, venue = found
+    seen = await viewer(sessions, who, item.mission_id)
+    if not isinstance(seen, Viewer) or not _visible(item, seen, await named_items(sessions, seen)):
+        return None
+    return seen, SessionView.of(item, venue)
 
 
 async def venues(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> list[VenueView]:
@@ -380,8 +401,7 @@ async def venue_for(
 async def next_at_venue(
     sessions: async_sessionmaker[AsyncSession], viewer: Viewer, venue_id: int, now: datetime
 ) -> SessionView | None:
-    async with sessions() as session:
-        found = await _sessions_between(session, viewer, now, None)
+    found = await _sessions_between(sessions, viewer, now, None)
     return next((s for s in found if s.venue and s.venue.id == venue_id), None)
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.i18n import SUPPORTED_LOCALES, pick_locale
-from models import AuditRecord, Delegate, Role, RoleGrant
+from bot.services.registration import MissionInfo
+from models import AuditRecord, Delegate, Mission, Registration, Role, RoleGrant
 from models import queries as q
 
 # last_seen_at is written at most this often, so reading the agenda stays read-only.
@@ -18,8 +19,25 @@ SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
+class MissionAccess:
+    """One mission this person may look at, as read with the person: what a viewer of it
+    needs, so that reading the agenda costs no further query."""
+
+    mission: MissionInfo
+    starts_on: date
+    ends_on: date
+    content_version: int
+    created_at: datetime
+    tags: frozenset[str]
+    staff: bool
+
+
+@dataclass(frozen=True)
 class Person:
-    """A snapshot of the delegate for one update (no live database object escapes a service)."""
+    """A snapshot of the delegate for one update (no live database object escapes a service).
+
+    `access` is read in the same unit of work as the rest; it is None for a Person built
+    without it (then the agenda reads it from the database)."""
 
     delegate_id: int
     telegram_id: int
@@ -27,6 +45,9 @@ class Person:
     chosen_language: str | None
     is_admin: bool = False
     coordinator_of: frozenset[int] = field(default_factory=frozenset)
+    current_mission_id: int | None = None
+    home_timezone: str | None = None
+    access: tuple[MissionAccess, ...] | None = None
 
     @property
     def role(self) -> Role | None:
@@ -45,7 +66,8 @@ async def identify(
 ) -> Person:
     """Find or create the delegate for this Telegram user and tell who they are.
 
-    Most updates only read (one query); a write happens for a new person, a changed
+    Most updates only read (two queries in one unit of work: the person with their roles,
+    then the missions they may look at); a write happens for a new person, a changed
     Telegram language, or a stale last-seen time.
     """
     now = clock.now()
@@ -57,11 +79,12 @@ async def identify(
                 .where(Delegate.telegram_id == telegram_id)
             )
         ).all()
-    if rows:
-        known: Delegate = rows[0][0]
-        fresh = now - known.last_seen_at < SEEN_RESOLUTION and not known.unreachable
-        if fresh and (known.telegram_language == language_code or not language_code):
-            return _person(known, [g for _d, g in rows if g is not None], language_code)
+        if rows:
+            known: Delegate = rows[0][0]
+            fresh = now - known.last_seen_at < SEEN_RESOLUTION and not known.unreachable
+            if fresh and (known.telegram_language == language_code or not language_code):
+                person = _person(known, [g for _d, g in rows if g is not None], language_code)
+                return await _with_access(session, person)
     async with sessions.begin() as session:
         delegate = await q.delegate_by_telegram_id(session, telegram_id)
         if delegate is None:
@@ -81,7 +104,7 @@ async def identify(
                 delegate.last_seen_at = now
                 delegate.unreachable = False  # they just wrote to us: reachable again
         grants = await q.role_grants(session, telegram_id)
-        return _person(delegate, grants, language_code)
+        return await _with_access(session, _person(delegate, grants, language_code))
 
 
 def _person(delegate: Delegate, grants: list[RoleGrant], language_code: str | None) -> Person:
@@ -94,6 +117,27 @@ def _person(delegate: Delegate, grants: list[RoleGrant], language_code: str | No
         coordinator_of=frozenset(
             g.mission_id for g in grants if g.role == Role.COORDINATOR and g.mission_id
         ),
+        current_mission_id=delegate.current_mission_id,
+        home_timezone=delegate.home_timezone,
+    )
+
+
+async def _with_access(session: AsyncSession, person: Person) -> Person:
+    rows = await q.visible_missions(
+        session, person.delegate_id, person.is_admin, person.coordinator_of
+    )
+    return replace(person, access=tuple(access_of(person, m, r) for m, r in rows))
+
+
+def access_of(person: Person, mission: Mission, registration: Registration | None) -> MissionAccess:
+    return MissionAccess(
+        mission=MissionInfo.of(mission),
+        starts_on=mission.starts_on,
+        ends_on=mission.ends_on,
+        content_version=mission.content_version,
+        created_at=mission.created_at,
+        tags=frozenset(registration.tags or ()) if registration else frozenset(),
+        staff=person.is_admin or mission.id in person.coordinator_of,
     )
 
 

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.agenda import Viewer, _named_items
+from bot.services.agenda import Viewer, named_items
 from bot.services.dates import (
     MONTHS,
     RELATIVE,
@@ -655,21 +655,27 @@ def build_index(
 _CACHE: dict[int, tuple[tuple[int, datetime], MissionIndex]] = {}
 
 
-async def mission_index(session: AsyncSession, mission_id: int) -> MissionIndex:
-    """The index of a mission, rebuilt only when its content version changed."""
-    mission = await session.get(Mission, mission_id)
-    assert mission is not None
-    version = (mission.content_version, mission.created_at)
+async def mission_index(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> MissionIndex:
+    """The index of a mission, rebuilt only when its content version (read with the viewer)
+    changed: a hit costs no query."""
+    mission_id = viewer.mission.id
+    version = (viewer.content_version, viewer.mission_created_at)
     cached = _CACHE.get(mission_id)
     if cached is not None and cached[0] == version:
         return cached[1]
-    items = list(
-        await session.scalars(select(AgendaItem).where(AgendaItem.mission_id == mission_id))
-    )
-    venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission_id)))
-    faqs = list(await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission_id)))
-    index = build_index(mission, items, venues, faqs)
-    _CACHE[mission_id] = (version, index)
+    async with sessions() as session:
+        mission = await session.get(Mission, mission_id)
+        assert mission is not None
+        items = list(
+            await session.scalars(select(AgendaItem).where(AgendaItem.mission_id == mission_id))
+        )
+        venues = list(await session.scalars(select(Venue).where(Venue.mission_id == mission_id)))
+        faqs = list(
+            await session.scalars(select(FaqEntry).where(FaqEntry.mission_id == mission_id))
+        )
+        index = build_index(mission, items, venues, faqs)
+    # Keyed by the version the index was built from, which may be newer than the viewer's.
+    _CACHE[mission_id] = ((mission.content_version, mission.created_at), index)
     return index
 
 
@@ -1550,9 +1556,8 @@ async def answer_question(
     now: datetime,
     default_language: str,
 ) -> Understanding:
-    async with sessions() as session:
-        index = await mission_index(session, viewer.mission.id)
-        named = await _named_items(session, viewer.delegate_id)
+    index = await mission_index(sessions, viewer)
+    named = await named_items(sessions, viewer)
     return understand(index, text[:500], viewer, named, now, default_language)
 
 
