@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, true, update
+from collections.abc import Callable
+
+from sqlalchemy import and_, event, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from models.entities import Delegate, Mission, Registration, RegistrationStatus, Role, RoleGrant
 
@@ -59,6 +62,12 @@ async def admin_grant(session: AsyncSession, telegram_id: int) -> RoleGrant | No
     )
 
 
+# Called with a mission id once a transaction that changed its content has committed: the
+# process's caches of that content forget it (other processes see the version change).
+CONTENT_LISTENERS: list[Callable[[int], object]] = []
+_CHANGED = "missionbot_content_changed"
+
+
 async def bump_content(session: AsyncSession, mission_id: int) -> None:
     """Record that a mission's sessions, venues or FAQ changed (caches rebuild on it)."""
     await session.execute(
@@ -67,6 +76,24 @@ async def bump_content(session: AsyncSession, mission_id: int) -> None:
         .values(content_version=Mission.content_version + 1)
         .execution_options(synchronize_session=False)
     )
+    content_changed(session, mission_id)
+
+
+def content_changed(session: AsyncSession, mission_id: int) -> None:
+    """Tell this process's caches about the change when (and only if) the session commits."""
+    session.info.setdefault(_CHANGED, set()).add(mission_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    for mission_id in session.info.pop(_CHANGED, ()):
+        for listener in CONTENT_LISTENERS:
+            listener(mission_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 async def visible_missions(

@@ -46,6 +46,23 @@ async def test_staff_move_a_session_keeping_its_length(lyon: Harness) -> None:
     assert "pas compris" in joined(calls)
 
 
+async def test_the_card_shown_after_an_edit_has_the_new_values(lyon: Harness) -> None:
+    """The card follows the edit at once, though the person (and the mission's content
+    version) was read at the start of the update, before the change."""
+    gala = await item(lyon, "gala-dinner")
+    lyon.clock.set(paris(12, 8))
+    await lyon.press(ADMIN, f"s:{gala.id}")  # the agenda is cached at the old version
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:start")
+    card = joined(await lyon.send(ADMIN, "2017-04-13 10:00"))
+    assert "Déplacée" in card
+    assert "jeudi 13 avril 2017 à 10:00 (heure de Paris)\njusqu'à 13:00" in card  # the card
+    assert "mercredi 12 avril 2017 à 19:30 (heure de Paris)\n" not in card
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:room")
+    card = joined(await lyon.send(ADMIN, "Salle Rhône"))
+    assert "Salle Rhône" in card
+    assert "Salle Rhône" in joined(await lyon.press(ADMIN, f"s:{gala.id}"))
+
+
 async def test_staff_cancel_a_session(lyon: Harness) -> None:
     await register(lyon, EN)
     gala = await item(lyon, "gala-dinner")

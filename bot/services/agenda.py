@@ -23,6 +23,7 @@ from models import (
     Audience,
     Delegate,
     FaqEntry,
+    Mission,
     SessionKind,
     Venue,
     agenda_item_attendees,
@@ -85,6 +86,9 @@ class SessionView:
         )  # fmt: skip
 
 
+Version = tuple[int, datetime]
+
+
 @dataclass(frozen=True)
 class Viewer:
     """A delegate looking at one mission: what decides which sessions they see."""
@@ -104,6 +108,11 @@ class Viewer:
     @property
     def timezone(self) -> str:
         return self.calendar.timezone
+
+    @property
+    def version(self) -> Version:
+        """The mission's content as this viewer saw it: (content version, created at)."""
+        return self.content_version, self.mission_created_at
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,9 @@ class _Content:
 # Every change to sessions, venues or FAQ bumps Mission.content_version, so a stale list is
 # never used, in this process or in another one sharing the database. The version comes
 # with the viewer (read with the person at the start of the update): a hit costs no query.
-_AGENDAS: dict[int, tuple[tuple[int, datetime], _Content]] = {}
+# Each list is kept under the version it was read at; a change committed by this process
+# drops it at once, so a viewer read before that change (same update) gets the new list.
+_AGENDAS: dict[int, tuple[Version, _Content]] = {}
 
 
 def clear_caches() -> None:
@@ -235,12 +246,20 @@ def clear_caches() -> None:
     _AGENDAS.clear()
 
 
+q.CONTENT_LISTENERS.append(lambda mission_id: _AGENDAS.pop(mission_id, None))
+
+
+def current(cached: Version, wanted: Version) -> bool:
+    """Whether content read at `cached` serves a viewer who saw the mission at `wanted`."""
+    return cached[1] == wanted[1] and cached[0] >= wanted[0]
+
+
 async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> _Content:
-    version = (viewer.content_version, viewer.mission_created_at)
     cached = _AGENDAS.get(viewer.mission.id)
-    if cached is not None and cached[0] == version:
+    if cached is not None and current(cached[0], viewer.version):
         return cached[1]
     async with sessions() as session:
+        mission = await session.get(Mission, viewer.mission.id)
         rows = (
             await session.execute(
                 select(AgendaItem, Venue)
@@ -258,7 +277,8 @@ async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -
         {e.view.id: e for e in entries},
         any(e.audience == Audience.NAMED for e in entries),
     )
-    _AGENDAS[viewer.mission.id] = (version, content)
+    if mission is not None:
+        _AGENDAS[viewer.mission.id] = ((mission.content_version, mission.created_at), content)
     return content
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from models import AgendaItem, Audience, AuditRecord, FaqEntry, Mission, SessionKind, Venue
+from models import queries as q
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -543,6 +544,7 @@ async def _apply(session: AsyncSession, clock: Clock, spec: MissionFile) -> Load
 
     if report.changed:
         mission.content_version += 1
+        q.content_changed(session, mission.id)
         session.add(
             AuditRecord(
                 at=now,

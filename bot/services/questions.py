@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.agenda import Viewer, named_items
+from bot.services.agenda import Viewer, current, named_items
 from bot.services.dates import (
     MONTHS,
     RELATIVE,
@@ -36,6 +36,7 @@ from bot.services.dates import (
     parse_day,
 )
 from models import AgendaItem, Audience, FaqEntry, Mission, Venue
+from models import queries as q
 
 
 class AnswerKind(StrEnum):
@@ -659,9 +660,8 @@ async def mission_index(sessions: async_sessionmaker[AsyncSession], viewer: View
     """The index of a mission, rebuilt only when its content version (read with the viewer)
     changed: a hit costs no query."""
     mission_id = viewer.mission.id
-    version = (viewer.content_version, viewer.mission_created_at)
     cached = _CACHE.get(mission_id)
-    if cached is not None and cached[0] == version:
+    if cached is not None and current(cached[0], viewer.version):
         return cached[1]
     async with sessions() as session:
         mission = await session.get(Mission, mission_id)
@@ -1563,6 +1563,9 @@ async def answer_question(
 
 def clear_cache() -> None:
     _CACHE.clear()
+
+
+q.CONTENT_LISTENERS.append(lambda mission_id: _CACHE.pop(mission_id, None))
 
 
 __all__ = ["AnswerKind", "Match", "Understanding", "answer_question", "timedelta"]
