@@ -42,7 +42,7 @@ from handlers import (
     registration,
     reminders,
 )
-from models.db import create_engine, create_session_factory, upgrade_schema
+from models.db import create_engine, create_session_factory, memo_of, upgrade_schema
 
 log = logging.getLogger(__name__)
 
@@ -203,5 +203,8 @@ async def stop_sender(app: BotApplication) -> None:
 
 async def shutdown(app: BotApplication) -> None:
     await stop_sender(app)
+    memo = memo_of(app.bot_data.sessions) if app.bot_data.sessions else None
+    if memo is not None:
+        memo.close()
     if app.bot_data.engine is not None:
         await app.bot_data.engine.dispose()

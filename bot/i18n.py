@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -186,7 +186,13 @@ def _short_time_pattern(locale: str) -> tuple[Locale, DateTimePattern]:
 
 def format_clock(moment: datetime, tz_name: str, locale: str | None = None) -> str:
     """'09:00' / '9:00 AM' in the given zone (the CLDR short pattern, parsed once)."""
-    parsed, pattern = _short_time_pattern(locale or get_locale())
+    return _clock_text(moment, tz_name, locale or get_locale())
+
+
+@lru_cache(maxsize=8192)
+def _clock_text(moment: datetime, tz_name: str, locale: str) -> str:
+    # An agenda shows the same few hundred instants again and again: format each once.
+    parsed, pattern = _short_time_pattern(locale)
     return str(pattern.apply(moment.astimezone(_zone(tz_name)), parsed))
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -58,25 +59,100 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
 WRITE_OPTION = "missionbot_write"
 
 
+class CommitWatch:
+    """Tells, without a round trip, whether anything was committed to an SQLite database
+    since a previous look, by this process or another: SQLite's `PRAGMA data_version`,
+    read on a connection of its own (it changes when any other connection commits).
+
+    A read of a few microseconds that never waits for a writer (WAL). Where it cannot tell
+    (PostgreSQL, an in-memory database, an error) the token is None and nothing is kept.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        url = engine.url
+        self._path = (
+            url.database
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            else None
+        )
+        self._connection: sqlite3.Connection | None = None
+
+    def token(self) -> int | None:
+        if self._path is None:
+            return None
+        try:
+            if self._connection is None:
+                if not Path(self._path).exists():
+                    return None
+                self._connection = sqlite3.connect(
+                    f"file:{self._path}?mode=ro", uri=True, timeout=0, isolation_level=None,
+                    check_same_thread=False,
+                )  # fmt: skip
+            row = self._connection.execute("PRAGMA data_version").fetchone()
+            return int(row[0])
+        except sqlite3.Error:
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 class SessionFactory(async_sessionmaker[AsyncSession]):
     """`factory()` for reading; `factory.begin()` for a unit of work that writes.
 
     On SQLite the writing transaction starts with BEGIN IMMEDIATE (see above), so concurrent
     writers queue instead of failing; reading sessions start a plain deferred BEGIN.
+
+    `recall`/`remember` keep values read from the database for as long as nothing at all
+    has been committed to it since (SQLite only; see CommitWatch): exact, never stale.
     """
+
+    MEMO_LIMIT = 20_000
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine, expire_on_commit=False)
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self.watch = CommitWatch(engine)
+        self._memo: dict[Hashable, tuple[int, Any]] = {}
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
         async with self(bind=self._writer) as session, session.begin():
             yield session
 
+    def change_token(self) -> int | None:
+        """Take this before reading what `remember` will keep."""
+        return self.watch.token()
+
+    def recall(self, key: Hashable) -> Any | None:
+        token = self.watch.token()
+        kept = self._memo.get(key)
+        if token is None or kept is None or kept[0] != token:
+            return None
+        return kept[1]
+
+    def remember(self, key: Hashable, token: int | None, value: Any) -> None:
+        if token is None:
+            return
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = (token, value)
+
+    def close(self) -> None:
+        self.watch.close()
+        self._memo.clear()
+
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return SessionFactory(engine)
+
+
+def memo_of(sessions: async_sessionmaker[AsyncSession]) -> SessionFactory | None:
+    """The factory's memo, when it has one (factories built by create_session_factory)."""
+    return sessions if isinstance(sessions, SessionFactory) else None
 
 
 def alembic_config() -> Config:

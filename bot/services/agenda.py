@@ -8,6 +8,7 @@ forged.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -231,6 +232,16 @@ class _Content:
     by_id: dict[int, _Entry]
     # Some session names its audience: only then is a delegate's list of names read.
     names_people: bool
+    # Start instants of `entries`, in order, and the longest session: a window of time is
+    # found by bisection rather than by reading the whole agenda.
+    starts: list[datetime]
+    longest: timedelta
+
+    def between(self, start: datetime | None, end: datetime | None) -> list[_Entry]:
+        """Entries that overlap [start, end) (either bound open when None)."""
+        low = 0 if start is None else bisect_left(self.starts, start - self.longest)
+        high = len(self.entries) if end is None else bisect_left(self.starts, end)
+        return [e for e in self.entries[low:high] if start is None or e.view.ends_at > start]
 
 
 # Every change to sessions, venues or FAQ bumps Mission.content_version, so a stale list is
@@ -276,6 +287,8 @@ async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -
         entries,
         {e.view.id: e for e in entries},
         any(e.audience == Audience.NAMED for e in entries),
+        [e.view.starts_at for e in entries],
+        max([timedelta(0)] + [e.view.ends_at - e.view.starts_at for e in entries]),
     )
     if mission is not None:
         _AGENDAS[viewer.mission.id] = ((mission.content_version, mission.created_at), content)
@@ -312,10 +325,8 @@ async def _sessions_between(
     named = await named_items(sessions, viewer, content)
     return [
         e.view
-        for e in content.entries
-        if (start is None or e.view.ends_at > start)
-        and (end is None or e.view.starts_at < end)
-        and _audience_admits(e.audience, e.tags, e.view.id, viewer, named)
+        for e in content.between(start, end)
+        if _audience_admits(e.audience, e.tags, e.view.id, viewer, named)
     ]
 
 

@@ -13,6 +13,7 @@ from bot.i18n import SUPPORTED_LOCALES, pick_locale
 from bot.services.registration import MissionInfo
 from models import AuditRecord, Delegate, Mission, Registration, Role, RoleGrant
 from models import queries as q
+from models.db import memo_of
 
 # last_seen_at is written at most this often, so reading the agenda stays read-only.
 SEEN_RESOLUTION = timedelta(minutes=5)
@@ -71,6 +72,12 @@ async def identify(
     Telegram language, or a stale last-seen time.
     """
     now = clock.now()
+    memo = memo_of(sessions)
+    key = ("person", telegram_id)
+    known = memo.recall(key) if memo else None
+    if isinstance(known, _Known) and known.person and known.serves(now, language_code):
+        return known.person  # nothing was committed anywhere since it was read
+    token = memo.change_token() if memo else None
     async with sessions() as session:
         rows = (
             await session.execute(
@@ -80,11 +87,14 @@ async def identify(
             )
         ).all()
         if rows:
-            known: Delegate = rows[0][0]
-            fresh = now - known.last_seen_at < SEEN_RESOLUTION and not known.unreachable
-            if fresh and (known.telegram_language == language_code or not language_code):
-                person = _person(known, [g for _d, g in rows if g is not None], language_code)
-                return await _with_access(session, person)
+            found: Delegate = rows[0][0]
+            seen = _Known(found.last_seen_at, found.unreachable, found.telegram_language)
+            if seen.serves(now, language_code):
+                person = _person(found, [g for _d, g in rows if g is not None], language_code)
+                person = await _with_access(session, person)
+                if memo:
+                    memo.remember(key, token, replace(seen, person=person))
+                return person
     async with sessions.begin() as session:
         delegate = await q.delegate_by_telegram_id(session, telegram_id)
         if delegate is None:
@@ -105,6 +115,21 @@ async def identify(
                 delegate.unreachable = False  # they just wrote to us: reachable again
         grants = await q.role_grants(session, telegram_id)
         return await _with_access(session, _person(delegate, grants, language_code))
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A person as read, with what decides whether a later update may reuse the reading."""
+
+    last_seen_at: datetime
+    unreachable: bool
+    telegram_language: str | None
+    person: Person | None = None
+
+    def serves(self, now: datetime, language_code: str | None) -> bool:
+        """No write is due: last seen recently, reachable, same Telegram language."""
+        fresh = now - self.last_seen_at < SEEN_RESOLUTION and not self.unreachable
+        return fresh and (self.telegram_language == language_code or not language_code)
 
 
 def _person(delegate: Delegate, grants: list[RoleGrant], language_code: str | None) -> Person:
