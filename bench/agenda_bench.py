@@ -6,7 +6,13 @@ PTB, the middleware, the handler and the database, replies captured in process),
 updates per second of a mixed stream of those, compared in the same run with a bare echo
 handler on the same Application machinery (the ratio is what to read on a noisy machine).
 
-    python -m bench.agenda_bench [--samples 300]
+Then the same comparison end to end, as in production: the real bot (`python -m bot run`, a
+child process, on the same SQLite database with the mission moved to this week) and a bare
+PTB echo bot (`python -m bench.echo_bot`) each poll a loopback Bot API on 127.0.0.1, which
+hands them the same mixed stream (100 updates a getUpdates call, as Telegram does) and
+records every reply; updates/s from the first update offered to the last reply.
+
+    python -m bench.agenda_bench [--samples 300] [--stream 2000] [--no-http]
 """
 
 from __future__ import annotations
@@ -14,21 +20,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import random
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.app import build_application, shutdown, startup
 from bot.clock import FrozenClock
 from bot.config import load_settings
+from bot.loopback import LoopbackBotAPI
 from bot.offline import OfflineBotAPI
 from models import (
     AgendaItem,
@@ -42,6 +55,8 @@ from models import (
     Venue,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:bench-token"  # noqa: S105  (a loopback server: never sent anywhere real)
 SESSIONS, VENUES, FAQS, DELEGATES = 2000, 200, 500, 1000
 DAYS = 5
 START = date(2017, 4, 10)
@@ -78,7 +93,7 @@ QUESTIONS = [
 ]
 
 
-async def populate(app: Any, clock: FrozenClock) -> None:
+async def populate(app: Any, clock: FrozenClock, start: date = START) -> None:
     rnd = random.Random(7)
     sessions = app.bot_data.sessions
     now = clock.now()
@@ -89,8 +104,8 @@ async def populate(app: Any, clock: FrozenClock) -> None:
             name_en="Big mission",
             city="Lyon",
             timezone="Europe/Paris",
-            starts_on=START,
-            ends_on=START + timedelta(days=DAYS - 1),
+            starts_on=start,
+            ends_on=start + timedelta(days=DAYS - 1),
             invite_code="BIG2017",
             registration_open=True,
             capacity=None,
@@ -120,7 +135,7 @@ async def populate(app: Any, clock: FrozenClock) -> None:
         venue_ids = list(await db.scalars(select(Venue.id).where(Venue.mission_id == mission.id)))
         rows = []
         for i in range(SESSIONS):
-            day = START + timedelta(days=i % DAYS)
+            day = start + timedelta(days=i % DAYS)
             start = datetime(
                 day.year, day.month, day.day, 6 + (i // DAYS) % 13, (i * 7) % 60, tzinfo=UTC
             )
@@ -298,11 +313,112 @@ async def run(samples: int) -> None:
         )
 
 
+async def seed(path: Path) -> None:
+    """The same mission on a file, with its days around today (the child bot keeps real
+    time), and every delegate seen just now (so reading is all the stream does)."""
+    now = datetime.now(UTC)
+    url = f"sqlite+aiosqlite:///{path}"
+    settings = load_settings(database_url=url, telegram_bot_token=None, bot_admin_ids=[])
+    app = build_application(
+        settings, clock=FrozenClock(now), request=OfflineBotAPI(), rate_limit=False
+    )
+    await app.initialize()
+    await startup(app)
+    await populate(app, FrozenClock(now), now.date() - timedelta(days=1))
+    async with app.bot_data.sessions.begin() as db:
+        # Nothing but the stream: no reminders or briefings going out meanwhile.
+        await db.execute(update(Delegate).values(reminder_minutes=0, briefing=False))
+        await db.execute(update(Mission).values(briefing_minute=None))
+    await app.shutdown()
+    await shutdown(app)
+
+
+def offer(api: LoopbackBotAPI, stream: list[dict[str, Any]], timeout: float = 600) -> float:
+    """Offer the stream once the bot polls; return updates/s up to the last reply."""
+    deadline = time.monotonic() + 120
+    while not any(c.method == "getUpdates" for c in api.calls):
+        if time.monotonic() > deadline:
+            raise SystemExit("the bot never polled the loopback Bot API")
+        time.sleep(0.05)
+    time.sleep(1.0)  # start-up calls (menus, first reminder pass) out of the way
+    base = len(api.calls)
+    last_id = stream[-1]["update_id"]
+    started = time.monotonic()
+    for item in stream:
+        api.push_update(item)
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        calls = api.calls[base:]
+        replies = [c for c in calls if c.method != "getUpdates"]
+        confirmed = any(
+            c.method == "getUpdates" and int(c.params.get("offset") or 0) > last_id for c in calls
+        )
+        answered = {c.chat_id for c in replies}
+        if confirmed and answered >= {u["message"]["chat"]["id"] for u in stream}:
+            quiet = time.monotonic() - max(c.at for c in replies)
+            if quiet > 1.0:
+                return len(stream) / (max(c.at for c in replies) - started)
+    raise SystemExit("the bot did not answer the whole stream in time")
+
+
+@contextmanager
+def child(module: str, api: LoopbackBotAPI, url: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_API_FILE_URL": api.file_url,
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *(["run"] if module == "bot" else [])],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def end_to_end(size: int) -> None:
+    rnd = random.Random(13)
+    users = [100_000 + i for i in range(DELEGATES)]
+    kinds = ["/agenda", "/next", None]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "e2e.db"
+        asyncio.run(seed(path))
+        url = f"sqlite+aiosqlite:///{path}"
+        rates = {}
+        for name, module in (("echo", "bench.echo_bot"), ("bot", "bot")):
+            updates = Updates()
+            stream = [
+                updates.text(rnd.choice(users), rnd.choice(kinds) or rnd.choice(QUESTIONS))
+                for _ in range(size)
+            ]
+            with LoopbackBotAPI() as api, child(module, api, url):
+                rates[name] = offer(api, stream)
+    print(
+        f"end to end ({size} updates, loopback Bot API): bot {rates['bot']:.0f} updates/s; "
+        f"echo bot {rates['echo']:.0f} updates/s; ratio {rates['bot'] / rates['echo']:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--stream", type=int, default=2000, help="updates in the end-to-end run")
+    parser.add_argument("--no-http", action="store_true", help="skip the end-to-end run")
     args = parser.parse_args()
     asyncio.run(run(args.samples))
+    if not args.no_http:
+        end_to_end(args.stream)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,9 @@ class LoopbackBotAPI:
                     lambda: any(u["update_id"] >= offset for u in self._updates), timeout=wait
                 )
                 pending = [u for u in self._updates if u["update_id"] >= offset]
-            call.result = pending
+            # As Telegram: at most `limit` updates a call (1-100, 100 by default).
+            limit = min(max(int(params.get("limit") or 100), 1), 100)
+            call.result = pending[:limit]
         else:
             override = self.responder(call) if self.responder else None
             if override is not None:

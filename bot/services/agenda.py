@@ -9,6 +9,7 @@ forged.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -237,11 +238,14 @@ class _Content:
     starts: list[datetime]
     longest: timedelta
 
-    def between(self, start: datetime | None, end: datetime | None) -> list[_Entry]:
-        """Entries that overlap [start, end) (either bound open when None)."""
+    def between(self, start: datetime | None, end: datetime | None) -> Iterator[_Entry]:
+        """Entries that overlap [start, end) (either bound open when None), by start."""
         low = 0 if start is None else bisect_left(self.starts, start - self.longest)
         high = len(self.entries) if end is None else bisect_left(self.starts, end)
-        return [e for e in self.entries[low:high] if start is None or e.view.ends_at > start]
+        for index in range(low, high):
+            entry = self.entries[index]
+            if start is None or entry.view.ends_at > start:
+                yield entry
 
 
 # Every change to sessions, venues or FAQ bumps Mission.content_version, so a stale list is
@@ -320,14 +324,16 @@ async def _sessions_between(
     viewer: Viewer,
     start: datetime | None,
     end: datetime | None,
-) -> list[SessionView]:
+) -> Iterator[SessionView]:
+    """The viewer's sessions overlapping [start, end), by start, read as they are taken
+    (what comes next is the first few of them, not the rest of the mission)."""
     content = await _content(sessions, viewer)
     named = await named_items(sessions, viewer, content)
-    return [
+    return (
         e.view
         for e in content.between(start, end)
         if _audience_admits(e.audience, e.tags, e.view.id, viewer, named)
-    ]
+    )
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -352,7 +358,7 @@ async def day_sessions(
 async def all_sessions(
     sessions: async_sessionmaker[AsyncSession], viewer: Viewer
 ) -> list[SessionView]:
-    return await _sessions_between(sessions, viewer, None, None)
+    return list(await _sessions_between(sessions, viewer, None, None))
 
 
 @dataclass(frozen=True)
@@ -364,9 +370,15 @@ class NowAndNext:
 async def now_and_next(
     sessions: async_sessionmaker[AsyncSession], viewer: Viewer, now: datetime, limit: int = 3
 ) -> NowAndNext:
-    found = await _sessions_between(sessions, viewer, now, None)
-    current = [s for s in found if s.starts_at <= now < s.ends_at]
-    upcoming = [s for s in found if s.starts_at > now]
+    current: list[SessionView] = []
+    upcoming: list[SessionView] = []
+    for found in await _sessions_between(sessions, viewer, now, None):
+        if found.starts_at <= now:
+            current.append(found)  # in progress: these come first, sorted by start
+        elif len(upcoming) < limit or found.starts_at == upcoming[0].starts_at:
+            upcoming.append(found)
+        else:
+            break
     if upcoming:
         # Parallel sessions starting together are all "next", even past the limit.
         first = upcoming[0].starts_at
