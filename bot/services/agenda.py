@@ -237,6 +237,9 @@ class _Content:
     # found by bisection rather than by reading the whole agenda.
     starts: list[datetime]
     longest: timedelta
+    # The mission's venues (by name) and FAQ entries (in order), for cards and answers.
+    venues: dict[int, VenueView]
+    faqs: dict[int, FaqView]
 
     def between(self, start: datetime | None, end: datetime | None) -> Iterator[_Entry]:
         """Entries that overlap [start, end) (either bound open when None), by start."""
@@ -283,6 +286,12 @@ async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -
                 .order_by(AgendaItem.starts_at, AgendaItem.id)
             )
         ).all()
+        places = await session.scalars(select(Venue).where(Venue.mission_id == viewer.mission.id))
+        faqs = await session.scalars(
+            select(FaqEntry).where(FaqEntry.mission_id == viewer.mission.id).order_by(FaqEntry.id)
+        )
+        venues = sorted((VenueView.of(v) for v in places), key=lambda v: v.name.casefold())
+        entries_faq = [FaqView.of(e) for e in faqs]
     entries = [
         _Entry(SessionView.of(item, venue), item.audience, frozenset(item.audience_tags or ()))
         for item, venue in rows
@@ -293,6 +302,8 @@ async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -
         any(e.audience == Audience.NAMED for e in entries),
         [e.view.starts_at for e in entries],
         max([timedelta(0)] + [e.view.ends_at - e.view.starts_at for e in entries]),
+        {v.id: v for v in venues},
+        {f.id: f for f in entries_faq},
     )
     if mission is not None:
         _AGENDAS[viewer.mission.id] = ((mission.content_version, mission.created_at), content)
@@ -420,25 +431,27 @@ async def session_for(
 
 
 async def venues(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> list[VenueView]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(Venue).where(Venue.mission_id == viewer.mission.id).order_by(Venue.name)
-        )
-        return [VenueView.of(v) for v in rows]
+    return list((await _content(sessions, viewer)).venues.values())
 
 
 async def venue_for(
     sessions: async_sessionmaker[AsyncSession], who: Person, venue_id: int
 ) -> tuple[Viewer, VenueView] | None:
+    """A venue, only from a mission this person may look at."""
+    current = await viewer(sessions, who)
+    if isinstance(current, Viewer):
+        found = (await _content(sessions, current)).venues.get(venue_id)
+        if found is not None:
+            return current, found
     async with sessions() as session:
         venue = await session.get(Venue, venue_id)
         if venue is None:
             return None
         view, mission_id = VenueView.of(venue), venue.mission_id
-    found = await viewer(sessions, who, mission_id)
-    if not isinstance(found, Viewer):
+    seen = await viewer(sessions, who, mission_id)
+    if not isinstance(seen, Viewer):
         return None
-    return found, view
+    return seen, view
 
 
 async def next_at_venue(
@@ -486,26 +499,28 @@ class FaqView:
     def answer(self, locale: str) -> str:
         return self.answer_fr if locale == "fr" else self.answer_en
 
+    @classmethod
+    def of(cls, entry: FaqEntry) -> FaqView:
+        return cls(entry.id, entry.question_fr, entry.question_en, entry.answer_fr, entry.answer_en)
+
 
 async def faq_for(
     sessions: async_sessionmaker[AsyncSession], who: Person, faq_id: int
 ) -> FaqView | None:
     """One FAQ entry, only from a mission the delegate is registered to."""
+    current = await viewer(sessions, who)
+    if isinstance(current, Viewer):
+        found = (await _content(sessions, current)).faqs.get(faq_id)
+        if found is not None:
+            return found
     async with sessions() as session:
         entry = await session.get(FaqEntry, faq_id)
         if entry is None:
             return None
-        view = FaqView(
-            entry.id, entry.question_fr, entry.question_en, entry.answer_fr, entry.answer_en
-        )
-        mission_id = entry.mission_id
-    found = await viewer(sessions, who, mission_id)
-    return view if isinstance(found, Viewer) else None
+        view, mission_id = FaqView.of(entry), entry.mission_id
+    seen = await viewer(sessions, who, mission_id)
+    return view if isinstance(seen, Viewer) else None
 
 
 async def faq_entries(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> list[FaqView]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(FaqEntry).where(FaqEntry.mission_id == viewer.mission.id).order_by(FaqEntry.id)
-        )
-        return [FaqView(e.id, e.question_fr, e.question_en, e.answer_fr, e.answer_en) for e in rows]
+    return list((await _content(sessions, viewer)).faqs.values())
