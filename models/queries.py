@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import and_, event, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.entities import Delegate, Mission, Registration, RegistrationStatus, Role, RoleGrant
 
@@ -115,3 +115,50 @@ async def visible_missions(
         .order_by(Mission.starts_on, Mission.id)
     )
     return [(row[0], row[1]) for row in rows]
+
+
+async def person_with_missions(
+    session: AsyncSession, telegram_id: int
+) -> tuple[Delegate | None, list[RoleGrant], list[tuple[Mission, Registration | None]]]:
+    """The delegate behind a Telegram user, their roles and the missions they may look at
+    (as `visible_missions`), in one statement: one round trip for most updates."""
+    confirmed = aliased(Registration)
+    registered = (
+        select(confirmed.id)
+        .where(
+            confirmed.mission_id == Mission.id,
+            confirmed.delegate_id == Delegate.id,
+            confirmed.status == RegistrationStatus.CONFIRMED,
+        )
+        .exists()
+    )
+    visible = or_(
+        registered,
+        RoleGrant.role == Role.ADMIN,
+        and_(RoleGrant.role == Role.COORDINATOR, RoleGrant.mission_id == Mission.id),
+    )
+    rows = (
+        await session.execute(
+            select(Delegate, RoleGrant, Mission, Registration)
+            .outerjoin(RoleGrant, RoleGrant.telegram_id == Delegate.telegram_id)
+            .outerjoin(Mission, visible)
+            .outerjoin(
+                Registration,
+                and_(
+                    Registration.mission_id == Mission.id,
+                    Registration.delegate_id == Delegate.id,
+                    Registration.status == RegistrationStatus.CONFIRMED,
+                ),
+            )
+            .where(Delegate.telegram_id == telegram_id)
+            .order_by(Mission.starts_on, Mission.id)
+        )
+    ).all()
+    if not rows:
+        return None, [], []
+    grants = {g.id: g for _d, g, _m, _r in rows if g is not None}
+    missions: dict[int, tuple[Mission, Registration | None]] = {}
+    for _d, _g, mission, registration in rows:
+        if mission is not None and mission.id not in missions:
+            missions[mission.id] = (mission, registration)
+    return rows[0][0], list(grants.values()), list(missions.values())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -67,9 +66,9 @@ async def identify(
 ) -> Person:
     """Find or create the delegate for this Telegram user and tell who they are.
 
-    Most updates only read (two queries in one unit of work: the person with their roles,
-    then the missions they may look at); a write happens for a new person, a changed
-    Telegram language, or a stale last-seen time.
+    Most updates only read: one query (the person, their roles and the missions they may
+    look at), none while nothing was committed (see SessionFactory.recall). A write happens
+    for a new person, a changed Telegram language, or a stale last-seen time.
     """
     now = clock.now()
     memo = memo_of(sessions)
@@ -79,22 +78,15 @@ async def identify(
         return known.person  # nothing was committed anywhere since it was read
     token = memo.change_token() if memo else None
     async with sessions() as session:
-        rows = (
-            await session.execute(
-                select(Delegate, RoleGrant)
-                .outerjoin(RoleGrant, RoleGrant.telegram_id == Delegate.telegram_id)
-                .where(Delegate.telegram_id == telegram_id)
-            )
-        ).all()
-        if rows:
-            found: Delegate = rows[0][0]
-            seen = _Known(found.last_seen_at, found.unreachable, found.telegram_language)
-            if seen.serves(now, language_code):
-                person = _person(found, [g for _d, g in rows if g is not None], language_code)
-                person = await _with_access(session, person)
-                if memo:
-                    memo.remember(key, token, replace(seen, person=person))
-                return person
+        found, grants, missions = await q.person_with_missions(session, telegram_id)
+    if found is not None:
+        seen = _Known(found.last_seen_at, found.unreachable, found.telegram_language)
+        if seen.serves(now, language_code):
+            person = _person(found, grants, language_code)
+            person = replace(person, access=tuple(access_of(person, m, r) for m, r in missions))
+            if memo:
+                memo.remember(key, token, replace(seen, person=person))
+            return person
     async with sessions.begin() as session:
         delegate = await q.delegate_by_telegram_id(session, telegram_id)
         if delegate is None:
