@@ -443,6 +443,9 @@ class Doc:
     ends_at: datetime | None = None
     # starts_at in the mission's time zone, worked out once.
     local_start: datetime | None = None
+    # starts_at in the zone the organiser wrote it in, when that differs (the flight out
+    # leaves Montréal on Sunday evening, which is already Monday in Lyon).
+    own_start: datetime | None = None
     audience: Audience = Audience.EVERYONE
     tags: frozenset[str] = frozenset()
     venue_id: int | None = None
@@ -456,6 +459,9 @@ class Doc:
     passages: tuple[frozenset[str], ...] = ()
     # An FAQ entry that is itself about when (badge pick-up hours, the time difference).
     asks_when: bool = False
+    # What to do if something goes wrong ("si je rate la navette", "if you arrive late",
+    # "the driver cannot wait for latecomers", "report any cancellation").
+    contingency: bool = False
 
 
 @dataclass
@@ -613,11 +619,17 @@ def build_index(
                 AnswerKind.SESSION, item.key, item.id, primary, weights,
                 starts_at=item.starts_at, ends_at=item.ends_at, audience=item.audience,
                 local_start=item.starts_at.astimezone(zone) if item.starts_at else None,
+                own_start=item.starts_at.astimezone(ZoneInfo(item.local_timezone))
+                if item.starts_at and item.local_timezone and item.local_timezone != zone.key
+                else None,
                 tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
                 transport=item.kind.value == "transport",
                 origin=_ends(item, 0, place_words),
                 destination=destination,
                 passages=_sentences(item.description_fr, item.description_en),
+                contingency=bool(
+                    set(words_of(f"{item.description_fr} {item.description_en}")) & MISHAP
+                ),
             )
         )  # fmt: skip
     for entry in faqs:
@@ -627,10 +639,12 @@ def build_index(
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
         passages = _sentences(entry.answer_fr, entry.answer_en)
         asks_when = bool(set(words_of(f"{entry.question_fr} {entry.question_en}")) & ASKS_WHEN)
+        texts = f"{entry.question_fr} {entry.question_en} {entry.answer_fr} {entry.answer_en}"
+        contingency = bool(set(words_of(texts)) & (CONDITIONAL | MISHAP))
         docs.append(
             Doc(
                 AnswerKind.FAQ, entry.key, entry.id, primary, weights,
-                passages=passages, asks_when=asks_when,
+                passages=passages, asks_when=asks_when, contingency=contingency,
             )
         )  # fmt: skip
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
@@ -942,6 +956,10 @@ def _with_passages(
     return best
 
 
+# Words that make a sentence conditional, in the FAQ's own texts.
+CONDITIONAL = {"si", "if", "cas", "unless", "sinon", "otherwise"}
+
+
 # Words that ask when, "what" aside (it asks what as often as "what time").
 ASKS_WHEN = _stemmed(
     _words(
@@ -950,6 +968,14 @@ ASKS_WHEN = _stemmed(
     )
 )
 HOW_WORDS = {"how", "comment"}
+# A plan that fails: missing it, being late, something lost or cancelled.
+MISHAP = _stemmed(
+    _words(
+        "miss missed rate rater manque manquer manquez retard late delay delayed lost perdu "
+        "perdue cancel cancelled canceled annule annulee oublie forgot forget "
+        "retardataire latecomer annulation cancellation"
+    )
+)
 GONE_RIDE = 0.85
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
@@ -1061,6 +1087,7 @@ def score_documents(
     about_place = bool(raw & PLACE_WORDS)
     asks_when = bool(raw & ASKS_WHEN)
     asks_how = bool(raw & HOW_WORDS) and not asks_when
+    mishap = bool(raw & MISHAP)
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
@@ -1091,7 +1118,11 @@ def score_documents(
             )
             if similarity >= 60:
                 value += (similarity - 60) / 150
-            if parsed.day is not None or parsed.hour is not None:
+            if doc.contingency and mishap:
+                # "If I miss the shuttle on Thursday", "my flight is late, what about my
+                # badge": what to do when a plan fails, whatever day it is, is the FAQ's.
+                value *= 1.15
+            elif parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
             if asks_how:
                 value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
@@ -1111,6 +1142,10 @@ def score_documents(
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
+        if doc.kind == AnswerKind.SESSION and mishap:
+            # "If I miss the badge pick-up": not the session itself, unless it says what
+            # to do then.
+            value *= 1.1 if doc.contingency else 0.9
         if doc.kind == AnswerKind.SESSION:
             if about_transport:
                 value *= 1.15 if doc.transport else 0.9
@@ -1127,20 +1162,22 @@ def score_documents(
         elif doc.kind == AnswerKind.VENUE and doc.ref_id in event_venues:
             value *= 0.85
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
-            local = doc.local_start or _local(doc.starts_at, zone)
+            starts = _starts(doc, zone)
             if parsed.day is not None:
                 # A day the question names is rarely a mistake: another day's session is
                 # the answer only when nothing that day fits at all.
-                value *= 1.15 if local.date() == parsed.day else DAY_MISMATCH
+                on_day = any(local.date() == parsed.day for local in starts)
+                value *= 1.15 if on_day else DAY_MISMATCH
             if parsed.part_of_day is not None:
                 low, high = parsed.part_of_day
-                value *= 1.1 if low <= local.hour < high else PART_MISMATCH
+                value *= 1.1 if any(low <= local.hour < high for local in starts) else PART_MISMATCH
             if parsed.hour is not None:
-                value *= 1.15 if abs(local.hour - parsed.hour) <= 1 else 0.85
+                near = any(abs(local.hour - parsed.hour) <= 1 for local in starts)
+                value *= 1.15 if near else 0.85
             if (
                 parsed.clock is not None
                 and parsed.clock.minute
-                and _same_minutes(local, parsed.clock)
+                and any(_same_minutes(local, parsed.clock) for local in starts)
             ):
                 value *= EXACT_TIME  # "la navette de 8h35": its very time names it
             if parsed.wants_when:
@@ -1156,11 +1193,19 @@ def score_documents(
     return _prefer_upcoming(scored, now, parsed)
 
 
+def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
+    """When a session starts, in the mission's zone and in the zone it was written in."""
+    assert doc.starts_at is not None
+    local = doc.local_start or _local(doc.starts_at, zone)
+    return (local, doc.own_start) if doc.own_start is not None else (local,)
+
+
 def _in_window(doc: Doc, day: date, part: tuple[int, int], zone: str) -> bool:
     if doc.starts_at is None:
         return False
-    local = doc.local_start or _local(doc.starts_at, zone)
-    return local.date() == day and part[0] <= local.hour < part[1]
+    return any(
+        local.date() == day and part[0] <= local.hour < part[1] for local in _starts(doc, zone)
+    )
 
 
 def _within_named_time(
@@ -1392,7 +1437,9 @@ def _ride_to_named_place(
         return None
     rides = [d for d in _sessions(index, viewer, named) if d.transport and marks & d.destination]
     if parsed.day is not None:
-        rides = [d for d in rides if d.local_start and d.local_start.date() == parsed.day]
+        rides = [
+            d for d in rides if any(s.date() == parsed.day for s in _starts(d, index.timezone))
+        ]
     upcoming = [d for d in rides if d.ends_at is not None and d.ends_at > now]
     chosen = upcoming or rides
     return chosen[0] if chosen else None
@@ -1452,7 +1499,10 @@ def understand(
         # story around a question can drown it; the question itself may be clear alone.
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
         alone = _understand(index, asked, viewer, named, now, language)
-        if alone.kind != AnswerKind.UNKNOWN:
+        # "… vient d'être annulé. Je fais quoi?": a question with no subject of its own is
+        # about the story told before it, not about today's programme.
+        vague = alone.kind == AnswerKind.DAY and parse_question(asked, viewer, now).day is None
+        if alone.kind != AnswerKind.UNKNOWN and not vague:
             return alone
     return found
 
