@@ -126,7 +126,10 @@ STOPWORDS = _words(
     "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
     "permise autorise autorisee "
     # Asking for details of something: "what's the deal with", "des infos sur".
-    "deal detail details renseignement"
+    "deal detail details renseignement "
+    # "Nous-mêmes", "a bit", "un peu", "this one", "is that fine", "il sera".
+    "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
+    "serait"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -139,7 +142,10 @@ FILLER = _words(
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
-    "demandais demandait pouvez pourrions dire aura"
+    "demandais demandait pouvez pourrions dire aura "
+    # How the asker feels: "a bit nervous", "je stresse", "fatigué".
+    "nervous anxious worried stressed stresse stresser inquiet inquiete nerveux nerveuse "
+    "fatigue fatiguee tired sleepy"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -323,6 +329,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "loge": ("hotel",), "loger": ("hotel",), "hebergement": ("hotel",), "logement": ("hotel",),
     "sante": ("health",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
+    # Gathering, flying, getting ready, clothes, leaving, being dropped off.
+    "rassemble": ("regroupe", "gather"), "rassembler": ("regroupe", "gather"),
+    "regrouper": ("regroupe",), "gather": ("regroupe",), "gathering": ("regroupe", "gather"),
+    "retrouve": ("regroupe", "rendez", "meet"), "retrouver": ("regroupe", "rendez", "meet"),
+    "carrousel": ("bagage", "luggage"), "tapis": ("bagage", "luggage"),
+    "fly": ("flight", "vol"), "flying": ("flight", "vol"), "flown": ("flight", "vol"),
+    "casual": ("dress", "attire", "vestimentaire"), "decontracte": ("vestimentaire", "tenue"),
+    "jeans": ("dress", "vestimentaire"), "veston": ("vestimentaire",),
+    "prepare": ("ready", "prevoyez", "bring"), "preparer": ("prevoyez", "apportez"),
+    "apporter": ("apportez", "bring"), "bring": ("apportez",), "ready": ("prevoyez",),
+    "sortir": ("sortie", "quitter", "exit"), "exit": ("sortie",), "skip": ("manque", "miss"),
+    "drop": ("depose", "drop"), "deposer": ("depose",), "straight": ("directement", "right"),
+    "direct": ("directement",), "food": ("meal", "repas", "lunch"),
+    "nourriture": ("repas", "meal"),
 }  # fmt: skip
 
 
@@ -506,7 +526,10 @@ class MissionIndex:
 
 # Inflection endings, French and English, longest first (a final s is already gone).
 ENDINGS = sorted(
-    _words("ements ement antes ante ants ant ents ent ees ee ers er ez res re es e als al ing ed"),
+    _words(
+        "ations ation ements ement antes ante ants ant ents ent ees ee ers er ez res re es e "
+        "als al ing ed ir ie"
+    ),
     key=len,
     reverse=True,
 )
@@ -767,13 +790,22 @@ PERSON_WORDS = {
     "anybody",
     "quelqu",
     "personne",
+    "people",
+    "gens",
+    "folks",
+    "representative",
+    "representant",
 }
-MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
+MEETING_WORDS = _stemmed(
+    _words("pick pickup chercher attendre attend wait meet accueillir accueille accueillent")
+)
 
 
 # "Dîner" is lunch in Québec and dinner in France, "déjeuner" breakfast or lunch: the part
 # of the day named with them says which meal it is.
-AMBIGUOUS_MEALS = _stemmed(_words("diner dine dejeuner dej manger mange eat meal repas bouffe"))
+AMBIGUOUS_MEALS = _stemmed(
+    _words("diner dine dejeuner dej manger mange eat meal repas bouffe food nourriture")
+)
 MEAL_AT = {(5, 12): "breakfast", (11, 14): "lunch", (17, 24): "dinner", (18, 24): "dinner"}
 
 
@@ -842,15 +874,17 @@ def _expansions(word: str) -> list[tuple[str, float]]:
     return out
 
 
-def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
-    """Vocabulary words close to `word`: exact first, then typos (longer words only)."""
+def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[str, float]]:
+    """Vocabulary words close to `word`: exact first, then typos (longer words only, and
+    only for a word typed by the delegate: a synonym is spelled right, and its look-alikes
+    are other words: "regroupe" is not "groupe")."""
     if word in index.postings:
         found = [(word, 1.0)]
         if len(word) < 5:
             return found
     else:
         found = []
-    if len(word) >= 3:
+    if len(word) >= 3 and typed:
         cutoff = 84 if len(word) >= 6 else 85
         for candidate, score, _ in process.extract(
             word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
@@ -1051,7 +1085,7 @@ def score_documents(
         # must not count for more than the word itself ("reception" is not "cocktail").
         ceiling = index.idf.get(word, math.inf)
         for expansion, factor in _expansions(word):
-            for vocab_word, similarity in _matches(index, expansion):
+            for vocab_word, similarity in _matches(index, expansion, factor == 1.0):
                 idf = min(index.idf[vocab_word], ceiling)
                 strength = idf * similarity * factor
                 # What the word can be worth at best: a look-alike counts as much as it is alike.
