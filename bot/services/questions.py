@@ -129,7 +129,7 @@ STOPWORDS = _words(
     "deal detail details renseignement "
     # "Nous-mêmes", "a bit", "un peu", "this one", "is that fine", "il sera".
     "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
-    "serait"
+    "serait own everyone everybody folk folks"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -806,9 +806,20 @@ MEETING_WORDS = _stemmed(
 AMBIGUOUS_MEALS = _stemmed(
     _words("diner dine dejeuner dej manger mange eat meal repas bouffe food nourriture")
 )
+# Meals that say a time of day in both Québec and France ("dîner" and "déjeuner" do not).
+MEAL_PARTS = {
+    "lunch": (11, 14), "breakfast": (5, 12), "dinner": (17, 24), "supper": (17, 24),
+    "souper": (17, 24),
+}  # fmt: skip
 MEAL_AT = {(5, 12): "breakfast", (11, 14): "lunch", (17, 24): "dinner", (18, 24): "dinner"}
 
 
+# "What time is it" somewhere (not "the round table, what time is it").
+CLOCK_QUESTION = re.compile(
+    r"\b(what time (is it|will it be|it is|it will be)|quelle heure (est-il|est il|il est|"
+    r"il sera|sera-t-il|sera t il|il fait|ca fait|ca sera)|(il est|il sera|ca fait|ca sera) "
+    r"quelle heure)\s+(in|at|there|back|over|a|au|en|la-bas|la bas|ici|chez)\b"
+)
 THIS_PART = re.compile(
     r"\b(ce|cet|cette|this)\s+(midi|soir|soiree|matin|apres-midi|aprem|nuit|noon|evening|"
     r"morning|afternoon|night|lunchtime)\b"
@@ -820,6 +831,10 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     raw = set(words)
     if raw & PERSON_WORDS and raw & MEETING_WORDS:
         words.append("greet")
+    if CLOCK_QUESTION.search(fold(text)):
+        # "Il sera quelle heure à Lyon?", "what time is it back home?": the time of day
+        # somewhere, which is the time difference, not an event's time.
+        words += ["decalage", "difference"]
     try:
         day = parse_day(text, viewer.calendar, now)
         problem = None
@@ -828,6 +843,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     part = next((TIME_OF_DAY[w] for w in words if w in TIME_OF_DAY), None)
     if part is None and "apre" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
+    if part is None and day is not None:
+        # "Wednesday lunch", "le souper de mardi": a meal named with a day is a time of it.
+        part = next((MEAL_PARTS[w] for w in words if w in MEAL_PARTS), None)
     if day is None and problem is None and part is not None and THIS_PART.search(fold(text)):
         # "Ce midi", "this evening": the part of today.
         day = viewer.calendar.today(now)
