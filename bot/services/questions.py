@@ -1041,6 +1041,7 @@ def _about_transport(parsed: Parsed) -> bool:
 
 
 EXACT_TIME = 1.3
+NAMED_BY_TIME = 0.2
 
 
 def _same_minutes(local: datetime, clock: time) -> bool:
@@ -1160,6 +1161,9 @@ def score_documents(
         if not _visible(doc, viewer, named):
             continue
         coverage = total / query_weight if query_weight else 0.0
+        # What goes wrong must be about this document for it to say what to do then:
+        # "manquer la rencontre de 7 h 30" is not missing the airport shuttle.
+        mishap_here = mishap and bool(per_doc[doc_index].keys() - MISHAP)
         precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
         if doc.key_words and doc.key_words <= hit_any[doc_index]:
@@ -1170,7 +1174,7 @@ def score_documents(
             )
             if similarity >= 60:
                 value += (similarity - 60) / 150
-            if doc.contingency and mishap:
+            if doc.contingency and mishap_here:
                 # "If I miss the shuttle on Thursday", "my flight is late, what about my
                 # badge": what to do when a plan fails, whatever day it is, is the FAQ's.
                 value *= 1.15
@@ -1197,7 +1201,7 @@ def score_documents(
         if doc.kind == AnswerKind.SESSION and mishap:
             # "If I miss the badge pick-up": not the session itself, unless it says what
             # to do then.
-            value *= 1.1 if doc.contingency else 0.9
+            value *= 1.1 if doc.contingency and mishap_here else 0.9
         if doc.kind == AnswerKind.SESSION:
             if about_transport:
                 value *= 1.15 if doc.transport else 0.9
@@ -1232,6 +1236,13 @@ def score_documents(
                 and any(_same_minutes(local, parsed.clock) for local in starts)
             ):
                 value *= EXACT_TIME  # "la navette de 8h35": its very time names it
+                if parsed.day is not None and any(
+                    local.date() == parsed.day and _same_minutes(local, parsed.clock)
+                    for local in starts
+                ):
+                    # "La rencontre de 7 h 30 mardi": a day and a time to the minute name
+                    # one session, however the question calls it.
+                    value += NAMED_BY_TIME
             if parsed.wants_when:
                 value *= 1.05
         elif doc.kind == AnswerKind.VENUE:
