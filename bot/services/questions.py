@@ -129,7 +129,7 @@ STOPWORDS = _words(
     "deal detail details renseignement "
     # "Nous-mêmes", "a bit", "un peu", "this one", "is that fine", "il sera".
     "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
-    "serait own everyone everybody folk folks"
+    "serait own everyone everybody folk folks once person personne"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -145,7 +145,9 @@ FILLER = _words(
     "demandais demandait pouvez pourrions dire aura "
     # How the asker feels: "a bit nervous", "je stresse", "fatigué".
     "nervous anxious worried stressed stresse stresser inquiet inquiete nerveux nerveuse "
-    "fatigue fatiguee tired sleepy"
+    "fatigue fatiguee tired sleepy "
+    # How likely: "mon vol risque d'avoir du retard", "I might be late".
+    "risque risquer risk might likely possibly chance"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -269,7 +271,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "greet": ("attend", "wait", "accueil", "welcome"),
     "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
     "catch": ("prendre", "take"),
-    "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
+    "take": ("prendre", "catch"), "prendre": ("catch", "take", "recupere"), "meet": ("attend", "wait"),
     "resto": ("restaurant",), "change": ("dress", "tenue"), "changer": ("tenue", "dress"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
     # Everyday words, both languages.
@@ -791,13 +793,18 @@ PERSON_WORDS = {
     "quelqu",
     "personne",
     "people",
+    "person",
     "gens",
     "folks",
     "representative",
     "representant",
 }
 MEETING_WORDS = _stemmed(
-    _words("pick pickup chercher attendre attend wait meet accueillir accueille accueillent")
+    _words(
+        "pick pickup chercher attendre attend wait meet accueillir accueille accueillent "
+        # Finding the one who waits: "how do I spot the delegation person".
+        "find trouve trouver spot reperer recognize reconnaitre"
+    )
 )
 
 
