@@ -124,6 +124,7 @@ STOPWORDS = _words(
     "nearest closest nearby proche proches "
     # Contractions without their apostrophe, calls for help, asking leave.
     "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
+    "don doesn isn aren won if "
     "permise autorise autorisee "
     # Asking for details of something: "what's the deal with", "des infos sur".
     "deal detail details renseignement "
@@ -147,7 +148,9 @@ FILLER = _words(
     "nervous anxious worried stressed stresse stresser inquiet inquiete nerveux nerveuse "
     "fatigue fatiguee tired sleepy "
     # How likely: "mon vol risque d'avoir du retard", "I might be late".
-    "risque risquer risk might likely possibly chance"
+    "risque risquer risk might likely possibly chance "
+    # Making one's way: "spot the delegation person", "on se débrouille".
+    "spot reperer recognize reconnaitre debrouille debrouiller"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -271,7 +274,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "greet": ("attend", "wait", "accueil", "welcome"),
     "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
     "catch": ("prendre", "take"),
-    "take": ("prendre", "catch"), "prendre": ("catch", "take", "recupere"), "meet": ("attend", "wait"),
+    "take": ("prendre", "catch"), "prendre": ("catch", "take", "recupere"),
+    "meet": ("attend", "wait"),
     "resto": ("restaurant",), "change": ("dress", "tenue"), "changer": ("tenue", "dress"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
     # Everyday words, both languages.
@@ -344,7 +348,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "sortir": ("sortie", "quitter", "exit"), "exit": ("sortie",), "skip": ("manque", "miss"),
     "drop": ("depose", "drop"), "deposer": ("depose",), "straight": ("directement", "right"),
     "direct": ("directement",), "food": ("meal", "repas", "lunch"),
-    "nourriture": ("repas", "meal"),
+    "nourriture": ("repas", "meal"), "fourni": ("offert", "buffet"),
+    "fournie": ("offert", "buffet"), "provided": ("offert", "buffet"),
+    "included": ("offert", "compris"), "inclus": ("offert", "compris"),
 }  # fmt: skip
 
 
@@ -732,6 +738,10 @@ class Parsed:
     # The words of the yes/no question itself, up to its question mark: what follows is
     # context ("… at the plenary? my English is rusty").
     yes_no_words: frozenset[str] = frozenset()
+    # Words found only in the sentences around the question ("I twisted my ankle last
+    # week. Does my coverage work in France?"): a word there the mission does not know is
+    # the story, not the subject.
+    aside: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
     # For each content word, the vocabulary words it matched and their worth (filled while
@@ -833,7 +843,20 @@ THIS_PART = re.compile(
 )
 
 
+# "When we get to Gerland, where…", "Quand j'arrive à Lyon, comment…": a clause of time
+# before the question; its "when" does not ask when.
+WHEN_CLAUSE = re.compile(
+    r"^\s*(when|quand|lorsque|lorsqu|once|whenever|des que|as soon as)\b[^,?]*,(?=.*\b(where|"
+    r"ou|how|comment|who|qui|what|quoi|quel|quelle|quels|quelles|which|can|could|do|does|"
+    r"is|are|should|est-ce|dois|peut|peux|faut)\b)"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
+    folded = fold(text)
+    clause = WHEN_CLAUSE.match(folded)
+    if clause is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[clause.end() :]):
+        text = folded[: clause.start(1)] + folded[clause.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
     if raw & PERSON_WORDS and raw & MEETING_WORDS:
@@ -872,6 +895,12 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     yes_no = YES_NO.search(folded)
     clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
     sentence = " ".join(words)
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
+    aside: set[str] = set()
+    if len(sentences) > 1:
+        asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+        aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
+        aside -= set(_split_compounds(words_of(asked)))
     return Parsed(
         words=words,
         content=content,
@@ -888,6 +917,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         day_problem=problem,
         yes_no=yes_no is not None,
         yes_no_words=frozenset(_split_compounds(words_of(clause))),
+        aside=frozenset(aside),
     )
 
 
@@ -987,6 +1017,11 @@ def _local(moment: datetime, zone: str) -> datetime:
 
 
 PASSAGE_WEIGHT = 0.8
+# What a word weighs when it is only in the story around the question, against one in the
+# question itself: a little less when the mission knows it, much less when it does not
+# (then it is the story, "I twisted my ankle last week", not the subject).
+ASIDE_WEIGHT = 0.75
+UNKNOWN_ASIDE_WEIGHT = 0.25
 
 
 def _with_passages(
@@ -1127,14 +1162,25 @@ def score_documents(
                         # but several synonyms of one word are that word once.
                         hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
                     hit_any[doc_index].add(vocab_word)
-        word_hits[word] = hits
+        aside = word in parsed.aside
+        # The question itself says what it is about more than the story told before it.
+        share = ASIDE_WEIGHT if aside else 1.0
+        word_hits[word] = {w: v * share for w, v in hits.items()}
         parsed.hits[word] = hits
-        query_weight += best_idf or index.max_idf
-        if not best_for_doc and (len(word) >= 4 or (len(word) == 3 and word.isalpha())):
+        query_weight += (
+            best_idf * share
+            if best_idf
+            else index.max_idf * (UNKNOWN_ASIDE_WEIGHT if aside else 1.0)
+        )
+        if (
+            not best_for_doc
+            and not aside
+            and (len(word) >= 4 or (len(word) == 3 and word.isalpha()))
+        ):
             # "gym", "spa", "pub": short, but as much the subject as longer words.
             parsed.unmatched.append(word)
         for doc_index, value in best_for_doc.items():
-            per_doc[doc_index][word] = value
+            per_doc[doc_index][word] = value * share
     totals = {
         d: _with_passages(index.docs[d], values, word_hits, query_weight)
         if len(values) > 1
