@@ -761,7 +761,8 @@ WHEN_WORDS = _stemmed(WHEN_WORDS)
 WHERE_WORDS = _stemmed(WHERE_WORDS)
 NEXT_WORDS = _stemmed(NEXT_WORDS)
 AGENDA_WORDS = _stemmed(AGENDA_WORDS)
-PLACE_WORDS = _stemmed(PLACE_WORDS)
+# "Called" stems to "call", which is phoning far more often than a name.
+PLACE_WORDS = _stemmed(PLACE_WORDS) - {"call"}
 TRANSPORT_WORDS = _stemmed(TRANSPORT_WORDS)
 DAY_WORDS = _stemmed(DAY_WORDS)
 # Synonyms compare with stemmed words on both sides.
@@ -1067,7 +1068,7 @@ MISHAP = _stemmed(
     _words(
         "miss missed rate rater manque manquer manquez retard late delay delayed lost perdu "
         "perdue cancel cancelled canceled annule annulee oublie forgot forget "
-        "retardataire latecomer annulation cancellation"
+        "retardataire latecomer annulation cancellation wrong problem probleme trouble"
     )
 )
 GONE_RIDE = 0.85
