@@ -568,7 +568,10 @@ def _text_words(text: str) -> list[str]:
 
 
 def _field_words(text: str) -> set[str]:
-    return {w for w in _split_compounds(words_of(text)) if w not in STOPWORDS}
+    words = words_of(text)
+    # A compound is also typed as one word: "start-ups" as "startups", "e-mail" as "email".
+    joined = {w.replace("-", "") for w in words if "-" in w and w not in TIME_OF_DAY}
+    return {w for w in _split_compounds(words) + sorted(joined) if w not in STOPWORDS}
 
 
 def _add(weights: dict[str, float], text: str, weight: float) -> set[str]:
@@ -636,6 +639,8 @@ def build_index(
         primary |= _add(weights, item.key.replace("-", " "), 0.9)
         _add(weights, KIND_WORDS.get(item.kind.value, ""), 0.5)
         _add(weights, f"{item.description_fr} {item.description_en}", 0.35)
+        # Who it is for: "je suis en pharma" points at every session for the pharma group.
+        _add(weights, " ".join(item.audience_tags or ()), 0.35)
         if item.room:
             _add(weights, item.room, 0.4)
         destination = _ends(item, 1, place_words)
