@@ -1311,8 +1311,43 @@ def score_documents(
                 value *= 0.85
         scored.append((value, doc))
     scored = _within_named_time(scored, parsed, zone)
+    if raw & AFTER_WORDS and about_transport:
+        scored = _after_named_event(scored, hit_any, index)
     scored.sort(key=lambda pair: -pair[0])
     return _prefer_upcoming(scored, now, parsed)
+
+
+RIDE_AFTER = 1.25
+
+
+def _after_named_event(
+    scored: list[tuple[float, Doc]], hit_any: dict[int, set[str]], index: MissionIndex
+) -> list[tuple[float, Doc]]:
+    """ "The bus back after the reception", "after the factory tour, where to": the rides
+    that leave as the best-matching event (not a ride itself) ends are the ones meant."""
+    events = [
+        (v, d)
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION and not d.transport and d.ends_at is not None and v > 0
+    ]
+    if not events:
+        return scored
+    top = max(v for v, _ in events)
+    ends = [d.ends_at for v, d in events if v >= 0.9 * top and d.ends_at is not None]
+    if len(ends) != 1:
+        return scored  # no one event stands out
+    (end,) = ends
+    return [
+        (
+            v * RIDE_AFTER
+            if d.transport
+            and d.starts_at is not None
+            and end - timedelta(minutes=30) <= d.starts_at <= end + timedelta(hours=3)
+            else v,
+            d,
+        )
+        for v, d in scored
+    ]
 
 
 def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
@@ -1547,7 +1582,12 @@ def _ride_to(
 
 
 def _ride_to_named_place(
-    index: MissionIndex, viewer: Viewer, named: set[int], parsed: Parsed, now: datetime
+    index: MissionIndex,
+    viewer: Viewer,
+    named: set[int],
+    parsed: Parsed,
+    now: datetime,
+    scored: list[tuple[float, Doc]],
 ) -> Doc | None:
     """ "How long is the drive to bioMérieux": a ride question that names where it goes is
     about the next ride there, however weakly the words matched."""
@@ -1562,6 +1602,11 @@ def _ride_to_named_place(
         rides = [
             d for d in rides if any(s.date() == parsed.day for s in _starts(d, index.timezone))
         ]
+    # The rest of the question still says which ("back to the hotel after the closing").
+    worth = {d.key: v for v, d in scored}
+    best = max((worth.get(d.key, 0.0) for d in rides), default=0.0)
+    if best > 0:
+        rides = [d for d in rides if worth.get(d.key, 0.0) >= best - 0.02]
     upcoming = [d for d in rides if d.ends_at is not None and d.ends_at > now]
     chosen = upcoming or rides
     return chosen[0] if chosen else None
@@ -1679,7 +1724,7 @@ def _understand(
             Match(doc.kind, doc.key, doc.ref_id, value),
             alternatives=alternatives[1:],
         )
-    ride = _ride_to_named_place(index, viewer, named, parsed, now)
+    ride = _ride_to_named_place(index, viewer, named, parsed, now, scored)
     if ride is not None:
         return Understanding(
             AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
