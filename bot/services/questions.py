@@ -1312,16 +1312,17 @@ def score_documents(
         scored.append((value, doc))
     scored = _within_named_time(scored, parsed, zone)
     if raw & AFTER_WORDS and about_transport:
-        scored = _after_named_event(scored, hit_any, index)
+        scored = _after_named_event(scored, destination)
     scored.sort(key=lambda pair: -pair[0])
     return _prefer_upcoming(scored, now, parsed)
 
 
 RIDE_AFTER = 1.25
+AFTER_EVENT = 0.6
 
 
 def _after_named_event(
-    scored: list[tuple[float, Doc]], hit_any: dict[int, set[str]], index: MissionIndex
+    scored: list[tuple[float, Doc]], destination: set[str]
 ) -> list[tuple[float, Doc]]:
     """ "The bus back after the reception", "after the factory tour, where to": the rides
     that leave as the best-matching event (not a ride itself) ends are the ones meant."""
@@ -1332,22 +1333,33 @@ def _after_named_event(
     ]
     if not events:
         return scored
-    top = max(v for v, _ in events)
-    ends = [d.ends_at for v, d in events if v >= 0.9 * top and d.ends_at is not None]
-    if len(ends) != 1:
+    top, event = max(events, key=lambda pair: pair[0])
+    if sum(1 for v, _ in events if v >= 0.9 * top) != 1:
         return scored  # no one event stands out
-    (end,) = ends
-    return [
+    end = event.ends_at
+    assert end is not None
+    rides = sorted(
         (
-            v * RIDE_AFTER
+            d
+            for _, d in scored
             if d.transport
             and d.starts_at is not None
             and end - timedelta(minutes=30) <= d.starts_at <= end + timedelta(hours=3)
-            else v,
-            d,
-        )
-        for v, d in scored
-    ]
+        ),
+        key=lambda d: d.starts_at or end,
+    )
+    if not rides:
+        return scored
+    # The first ride after it, unless a later one goes where the question says.
+    first = next((d for d in rides if destination & d.destination), rides[0])
+    out = []
+    for v, d in scored:
+        if d is first:
+            v = max(v * RIDE_AFTER, top)
+        elif d is event:
+            v *= AFTER_EVENT  # the event is when, not what
+        out.append((v, d))
+    return out
 
 
 def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
@@ -1413,6 +1425,10 @@ CLEAR_WINNER = 0.44
 LONG_CLEAR_WINNER = 0.38
 LONG_QUESTION = 3
 LONG_CLEAR_MARGIN = 1.5
+# Longer still (a story, then the question), every word known: its weight is spread
+# thinner yet.
+VERY_LONG_QUESTION = 5
+VERY_LONG_CLEAR_WINNER = 0.30
 CLEAR_MARGIN = 1.6
 # When every word of the question is one the mission knows, what it asks about is there:
 # a candidate twice as good as any other is the answer even if it matched only weakly
@@ -1447,8 +1463,11 @@ def _confident(
         ),
         0.0,
     )
-    long = len(set(parsed.content)) >= LONG_QUESTION
+    words = len(set(parsed.content))
+    long = words >= LONG_QUESTION
     bar, margin = (LONG_CLEAR_WINNER, LONG_CLEAR_MARGIN) if long else (CLEAR_WINNER, CLEAR_MARGIN)
+    if words >= VERY_LONG_QUESTION and not parsed.unmatched:
+        bar = VERY_LONG_CLEAR_WINNER
     if best[0] >= bar and best[0] >= margin * runner_up:
         return True
     if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
