@@ -130,7 +130,7 @@ STOPWORDS = _words(
     "deal detail details renseignement "
     # "Nous-mêmes", "a bit", "un peu", "this one", "is that fine", "il sera".
     "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
-    "serait own everyone everybody folk folks once person personne"
+    "serait own everyone everybody folk folks once person personne during durant lors"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -164,7 +164,7 @@ WHEN_WORDS = _words(
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
     "located location loin ou place rendre situe situee trouve trouver where "
-    "find room salle"
+    "find room salle rend rends"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
@@ -351,6 +351,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "nourriture": ("repas", "meal"), "fourni": ("offert", "buffet"),
     "fournie": ("offert", "buffet"), "provided": ("offert", "buffet"),
     "included": ("offert", "compris"), "inclus": ("offert", "compris"),
+    "recoit": ("remise", "handed"), "recevoir": ("remise", "handed"),
+    "receive": ("handed", "remise"),
 }  # fmt: skip
 
 
@@ -1666,6 +1668,37 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
     )
 
 
+# "The last morning", "le dernier soir", "la dernière journée" (not "last night", which is
+# yesterday's).
+LAST_DAY = re.compile(
+    r"\b(the|on the|le|la|du|au|ce|cette)\s+(last|final|dernier|derniere)\s+(day|jour|"
+    r"journee|morning|matin|evening|soir|soiree|night|nuit|afternoon|apres-midi)\b"
+)
+LAST_WORDS = {"last", "final", "dernier", "derniere"}
+
+
+def _last_day(
+    index: MissionIndex, viewer: Viewer, named: set[int], parsed: Parsed, text: str
+) -> None:
+    """The mission's last day (with something on at the part of day named) is a day."""
+    if parsed.day is not None or parsed.day_problem is not None:
+        return
+    if not LAST_DAY.search(fold(text)):
+        return
+    part = parsed.part_of_day
+    days = sorted(
+        {
+            d.local_start.date()
+            for d in _sessions(index, viewer, named)
+            if d.local_start is not None
+            and (part is None or part[0] <= d.local_start.hour < part[1])
+        }
+    )
+    if days:
+        parsed.day = days[-1]
+        parsed.content = [w for w in parsed.content if w not in LAST_WORDS]
+
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
@@ -1702,6 +1735,7 @@ def _understand(
     language: str,
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
+    _last_day(index, viewer, named, parsed, text)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
     alternatives = tuple(
