@@ -263,7 +263,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "photo": ("photo",),
     "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
     "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
-    "hall": ("cityhall",), "ville": ("cityhall",), "manque": ("rate", "miss"),
+    "hall": ("cityhall",), "manque": ("rate", "miss"),
     "rate": ("manque", "miss"), "miss": ("rate", "manque"), "coute": ("prix", "price", "cost"),
     "cost": ("prix", "price"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
     "fonctionne": ("work", "marche"),
