@@ -751,6 +751,8 @@ class Parsed:
     aside: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
+    # Content words that only look like a word the mission knows (filled while scoring).
+    lookalikes: list[str] = field(default_factory=list)
     # For each content word, the vocabulary words it matched and their worth (filled while
     # scoring).
     hits: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -854,7 +856,8 @@ THIS_PART = re.compile(
 # "When we get to Gerland, where…", "Quand j'arrive à Lyon, comment…": a clause of time
 # before the question; its "when" does not ask when.
 WHEN_CLAUSE = re.compile(
-    r"^\s*(when|quand|lorsque|lorsqu|once|whenever|des que|as soon as)\b[^,?]*,(?=.*\b(where|"
+    r"^\s*(when|quand|lorsque|lorsqu|once|whenever|des que|as soon as)\s+(?=(we|i|you|they|"
+    r"on|je|j|nous|vous|ils|elles|tu|the group|le groupe)\b)[^,?]*,(?=.*\b(where|"
     r"ou|how|comment|who|qui|what|quoi|quel|quelle|quels|quelles|which|can|could|do|does|"
     r"is|are|should|est-ce|dois|peut|peux|faut)\b)"
 )
@@ -1187,6 +1190,15 @@ def score_documents(
         ):
             # "gym", "spa", "pub": short, but as much the subject as longer words.
             parsed.unmatched.append(word)
+        elif (
+            best_for_doc
+            and word not in index.postings
+            and not _expansions(word)[1:]
+            and not index.roots.get(_root(word))
+        ):
+            # Only a look-alike of it is known ("halal" like "hall"): a typo, or a subject
+            # the mission does not know.
+            parsed.lookalikes.append(word)
         for doc_index, value in best_for_doc.items():
             per_doc[doc_index][word] = value * share
     totals = {
@@ -1745,7 +1757,8 @@ def _understand(
     if (
         best is not None
         and parsed.yes_no
-        and len(set(parsed.unmatched) & parsed.yes_no_words) > _answered_words(best[1], parsed)
+        and len(set(parsed.unmatched + parsed.lookalikes) & parsed.yes_no_words)
+        > _answered_words(best[1], parsed)
         and best[0] < 0.9
     ):
         return Understanding(
