@@ -865,9 +865,9 @@ WHEN_CLAUSE = re.compile(
 
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     folded = fold(text)
-    clause = WHEN_CLAUSE.match(folded)
-    if clause is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[clause.end() :]):
-        text = folded[: clause.start(1)] + folded[clause.end(1) :]
+    when = WHEN_CLAUSE.match(folded)
+    if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
+        text = folded[: when.start(1)] + folded[when.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
     if raw & PERSON_WORDS and raw & MEETING_WORDS:
