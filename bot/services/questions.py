@@ -130,7 +130,9 @@ STOPWORDS = _words(
     "deal detail details renseignement "
     # "Nous-mêmes", "a bit", "un peu", "this one", "is that fine", "il sera".
     "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
-    "serait own everyone everybody folk folks once person personne during durant lors"
+    "serait own everyone everybody folk folks once person personne during durant lors "
+    # Past participles of the commonest verbs, and being alone: "j'ai pris l'avion seul".
+    "pris mis eu vu dit seul seule alone"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -352,6 +354,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fournie": ("offert", "buffet"), "provided": ("offert", "buffet"),
     "included": ("offert", "compris"), "inclus": ("offert", "compris"),
     "recoit": ("remise", "handed"), "recevoir": ("remise", "handed"),
+    "coverage": ("couvert", "insurance", "assurance"), "covered": ("couvert", "insurance"),
+    "injury": ("medical", "insurance"), "injured": ("medical", "insurance"),
+    "blesse": ("medical", "assurance"), "blessure": ("medical", "assurance"),
+    "hurt": ("medical", "insurance"), "pleuvoir": ("meteo", "weather", "parapluie"),
+    "pleut": ("meteo", "weather", "parapluie"), "raining": ("weather", "umbrella"),
     "receive": ("handed", "remise"),
 }  # fmt: skip
 
