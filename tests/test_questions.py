@@ -15,11 +15,13 @@ from bot.services.dates import MissionCalendar, parse_day
 from bot.services.questions import (
     CLOCK_QUESTION,
     WHEN_CLAUSE,
+    _direction,
     _field_words,
     _place_words,
     _root,
     _with_places,
     language_of,
+    words_of,
 )
 from models import Question, QuestionStatus, Venue
 from tests.harness import ADMIN_ID, Harness, TgUser, joined
@@ -286,6 +288,19 @@ def test_a_clause_of_time_before_the_question_does_not_ask_when() -> None:
     assert not WHEN_CLAUSE.match("when is the gala, and where?")  # no question after it
     assert CLOCK_QUESTION.search("il sera quelle heure a lyon?")
     assert not CLOCK_QUESTION.search("the round table - what time is it")
+
+
+def test_where_a_ride_comes_back_from_and_where_the_group_arrives_are_origins() -> None:
+    origin, destination = _direction(words_of("la navette qui revient de l'hôtel de ville"))
+    assert "cityhall" in origin
+    assert not destination
+    origin, _ = _direction(words_of("à l'arrivée à Saint-Exupéry, qui nous attend?"))
+    assert "saint-exupery" in origin
+    origin, destination = _direction(words_of("when i land in lyon"))
+    assert "lyon" in origin
+    assert "lyon" not in destination
+    _, destination = _direction(words_of("the shuttle to the hotel"))
+    assert "hotel" in destination
 
 
 def test_a_weekday_ending_a_sentence_is_a_day() -> None:

@@ -152,7 +152,7 @@ FILLER = _words(
     # How likely: "mon vol risque d'avoir du retard", "I might be late".
     "risque risquer risk might likely possibly chance "
     # Making one's way: "spot the delegation person", "on se débrouille".
-    "spot reperer recognize reconnaitre debrouille debrouiller"
+    "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -830,7 +830,7 @@ MEETING_WORDS = _stemmed(
     _words(
         "pick pickup chercher attendre attend wait meet accueillir accueille accueillent "
         # Finding the one who waits: "how do I spot the delegation person".
-        "find trouve trouver spot reperer recognize reconnaitre"
+        "find trouve trouver spot reperer recognize reconnaitre reconnais reconnait"
     )
 )
 
@@ -989,6 +989,12 @@ PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
 RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
+LEAVING_WORDS = _stemmed(
+    _words("revient reviens revenir reviennent part partent partir quitte quitter sort depart")
+)
+ARRIVAL_WORDS = _stemmed(_words("arrive arrivee arrival arriving land landing atterrit atterrir"))
+ARRIVAL_NOUNS = _stemmed(_words("arrivee arrival"))
+ARRIVING = {"i", "we", "je", "j", "on", "nous"}
 # What may follow "retour" without it naming where: "retour du forum", "back from", "back to".
 RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des", "d"}
 
@@ -998,10 +1004,25 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     origin: set[str] = set()
     destination: set[str] = set()
     target: set[str] | None = None
+    arrived = False
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
+        if word in ARRIVAL_WORDS and (
+            word in ARRIVAL_NOUNS or set(words[max(0, position - 2) : position]) & ARRIVING
+        ):
+            # "Quand j'arrive à Lyon", "à l'arrivée à Saint-Exupéry": where the group
+            # arrives is where the ride that meets it leaves from.
+            arrived = True
+            continue
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
+        elif word in LEAVING_WORDS and following in {"de", "du", "d", "des"}:
+            # "La navette qui revient de l'Hôtel de Ville", "part de l'hôtel": from there.
+            target = origin
+        elif arrived and word in DESTINATION_MARKERS | {"in", "at", "en"}:
+            target, arrived = origin, False
+        elif word in {"de", "d"} and target is origin and not origin:
+            continue  # "revient de l'Hôtel de Ville": the place follows
         elif word in RETURN_WORDS and following and following not in RETURN_BEFORE:
             # "Navette retour hôtel": back to the hotel, said without "to".
             target = destination
