@@ -132,7 +132,9 @@ STOPWORDS = _words(
     "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
     "serait own everyone everybody folk folks once person personne during durant lors "
     # Past participles of the commonest verbs, and being alone: "j'ai pris l'avion seul".
-    "pris mis eu vu dit seul seule alone"
+    "pris mis eu vu dit seul seule alone "
+    # Having to: "je vais devoir", "je devrai".
+    "devoir devrai devrais devra devrons devront"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -187,7 +189,7 @@ AGENDA_WORDS = _words(
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
-    "address adresse appelle called carte directions distance far located loin map name nom "
+    "address adresse appelle called directions distance far located loin map name nom "
     "situe situee door doors porte portes entrance"
 )
 # Words that make a question about getting somewhere.
