@@ -133,8 +133,8 @@ STOPWORDS = _words(
     "serait own everyone everybody folk folks once person personne during durant lors "
     # Past participles of the commonest verbs, and being alone: "j'ai pris l'avion seul".
     "pris mis eu vu dit seul seule alone "
-    # Having to: "je vais devoir", "je devrai".
-    "devoir devrai devrais devra devrons devront"
+    # Having to: "je vais devoir", "je devrai"; nothing; thinking.
+    "devoir devrai devrais devra devrons devront rien nothing penser pense think"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -161,6 +161,8 @@ WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
     "ouvre ouvrent "
     "part partir quand start starts time what when "
+    # The same verbs in the plural: "les navettes partent", "elles commencent".
+    "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
     "until till latest earliest before tard duree"
