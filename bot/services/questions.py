@@ -358,6 +358,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fournie": ("offert", "buffet"), "provided": ("offert", "buffet"),
     "included": ("offert", "compris"), "inclus": ("offert", "compris"),
     "recoit": ("remise", "handed"), "recevoir": ("remise", "handed"),
+    # Appliances that need a socket.
+    "sechoir": ("prise", "adaptateur"), "rasoir": ("prise", "adaptateur"),
+    "dryer": ("plug", "adapter"), "shaver": ("plug", "adapter"),
+    "electrique": ("prise", "adaptateur"), "electric": ("plug", "adapter"),
+    "electrical": ("plug", "adapter"), "appareil": ("prise", "adaptateur"),
     "coverage": ("couvert", "insurance", "assurance"), "covered": ("couvert", "insurance"),
     "injury": ("medical", "insurance"), "injured": ("medical", "insurance"),
     "blesse": ("medical", "assurance"), "blessure": ("medical", "assurance"),
