@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import select
 
 from bench.qa_accuracy import CASES, accuracy, evaluate
-from bot.services.questions import _place_words, _root, _with_places, language_of
+from bot.services.dates import MissionCalendar, parse_day
+from bot.services.questions import (
+    CLOCK_QUESTION,
+    WHEN_CLAUSE,
+    _direction,
+    _field_words,
+    _place_words,
+    _root,
+    _with_places,
+    language_of,
+    words_of,
+)
 from models import Question, QuestionStatus, Venue
 from tests.harness import ADMIN_ID, Harness, TgUser, joined
 from tests.test_agenda import item, paris, register
@@ -114,6 +126,8 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("heldout.yaml"))) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("fresh_a.yaml"))) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("fresh_b.yaml"))) >= 0.95
+    assert accuracy(await evaluate(CASES.with_name("fresh_c.yaml"))) >= 0.95
+    assert accuracy(await evaluate(CASES.with_name("fresh_d.yaml"))) >= 0.95
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.
@@ -197,6 +211,56 @@ GENERAL = [
     # "Retour" with a place: where the ride goes.
     {"q": "la navette retour hotel de ce soir part quand", "lang": "fr", "now": "2017-04-11T19:00",
      "expect": {"session": "shuttle-hdv-hotel"}},
+    # A session written in another zone is on its own day there too: the flight out leaves
+    # Montréal on Sunday evening (Monday already in Lyon). Feelings are asides.
+    {"q": "Never flown to Europe before, kind of anxious. When does our flight take off from "
+          "Montréal on Sunday?", "lang": "en", "expect": {"session": "flight-out"}},
+    # A weekday that ends a sentence is still a day.
+    {"q": "Full schedule Wednesday.", "lang": "en", "expect": {"day": "2017-04-12"}},
+    # A last sentence with no subject of its own asks about the story before it; a
+    # session's audience tags are its words.
+    {"q": "I'm with the pharma group and one of my Tuesday afternoon follow-up meetings got "
+          "cancelled. What should I do?", "lang": "en", "expect": {"session": "b2b-second-round"}},
+    {"q": "medtech here: my tuesday afternoon meetings, which room?", "lang": "en",
+     "expect": {"session": "b2b-second-round"}},
+    # A plan failing (miss, late) is the FAQ that says what to do then, whatever the day…
+    {"q": "What happens if I miss the airport shuttle on Thursday? Any backup?", "lang": "en",
+     "expect": {"faq": "airport-transfer"}},
+    {"q": "Si mon avion arrive en retard lundi, est-ce que quelqu'un peut récupérer mon badge?",
+     "lang": "fr", "expect": {"faq": "badge"}},
+    # …but only when the rest of the question is about it: a day and a time to the minute
+    # name a session.
+    {"q": "La réunion de 7 h 30 mardi à l'hôtel, je peux la manquer?", "lang": "fr",
+     "expect": {"session": "briefing-breakfast"}},
+    # Words of the story before the question that the mission does not know weigh little.
+    {"q": "Je viens d'arriver à l'aéroport de Lyon et mes bagages ne sont pas là. Qu'est-ce "
+          "que je fais?", "lang": "fr", "expect": {"faq": "lost-luggage"}},
+    # What time it is somewhere is the time difference.
+    {"q": "Je veux téléphoner à ma conjointe au réveil à Montréal. Quelle heure il est là-bas "
+          "quand il est 13 h ici?", "lang": "fr", "expect": {"faq": "time-difference"}},
+    # A meal named with a day is a time of that day.
+    {"q": "Wednesday lunch, are we on our own for food?", "lang": "en",
+     "expect": {"session": "visit-gerland"}},
+    # A clause of time before the question does not ask when; finding the person who waits
+    # is being met.
+    {"q": "Once I land in Lyon, how do I spot the delegation person at the exit?", "lang": "en",
+     "expect": {"session": "transfer-lys-hotel"}},
+    # A synonym is matched as spelled ("regroupe" is not "groupe").
+    {"q": "Where does everyone gather for the group photo?", "lang": "en",
+     "expect": {"session": "closing-plenary"}},
+    # After a named event, the ride that leaves as it ends.
+    {"q": "Après la visite de l'usine mercredi, on repasse par l'hôtel ou on va directement à "
+          "la prochaine visite?", "lang": "fr", "expect": {"session": "transfer-marcy-gerland"}},
+    {"q": "Le retour à l'hôtel après la clôture, c'est à quelle heure?", "lang": "fr",
+     "expect": {"session": "shuttle-ccl-hotel-d3"}},
+    # The last morning is the mission's last day; "en ville" is not City Hall.
+    {"q": "Check-out is before what time on the last morning?", "lang": "en",
+     "expect": {"session": "transfer-hotel-lys"}},
+    {"q": "Je veux aller souper en ville. Comment j'appelle un taxi?", "lang": "fr",
+     "expect": {"faq": "taxis"}},
+    # A compound is also typed as one word ("start-ups").
+    {"q": "I'm a digital health startup. Tuesday afternoon, what do I need to get ready for my "
+          "meetings?", "lang": "en", "expect": {"session": "b2b-digital-health"}},
 ]  # fmt: skip
 
 
@@ -211,6 +275,38 @@ def test_inflections_share_a_root_but_look_alikes_do_not() -> None:
     assert _root("prendre") == _root("prend")
     assert _root("arrivant") == _root("arrivee") == _root("arrival")
     assert _root("transfer") != _root("transit")
+    assert _root("annulation") == _root("annule")
+    assert _root("sortir") == _root("sortie")
+
+
+def test_a_compound_is_also_one_word() -> None:
+    assert {"startup", "start"} <= _field_words("digital-health start-ups")
+
+
+def test_a_clause_of_time_before_the_question_does_not_ask_when() -> None:
+    assert WHEN_CLAUSE.match("when we get to gerland, where will they wait?")
+    assert not WHEN_CLAUSE.match("when is the gala, and where?")  # no question after it
+    assert CLOCK_QUESTION.search("il sera quelle heure a lyon?")
+    assert not CLOCK_QUESTION.search("the round table - what time is it")
+
+
+def test_where_a_ride_comes_back_from_and_where_the_group_arrives_are_origins() -> None:
+    origin, destination = _direction(words_of("la navette qui revient de l'hôtel de ville"))
+    assert "cityhall" in origin
+    assert not destination
+    origin, _ = _direction(words_of("à l'arrivée à Saint-Exupéry, qui nous attend?"))
+    assert "saint-exupery" in origin
+    origin, destination = _direction(words_of("when i land in lyon"))
+    assert "lyon" in origin
+    assert "lyon" not in destination
+    _, destination = _direction(words_of("the shuttle to the hotel"))
+    assert "hotel" in destination
+
+
+def test_a_weekday_ending_a_sentence_is_a_day() -> None:
+    calendar = MissionCalendar("Europe/Paris", date(2017, 4, 9), date(2017, 4, 13))
+    now = datetime(2017, 4, 10, 8, tzinfo=ZoneInfo("Europe/Paris"))
+    assert parse_day("Programme complet mardi.", calendar, now) == date(2017, 4, 11)
 
 
 def test_language_from_words_the_mission_uses_mostly_in_one_language() -> None:

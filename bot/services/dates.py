@@ -127,6 +127,9 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
             if digits:
                 return _year_for(calendar, month_number, int(digits[0]))
     for word in words:
+        # "Programme complet mardi.": the full stop ends the sentence, not an abbreviation.
+        if word not in WEEKDAYS and word.rstrip(".") in WEEKDAYS and len(word.rstrip(".")) > 3:
+            word = word.rstrip(".")
         if word in WEEKDAYS and (len(word) > 3 or word == folded):
             return _weekday_day(calendar, WEEKDAYS[word], today)
     ordinal = re.search(

@@ -125,9 +125,17 @@ STOPWORDS = _words(
     "nearest closest nearby proche proches "
     # Contractions without their apostrophe, calls for help, asking leave.
     "didn wasn weren hasn haven couldn shouldn wouldn help aide allowed allow permis "
+    "don doesn isn aren won if "
     "permise autorise autorisee "
     # Asking for details of something: "what's the deal with", "des infos sur".
-    "deal detail details renseignement"
+    "deal detail details renseignement "
+    # "Nous-mêmes", "a bit", "un peu", "this one", "is that fine", "il sera".
+    "meme memes self myself ourselves yourself ourself bit peu one ones fine sera seront "
+    "serait own everyone everybody folk folks once person personne during durant lors "
+    # Past participles of the commonest verbs, and being alone: "j'ai pris l'avion seul".
+    "pris mis eu vu dit seul seule alone "
+    # Having to: "je vais devoir", "je devrai"; nothing; thinking.
+    "devoir devrai devrais devra devrons devront rien nothing penser pense think"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -140,13 +148,22 @@ FILLER = _words(
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
-    "demandais demandait pouvez pourrions dire aura"
+    "demandais demandait pouvez pourrions dire aura "
+    # How the asker feels: "a bit nervous", "je stresse", "fatigué".
+    "nervous anxious worried stressed stresse stresser inquiet inquiete nerveux nerveuse "
+    "fatigue fatiguee tired sleepy "
+    # How likely: "mon vol risque d'avoir du retard", "I might be late".
+    "risque risquer risk might likely possibly chance "
+    # Making one's way: "spot the delegation person", "on se débrouille".
+    "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
     "ouvre ouvrent "
     "part partir quand start starts time what when "
+    # The same verbs in the plural: "les navettes partent", "elles commencent".
+    "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
     "until till latest earliest before tard duree"
@@ -154,7 +171,7 @@ WHEN_WORDS = _words(
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
     "located location loin ou place rendre situe situee trouve trouver where "
-    "find room salle"
+    "find room salle rend rends"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
@@ -175,7 +192,7 @@ AGENDA_WORDS = _words(
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
-    "address adresse appelle called carte directions distance far located loin map name nom "
+    "address adresse appelle called directions distance far located loin map name nom "
     "situe situee door doors porte portes entrance"
 )
 # Words that make a question about getting somewhere.
@@ -253,7 +270,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "photo": ("photo",),
     "badges": ("badge",), "accreditation": ("badge",), "name-tag": ("badge",),
     "biomerieux": ("biomerieux",), "mandatory": ("obligatoire",), "obligatoire": ("mandatory",),
-    "hall": ("cityhall",), "ville": ("cityhall",), "manque": ("rate", "miss"),
+    "hall": ("cityhall",), "manque": ("rate", "miss"),
     "rate": ("manque", "miss"), "miss": ("rate", "manque"), "coute": ("prix", "price", "cost"),
     "cost": ("prix", "price"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
     "fonctionne": ("work", "marche"),
@@ -264,7 +281,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "greet": ("attend", "wait", "accueil", "welcome"),
     "accueillir": ("attend", "accueil", "wait", "welcome"), "wait": ("attend",),
     "catch": ("prendre", "take"),
-    "take": ("prendre", "catch"), "prendre": ("catch", "take"), "meet": ("attend", "wait"),
+    "take": ("prendre", "catch"), "prendre": ("catch", "take", "recupere"),
+    "meet": ("attend", "wait"),
     "resto": ("restaurant",), "change": ("dress", "tenue"), "changer": ("tenue", "dress"),
     "ticket": ("billet", "tcl"), "billet": ("ticket", "tcl"), "tour": ("visit", "visite"),
     # Everyday words, both languages.
@@ -324,6 +342,34 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "loge": ("hotel",), "loger": ("hotel",), "hebergement": ("hotel",), "logement": ("hotel",),
     "sante": ("health",),
     "repasse": ("retour", "stop"), "repasser": ("retour", "stop"), "stop": ("arret",),
+    # Gathering, flying, getting ready, clothes, leaving, being dropped off.
+    "rassemble": ("regroupe", "gather"), "rassembler": ("regroupe", "gather"),
+    "regrouper": ("regroupe",), "gather": ("regroupe",), "gathering": ("regroupe", "gather"),
+    "retrouve": ("regroupe", "rendez", "meet"), "retrouver": ("regroupe", "rendez", "meet"),
+    "carrousel": ("bagage", "luggage"), "tapis": ("bagage", "luggage"),
+    "fly": ("flight", "vol"), "flying": ("flight", "vol"), "flown": ("flight", "vol"),
+    "casual": ("dress", "attire", "vestimentaire"), "decontracte": ("vestimentaire", "tenue"),
+    "jeans": ("dress", "vestimentaire"), "veston": ("vestimentaire",),
+    "prepare": ("ready", "prevoyez", "bring"), "preparer": ("prevoyez", "apportez"),
+    "apporter": ("apportez", "bring"), "bring": ("apportez",), "ready": ("prevoyez",),
+    "sortir": ("sortie", "quitter", "exit"), "exit": ("sortie",), "skip": ("manque", "miss"),
+    "drop": ("depose", "drop"), "deposer": ("depose",), "straight": ("directement", "right"),
+    "direct": ("directement",), "food": ("meal", "repas", "lunch"),
+    "nourriture": ("repas", "meal"), "fourni": ("offert", "buffet"),
+    "fournie": ("offert", "buffet"), "provided": ("offert", "buffet"),
+    "included": ("offert", "compris"), "inclus": ("offert", "compris"),
+    "recoit": ("remise", "handed"), "recevoir": ("remise", "handed"),
+    # Appliances that need a socket.
+    "sechoir": ("prise", "adaptateur"), "rasoir": ("prise", "adaptateur"),
+    "dryer": ("plug", "adapter"), "shaver": ("plug", "adapter"),
+    "electrique": ("prise", "adaptateur"), "electric": ("plug", "adapter"),
+    "electrical": ("plug", "adapter"), "appareil": ("prise", "adaptateur"),
+    "coverage": ("couvert", "insurance", "assurance"), "covered": ("couvert", "insurance"),
+    "injury": ("medical", "insurance"), "injured": ("medical", "insurance"),
+    "blesse": ("medical", "assurance"), "blessure": ("medical", "assurance"),
+    "hurt": ("medical", "insurance"), "pleuvoir": ("meteo", "weather", "parapluie"),
+    "pleut": ("meteo", "weather", "parapluie"), "raining": ("weather", "umbrella"),
+    "receive": ("handed", "remise"),
 }  # fmt: skip
 
 
@@ -444,6 +490,9 @@ class Doc:
     ends_at: datetime | None = None
     # starts_at in the mission's time zone, worked out once.
     local_start: datetime | None = None
+    # starts_at in the zone the organiser wrote it in, when that differs (the flight out
+    # leaves Montréal on Sunday evening, which is already Monday in Lyon).
+    own_start: datetime | None = None
     audience: Audience = Audience.EVERYONE
     tags: frozenset[str] = frozenset()
     venue_id: int | None = None
@@ -457,6 +506,9 @@ class Doc:
     passages: tuple[frozenset[str], ...] = ()
     # An FAQ entry that is itself about when (badge pick-up hours, the time difference).
     asks_when: bool = False
+    # What to do if something goes wrong ("si je rate la navette", "if you arrive late",
+    # "the driver cannot wait for latecomers", "report any cancellation").
+    contingency: bool = False
 
 
 @dataclass
@@ -501,7 +553,10 @@ class MissionIndex:
 
 # Inflection endings, French and English, longest first (a final s is already gone).
 ENDINGS = sorted(
-    _words("ements ement antes ante ants ant ents ent ees ee ers er ez res re es e als al ing ed"),
+    _words(
+        "ations ation ements ement antes ante ants ant ents ent ees ee ers er ez res re es e "
+        "als al ing ed ir ie"
+    ),
     key=len,
     reverse=True,
 )
@@ -532,7 +587,10 @@ def _text_words(text: str) -> list[str]:
 
 
 def _field_words(text: str) -> set[str]:
-    return {w for w in _split_compounds(words_of(text)) if w not in STOPWORDS}
+    words = words_of(text)
+    # A compound is also typed as one word: "start-ups" as "startups", "e-mail" as "email".
+    joined = {w.replace("-", "") for w in words if "-" in w and w not in TIME_OF_DAY}
+    return {w for w in _split_compounds(words) + sorted(joined) if w not in STOPWORDS}
 
 
 def _add(weights: dict[str, float], text: str, weight: float) -> set[str]:
@@ -600,6 +658,8 @@ def build_index(
         primary |= _add(weights, item.key.replace("-", " "), 0.9)
         _add(weights, KIND_WORDS.get(item.kind.value, ""), 0.5)
         _add(weights, f"{item.description_fr} {item.description_en}", 0.35)
+        # Who it is for: "je suis en pharma" points at every session for the pharma group.
+        _add(weights, " ".join(item.audience_tags or ()), 0.35)
         if item.room:
             _add(weights, item.room, 0.4)
         destination = _ends(item, 1, place_words)
@@ -614,11 +674,17 @@ def build_index(
                 AnswerKind.SESSION, item.key, item.id, primary, weights,
                 starts_at=item.starts_at, ends_at=item.ends_at, audience=item.audience,
                 local_start=item.starts_at.astimezone(zone) if item.starts_at else None,
+                own_start=item.starts_at.astimezone(ZoneInfo(item.local_timezone))
+                if item.starts_at and item.local_timezone and item.local_timezone != zone.key
+                else None,
                 tags=frozenset(item.audience_tags or ()), venue_id=item.venue_id,
                 transport=item.kind.value == "transport",
                 origin=_ends(item, 0, place_words),
                 destination=destination,
                 passages=_sentences(item.description_fr, item.description_en),
+                contingency=bool(
+                    set(words_of(f"{item.description_fr} {item.description_en}")) & MISHAP
+                ),
             )
         )  # fmt: skip
     for entry in faqs:
@@ -628,10 +694,12 @@ def build_index(
         _add(weights, f"{entry.answer_fr} {entry.answer_en}", 0.4)
         passages = _sentences(entry.answer_fr, entry.answer_en)
         asks_when = bool(set(words_of(f"{entry.question_fr} {entry.question_en}")) & ASKS_WHEN)
+        texts = f"{entry.question_fr} {entry.question_en} {entry.answer_fr} {entry.answer_en}"
+        contingency = bool(set(words_of(texts)) & (CONDITIONAL | MISHAP))
         docs.append(
             Doc(
                 AnswerKind.FAQ, entry.key, entry.id, primary, weights,
-                passages=passages, asks_when=asks_when,
+                passages=passages, asks_when=asks_when, contingency=contingency,
             )
         )  # fmt: skip
     index = MissionIndex(mission.timezone, docs, place_words=place_words)
@@ -699,8 +767,14 @@ class Parsed:
     # The words of the yes/no question itself, up to its question mark: what follows is
     # context ("… at the plenary? my English is rusty").
     yes_no_words: frozenset[str] = frozenset()
+    # Words found only in the sentences around the question ("I twisted my ankle last
+    # week. Does my coverage work in France?"): a word there the mission does not know is
+    # the story, not the subject.
+    aside: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
+    # Content words that only look like a word the mission knows (filled while scoring).
+    lookalikes: list[str] = field(default_factory=list)
     # For each content word, the vocabulary words it matched and their worth (filled while
     # scoring).
     hits: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -718,7 +792,8 @@ WHEN_WORDS = _stemmed(WHEN_WORDS)
 WHERE_WORDS = _stemmed(WHERE_WORDS)
 NEXT_WORDS = _stemmed(NEXT_WORDS)
 AGENDA_WORDS = _stemmed(AGENDA_WORDS)
-PLACE_WORDS = _stemmed(PLACE_WORDS)
+# "Called" stems to "call", which is phoning far more often than a name.
+PLACE_WORDS = _stemmed(PLACE_WORDS) - {"call"}
 TRANSPORT_WORDS = _stemmed(TRANSPORT_WORDS)
 DAY_WORDS = _stemmed(DAY_WORDS)
 # Synonyms compare with stemmed words on both sides.
@@ -759,27 +834,70 @@ PERSON_WORDS = {
     "anybody",
     "quelqu",
     "personne",
+    "people",
+    "person",
+    "gens",
+    "folks",
+    "representative",
+    "representant",
 }
-MEETING_WORDS = _stemmed(_words("pick pickup chercher attendre attend wait meet accueillir"))
+MEETING_WORDS = _stemmed(
+    _words(
+        "pick pickup chercher attendre attend wait meet accueillir accueille accueillent "
+        # Finding the one who waits: "how do I spot the delegation person".
+        "find trouve trouver spot reperer recognize reconnaitre reconnais reconnait"
+    )
+)
 
 
 # "Dîner" is lunch in Québec and dinner in France, "déjeuner" breakfast or lunch: the part
 # of the day named with them says which meal it is.
-AMBIGUOUS_MEALS = _stemmed(_words("diner dine dejeuner dej manger mange eat meal repas bouffe"))
+AMBIGUOUS_MEALS = _stemmed(
+    _words("diner dine dejeuner dej manger mange eat meal repas bouffe food nourriture")
+)
+# Meals that say a time of day in both Québec and France ("dîner" and "déjeuner" do not).
+MEAL_PARTS = {
+    "lunch": (11, 14), "breakfast": (5, 12), "dinner": (17, 24), "supper": (17, 24),
+    "souper": (17, 24),
+}  # fmt: skip
 MEAL_AT = {(5, 12): "breakfast", (11, 14): "lunch", (17, 24): "dinner", (18, 24): "dinner"}
 
 
+# "What time is it" somewhere (not "the round table, what time is it").
+CLOCK_QUESTION = re.compile(
+    r"\b(what time (is it|will it be|it is|it will be)|quelle heure (est-il|est il|il est|"
+    r"il sera|sera-t-il|sera t il|il fait|ca fait|ca sera)|(il est|il sera|ca fait|ca sera) "
+    r"quelle heure)\s+(in|at|there|back|over|a|au|en|la-bas|la bas|ici|chez)\b"
+)
 THIS_PART = re.compile(
     r"\b(ce|cet|cette|this)\s+(midi|soir|soiree|matin|apres-midi|aprem|nuit|noon|evening|"
     r"morning|afternoon|night|lunchtime)\b"
 )
 
 
+# "When we get to Gerland, where…", "Quand j'arrive à Lyon, comment…": a clause of time
+# before the question; its "when" does not ask when.
+WHEN_CLAUSE = re.compile(
+    r"^\s*(when|quand|lorsque|lorsqu|once|whenever|des que|as soon as)\s+(?=(we|i|you|they|"
+    r"on|je|j|nous|vous|ils|elles|tu|the group|le groupe)\b)[^,?]*,(?=.*\b(where|"
+    r"ou|how|comment|who|qui|what|quoi|quel|quelle|quels|quelles|which|can|could|do|does|"
+    r"is|are|should|est-ce|dois|peut|peux|faut)\b)"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
+    folded = fold(text)
+    when = WHEN_CLAUSE.match(folded)
+    if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
+        text = folded[: when.start(1)] + folded[when.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
     if raw & PERSON_WORDS and raw & MEETING_WORDS:
         words.append("greet")
+    if CLOCK_QUESTION.search(fold(text)):
+        # "Il sera quelle heure à Lyon?", "what time is it back home?": the time of day
+        # somewhere, which is the time difference, not an event's time.
+        words += ["decalage", "difference"]
     try:
         day = parse_day(text, viewer.calendar, now)
         problem = None
@@ -788,6 +906,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     part = next((TIME_OF_DAY[w] for w in words if w in TIME_OF_DAY), None)
     if part is None and "apre" in raw and "midi" in raw:
         part = TIME_OF_DAY["apres-midi"]
+    if part is None and day is not None:
+        # "Wednesday lunch", "le souper de mardi": a meal named with a day is a time of it.
+        part = next((MEAL_PARTS[w] for w in words if w in MEAL_PARTS), None)
     if day is None and problem is None and part is not None and THIS_PART.search(fold(text)):
         # "Ce midi", "this evening": the part of today.
         day = viewer.calendar.today(now)
@@ -807,6 +928,12 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     yes_no = YES_NO.search(folded)
     clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
     sentence = " ".join(words)
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
+    aside: set[str] = set()
+    if len(sentences) > 1:
+        asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+        aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
+        aside -= set(_split_compounds(words_of(asked)))
     return Parsed(
         words=words,
         content=content,
@@ -823,6 +950,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         day_problem=problem,
         yes_no=yes_no is not None,
         yes_no_words=frozenset(_split_compounds(words_of(clause))),
+        aside=frozenset(aside),
     )
 
 
@@ -834,15 +962,17 @@ def _expansions(word: str) -> list[tuple[str, float]]:
     return out
 
 
-def _matches(index: MissionIndex, word: str) -> list[tuple[str, float]]:
-    """Vocabulary words close to `word`: exact first, then typos (longer words only)."""
+def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[str, float]]:
+    """Vocabulary words close to `word`: exact first, then typos (longer words only, and
+    only for a word typed by the delegate: a synonym is spelled right, and its look-alikes
+    are other words: "regroupe" is not "groupe")."""
     if word in index.postings:
         found = [(word, 1.0)]
         if len(word) < 5:
             return found
     else:
         found = []
-    if len(word) >= 3:
+    if len(word) >= 3 and typed:
         cutoff = 84 if len(word) >= 6 else 85
         for candidate, score, _ in process.extract(
             word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
@@ -874,6 +1004,12 @@ PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
 RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
+LEAVING_WORDS = _stemmed(
+    _words("revient reviens revenir reviennent part partent partir quitte quitter sort depart")
+)
+ARRIVAL_WORDS = _stemmed(_words("arrive arrivee arrival arriving land landing atterrit atterrir"))
+ARRIVAL_NOUNS = _stemmed(_words("arrivee arrival"))
+ARRIVING = {"i", "we", "je", "j", "on", "nous"}
 # What may follow "retour" without it naming where: "retour du forum", "back from", "back to".
 RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des", "d"}
 
@@ -883,10 +1019,25 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     origin: set[str] = set()
     destination: set[str] = set()
     target: set[str] | None = None
+    arrived = False
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
+        if word in ARRIVAL_WORDS and (
+            word in ARRIVAL_NOUNS or set(words[max(0, position - 2) : position]) & ARRIVING
+        ):
+            # "Quand j'arrive à Lyon", "à l'arrivée à Saint-Exupéry": where the group
+            # arrives is where the ride that meets it leaves from.
+            arrived = True
+            continue
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
+        elif word in LEAVING_WORDS and following in {"de", "du", "d", "des"}:
+            # "La navette qui revient de l'Hôtel de Ville", "part de l'hôtel": from there.
+            target = origin
+        elif arrived and word in DESTINATION_MARKERS | {"in", "at", "en"}:
+            target, arrived = origin, False
+        elif word in {"de", "d"} and target is origin and not origin:
+            continue  # "revient de l'Hôtel de Ville": the place follows
         elif word in RETURN_WORDS and following and following not in RETURN_BEFORE:
             # "Navette retour hôtel": back to the hotel, said without "to".
             target = destination
@@ -920,6 +1071,11 @@ def _local(moment: datetime, zone: str) -> datetime:
 
 
 PASSAGE_WEIGHT = 0.8
+# What a word weighs when it is only in the story around the question, against one in the
+# question itself: a little less when the mission knows it, much less when it does not
+# (then it is the story, "I twisted my ankle last week", not the subject).
+ASIDE_WEIGHT = 0.75
+UNKNOWN_ASIDE_WEIGHT = 0.25
 
 
 def _with_passages(
@@ -948,6 +1104,10 @@ def _with_passages(
     return best
 
 
+# Words that make a sentence conditional, in the FAQ's own texts.
+CONDITIONAL = {"si", "if", "cas", "unless", "sinon", "otherwise"}
+
+
 # Words that ask when, "what" aside (it asks what as often as "what time").
 ASKS_WHEN = _stemmed(
     _words(
@@ -956,6 +1116,14 @@ ASKS_WHEN = _stemmed(
     )
 )
 HOW_WORDS = {"how", "comment"}
+# A plan that fails: missing it, being late, something lost or cancelled.
+MISHAP = _stemmed(
+    _words(
+        "miss missed rate rater manque manquer manquez retard late delay delayed lost perdu "
+        "perdue cancel cancelled canceled annule annulee oublie forgot forget "
+        "retardataire latecomer annulation cancellation wrong problem probleme trouble"
+    )
+)
 GONE_RIDE = 0.85
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
@@ -969,6 +1137,7 @@ def _about_transport(parsed: Parsed) -> bool:
 
 
 EXACT_TIME = 1.3
+NAMED_BY_TIME = 0.2
 
 
 def _same_minutes(local: datetime, clock: time) -> bool:
@@ -1031,7 +1200,7 @@ def score_documents(
         # must not count for more than the word itself ("reception" is not "cocktail").
         ceiling = index.idf.get(word, math.inf)
         for expansion, factor in _expansions(word):
-            for vocab_word, similarity in _matches(index, expansion):
+            for vocab_word, similarity in _matches(index, expansion, factor == 1.0):
                 idf = min(index.idf[vocab_word], ceiling)
                 strength = idf * similarity * factor
                 # What the word can be worth at best: a look-alike counts as much as it is alike.
@@ -1047,14 +1216,34 @@ def score_documents(
                         # but several synonyms of one word are that word once.
                         hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
                     hit_any[doc_index].add(vocab_word)
-        word_hits[word] = hits
+        aside = word in parsed.aside
+        # The question itself says what it is about more than the story told before it.
+        share = ASIDE_WEIGHT if aside else 1.0
+        word_hits[word] = {w: v * share for w, v in hits.items()}
         parsed.hits[word] = hits
-        query_weight += best_idf or index.max_idf
-        if not best_for_doc and (len(word) >= 4 or (len(word) == 3 and word.isalpha())):
+        query_weight += (
+            best_idf * share
+            if best_idf
+            else index.max_idf * (UNKNOWN_ASIDE_WEIGHT if aside else 1.0)
+        )
+        if (
+            not best_for_doc
+            and not aside
+            and (len(word) >= 4 or (len(word) == 3 and word.isalpha()))
+        ):
             # "gym", "spa", "pub": short, but as much the subject as longer words.
             parsed.unmatched.append(word)
+        elif (
+            best_for_doc
+            and word not in index.postings
+            and not _expansions(word)[1:]
+            and not index.roots.get(_root(word))
+        ):
+            # Only a look-alike of it is known ("halal" like "hall"): a typo, or a subject
+            # the mission does not know.
+            parsed.lookalikes.append(word)
         for doc_index, value in best_for_doc.items():
-            per_doc[doc_index][word] = value
+            per_doc[doc_index][word] = value * share
     totals = {
         d: _with_passages(index.docs[d], values, word_hits, query_weight)
         if len(values) > 1
@@ -1067,6 +1256,7 @@ def score_documents(
     about_place = bool(raw & PLACE_WORDS)
     asks_when = bool(raw & ASKS_WHEN)
     asks_how = bool(raw & HOW_WORDS) and not asks_when
+    mishap = bool(raw & MISHAP)
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
@@ -1087,6 +1277,9 @@ def score_documents(
         if not _visible(doc, viewer, named):
             continue
         coverage = total / query_weight if query_weight else 0.0
+        # What goes wrong must be about this document for it to say what to do then:
+        # "manquer la rencontre de 7 h 30" is not missing the airport shuttle.
+        mishap_here = mishap and bool(per_doc[doc_index].keys() - MISHAP)
         precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
         if doc.key_words and doc.key_words <= hit_any[doc_index]:
@@ -1097,7 +1290,11 @@ def score_documents(
             )
             if similarity >= 60:
                 value += (similarity - 60) / 150
-            if parsed.day is not None or parsed.hour is not None:
+            if doc.contingency and mishap_here:
+                # "If I miss the shuttle on Thursday", "my flight is late, what about my
+                # badge": what to do when a plan fails, whatever day it is, is the FAQ's.
+                value *= 1.15
+            elif parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
             if asks_how:
                 value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
@@ -1117,6 +1314,10 @@ def score_documents(
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
+        if doc.kind == AnswerKind.SESSION and mishap:
+            # "If I miss the badge pick-up": not the session itself, unless it says what
+            # to do then.
+            value *= 1.1 if doc.contingency and mishap_here else 0.9
         if doc.kind == AnswerKind.SESSION:
             if about_transport:
                 value *= 1.15 if doc.transport else 0.9
@@ -1133,22 +1334,31 @@ def score_documents(
         elif doc.kind == AnswerKind.VENUE and doc.ref_id in event_venues:
             value *= 0.85
         if doc.kind == AnswerKind.SESSION and doc.starts_at is not None:
-            local = doc.local_start or _local(doc.starts_at, zone)
+            starts = _starts(doc, zone)
             if parsed.day is not None:
                 # A day the question names is rarely a mistake: another day's session is
                 # the answer only when nothing that day fits at all.
-                value *= 1.15 if local.date() == parsed.day else DAY_MISMATCH
+                on_day = any(local.date() == parsed.day for local in starts)
+                value *= 1.15 if on_day else DAY_MISMATCH
             if parsed.part_of_day is not None:
                 low, high = parsed.part_of_day
-                value *= 1.1 if low <= local.hour < high else PART_MISMATCH
+                value *= 1.1 if any(low <= local.hour < high for local in starts) else PART_MISMATCH
             if parsed.hour is not None:
-                value *= 1.15 if abs(local.hour - parsed.hour) <= 1 else 0.85
+                near = any(abs(local.hour - parsed.hour) <= 1 for local in starts)
+                value *= 1.15 if near else 0.85
             if (
                 parsed.clock is not None
                 and parsed.clock.minute
-                and _same_minutes(local, parsed.clock)
+                and any(_same_minutes(local, parsed.clock) for local in starts)
             ):
                 value *= EXACT_TIME  # "la navette de 8h35": its very time names it
+                if parsed.day is not None and any(
+                    local.date() == parsed.day and _same_minutes(local, parsed.clock)
+                    for local in starts
+                ):
+                    # "La rencontre de 7 h 30 mardi": a day and a time to the minute name
+                    # one session, however the question calls it.
+                    value += NAMED_BY_TIME
             if parsed.wants_when:
                 value *= 1.05
         elif doc.kind == AnswerKind.VENUE:
@@ -1158,15 +1368,70 @@ def score_documents(
                 value *= 0.85
         scored.append((value, doc))
     scored = _within_named_time(scored, parsed, zone)
+    if raw & AFTER_WORDS and about_transport:
+        scored = _after_named_event(scored, destination)
     scored.sort(key=lambda pair: -pair[0])
     return _prefer_upcoming(scored, now, parsed)
+
+
+RIDE_AFTER = 1.25
+AFTER_EVENT = 0.6
+
+
+def _after_named_event(
+    scored: list[tuple[float, Doc]], destination: set[str]
+) -> list[tuple[float, Doc]]:
+    """ "The bus back after the reception", "after the factory tour, where to": the rides
+    that leave as the best-matching event (not a ride itself) ends are the ones meant."""
+    events = [
+        (v, d)
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION and not d.transport and d.ends_at is not None and v > 0
+    ]
+    if not events:
+        return scored
+    top, event = max(events, key=lambda pair: pair[0])
+    if sum(1 for v, _ in events if v >= 0.9 * top) != 1:
+        return scored  # no one event stands out
+    end = event.ends_at
+    assert end is not None
+    rides = sorted(
+        (
+            d
+            for _, d in scored
+            if d.transport
+            and d.starts_at is not None
+            and end - timedelta(minutes=30) <= d.starts_at <= end + timedelta(hours=3)
+        ),
+        key=lambda d: d.starts_at or end,
+    )
+    if not rides:
+        return scored
+    # The first ride after it, unless a later one goes where the question says.
+    first = next((d for d in rides if destination & d.destination), rides[0])
+    out = []
+    for v, d in scored:
+        if d is first:
+            v = max(v * RIDE_AFTER, top)
+        elif d is event:
+            v *= AFTER_EVENT  # the event is when, not what
+        out.append((v, d))
+    return out
+
+
+def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
+    """When a session starts, in the mission's zone and in the zone it was written in."""
+    assert doc.starts_at is not None
+    local = doc.local_start or _local(doc.starts_at, zone)
+    return (local, doc.own_start) if doc.own_start is not None else (local,)
 
 
 def _in_window(doc: Doc, day: date, part: tuple[int, int], zone: str) -> bool:
     if doc.starts_at is None:
         return False
-    local = doc.local_start or _local(doc.starts_at, zone)
-    return local.date() == day and part[0] <= local.hour < part[1]
+    return any(
+        local.date() == day and part[0] <= local.hour < part[1] for local in _starts(doc, zone)
+    )
 
 
 def _within_named_time(
@@ -1217,6 +1482,10 @@ CLEAR_WINNER = 0.44
 LONG_CLEAR_WINNER = 0.38
 LONG_QUESTION = 3
 LONG_CLEAR_MARGIN = 1.5
+# Longer still (a story, then the question), every word known: its weight is spread
+# thinner yet.
+VERY_LONG_QUESTION = 5
+VERY_LONG_CLEAR_WINNER = 0.30
 CLEAR_MARGIN = 1.6
 # When every word of the question is one the mission knows, what it asks about is there:
 # a candidate twice as good as any other is the answer even if it matched only weakly
@@ -1251,8 +1520,11 @@ def _confident(
         ),
         0.0,
     )
-    long = len(set(parsed.content)) >= LONG_QUESTION
+    words = len(set(parsed.content))
+    long = words >= LONG_QUESTION
     bar, margin = (LONG_CLEAR_WINNER, LONG_CLEAR_MARGIN) if long else (CLEAR_WINNER, CLEAR_MARGIN)
+    if words >= VERY_LONG_QUESTION and not parsed.unmatched:
+        bar = VERY_LONG_CLEAR_WINNER
     if best[0] >= bar and best[0] >= margin * runner_up:
         return True
     if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
@@ -1386,7 +1658,12 @@ def _ride_to(
 
 
 def _ride_to_named_place(
-    index: MissionIndex, viewer: Viewer, named: set[int], parsed: Parsed, now: datetime
+    index: MissionIndex,
+    viewer: Viewer,
+    named: set[int],
+    parsed: Parsed,
+    now: datetime,
+    scored: list[tuple[float, Doc]],
 ) -> Doc | None:
     """ "How long is the drive to bioMérieux": a ride question that names where it goes is
     about the next ride there, however weakly the words matched."""
@@ -1398,7 +1675,14 @@ def _ride_to_named_place(
         return None
     rides = [d for d in _sessions(index, viewer, named) if d.transport and marks & d.destination]
     if parsed.day is not None:
-        rides = [d for d in rides if d.local_start and d.local_start.date() == parsed.day]
+        rides = [
+            d for d in rides if any(s.date() == parsed.day for s in _starts(d, index.timezone))
+        ]
+    # The rest of the question still says which ("back to the hotel after the closing").
+    worth = {d.key: v for v, d in scored}
+    best = max((worth.get(d.key, 0.0) for d in rides), default=0.0)
+    if best > 0:
+        rides = [d for d in rides if worth.get(d.key, 0.0) >= best - 0.02]
     upcoming = [d for d in rides if d.ends_at is not None and d.ends_at > now]
     chosen = upcoming or rides
     return chosen[0] if chosen else None
@@ -1439,6 +1723,37 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
     )
 
 
+# "The last morning", "le dernier soir", "la dernière journée" (not "last night", which is
+# yesterday's).
+LAST_DAY = re.compile(
+    r"\b(the|on the|le|la|du|au|ce|cette)\s+(last|final|dernier|derniere)\s+(day|jour|"
+    r"journee|morning|matin|evening|soir|soiree|night|nuit|afternoon|apres-midi)\b"
+)
+LAST_WORDS = {"last", "final", "dernier", "derniere"}
+
+
+def _last_day(
+    index: MissionIndex, viewer: Viewer, named: set[int], parsed: Parsed, text: str
+) -> None:
+    """The mission's last day (with something on at the part of day named) is a day."""
+    if parsed.day is not None or parsed.day_problem is not None:
+        return
+    if not LAST_DAY.search(fold(text)):
+        return
+    part = parsed.part_of_day
+    days = sorted(
+        {
+            d.local_start.date()
+            for d in _sessions(index, viewer, named)
+            if d.local_start is not None
+            and (part is None or part[0] <= d.local_start.hour < part[1])
+        }
+    )
+    if days:
+        parsed.day = days[-1]
+        parsed.content = [w for w in parsed.content if w not in LAST_WORDS]
+
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
@@ -1458,7 +1773,10 @@ def understand(
         # story around a question can drown it; the question itself may be clear alone.
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
         alone = _understand(index, asked, viewer, named, now, language)
-        if alone.kind != AnswerKind.UNKNOWN:
+        # "… vient d'être annulé. Je fais quoi?": a question with no subject of its own is
+        # about the story told before it, not about today's programme.
+        vague = alone.kind == AnswerKind.DAY and parse_question(asked, viewer, now).day is None
+        if alone.kind != AnswerKind.UNKNOWN and not vague:
             return alone
     return found
 
@@ -1472,6 +1790,7 @@ def _understand(
     language: str,
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
+    _last_day(index, viewer, named, parsed, text)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
     alternatives = tuple(
@@ -1481,7 +1800,8 @@ def _understand(
     if (
         best is not None
         and parsed.yes_no
-        and len(set(parsed.unmatched) & parsed.yes_no_words) > _answered_words(best[1], parsed)
+        and len(set(parsed.unmatched + parsed.lookalikes) & parsed.yes_no_words)
+        > _answered_words(best[1], parsed)
         and best[0] < 0.9
     ):
         return Understanding(
@@ -1513,7 +1833,7 @@ def _understand(
             Match(doc.kind, doc.key, doc.ref_id, value),
             alternatives=alternatives[1:],
         )
-    ride = _ride_to_named_place(index, viewer, named, parsed, now)
+    ride = _ride_to_named_place(index, viewer, named, parsed, now, scored)
     if ride is not None:
         return Understanding(
             AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
