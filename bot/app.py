@@ -27,6 +27,7 @@ from bot.outbox import Sender
 from bot.services.broadcasts import ProgressReporter
 from bot.services.people import grant_admin
 from bot.services.reminders import enqueue_due
+from bot.updates import PerPersonUpdateProcessor
 from handlers import (
     agenda,
     broadcasts,
@@ -69,8 +70,9 @@ def build_application(
         .post_init(startup)
         .post_stop(stop_sender)  # before PTB closes the bot's HTTP client
         .post_shutdown(shutdown)
-        # ConversationHandler keeps per-user state: updates are handled one at a time.
-        .concurrent_updates(False)
+        # Different people at once, each person's updates one at a time and in order (what
+        # ConversationHandler's per-user state needs): see bot/updates.py.
+        .concurrent_updates(PerPersonUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
