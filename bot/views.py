@@ -171,11 +171,20 @@ def venue_card(
     lines = [f"📍 <b>{escape(venue.name)}</b>", escape(venue.address)]
     if venue.notes(locale):
         lines += ["", escape(venue.notes(locale))]
-    if next_item is not None:
+    if next_item is not None and next_item.starts_at <= now:
         lines += [
             "",
             render(
-                "Next here: %(title)s, %(when)s (%(relative)s)",
+                "On now here: %(title)s, until %(end)s",
+                title=next_item.title(locale),
+                end=format_clock(next_item.ends_at, viewer.timezone),
+            ),
+        ]
+    elif next_item is not None:
+        lines += [
+            "",
+            render(
+                "Next here: %(title)s, %(when)s, %(relative)s",
                 title=next_item.title(locale),
                 when=format_moment(next_item.starts_at, viewer.timezone),
                 relative=relative(next_item.starts_at - now),
