@@ -5,6 +5,7 @@ organiser text escaped. Handlers send what these return."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_timedelta
 
@@ -44,15 +45,33 @@ def short_day(day: date) -> str:
     return format_date(day, "EEE d", locale=get_locale())
 
 
-def _clock(moment: datetime, viewer: Viewer, item: SessionView | None = None) -> str:
-    """'09:00', with the organiser's zone (a flight) or the home zone beside it."""
-    text = format_clock(moment, viewer.timezone)
+def _local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def _day_clock(moment: datetime, zone: str, day: date | None) -> str:
+    """'09:00', or 'lun. 10 00:30' when the moment falls on another local day than `day`."""
+    text = format_clock(moment, zone)
+    local = _local_day(moment, zone)
+    return text if day is None or local == day else f"{short_day(local)} {text}"
+
+
+def _clock(
+    moment: datetime,
+    viewer: Viewer,
+    item: SessionView | None = None,
+    day: date | None = None,
+    other_day: date | None = None,
+) -> str:
+    """'09:00', with the organiser's zone (a flight) or the home zone beside it; each with
+    its short day when not on `day` (mission zone) or `other_day` (the other zone)."""
+    text = _day_clock(moment, viewer.timezone, day)
     other = _other_zone(viewer, item)
     if other:
         text = render(
             "%(time)s (%(other_time)s %(other_city)s)",
             time=text,
-            other_time=format_clock(moment, other),
+            other_time=_day_clock(moment, other, other_day),
             other_city=zone_city(other),
         )
     return text
@@ -79,7 +98,8 @@ def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | 
         lines.append(render("Nothing planned for you on this day."))
     for item in items:
         icon = KIND_ICONS.get(item.kind.value, "•")
-        start, end = (format_clock(t, viewer.timezone) for t in (item.starts_at, item.ends_at))
+        # A time on another local day than the one listed (past midnight) shows its day.
+        start, end = (_day_clock(t, viewer.timezone, day) for t in (item.starts_at, item.ends_at))
         lines.append(f"{icon} <b>{start}–{end}</b>  {escape(item.title(locale))}")
         other = _other_zone(viewer, item)
         if other:
@@ -87,8 +107,8 @@ def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | 
                 "      "
                 + render(
                     "%(start)s–%(end)s %(city)s time",
-                    start=format_clock(item.starts_at, other),
-                    end=format_clock(item.ends_at, other),
+                    start=_day_clock(item.starts_at, other, day),
+                    end=_day_clock(item.ends_at, other, day),
                     city=zone_city(other),
                 )
             )
@@ -106,6 +126,12 @@ def relative(delta: timedelta) -> str:
 def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
     locale = get_locale()
     lines: list[str] = []
+    today = viewer.calendar.today(now)
+
+    def when(moment: datetime, item: SessionView) -> str:
+        # The day shows when it is not today; the other zone's when it is not the same day.
+        return _clock(moment, viewer, item, today, _local_day(moment, viewer.timezone))
+
     if found.current:
         lines.append(render("<b>Now</b>"))
         for item in found.current:
@@ -113,7 +139,7 @@ def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
                 render(
                     "• %(title)s, until %(end)s",
                     title=item.title(locale),
-                    end=format_clock(item.ends_at, viewer.timezone),
+                    end=when(item.ends_at, item),
                 )
             )
             if _place(item):
@@ -122,16 +148,10 @@ def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
     if found.upcoming:
         lines.append(render("<b>Next</b>"))
         for item in found.upcoming:
-            same_day = viewer.calendar.today(item.starts_at) == viewer.calendar.today(now)
-            when = (
-                _clock(item.starts_at, viewer, item)
-                if same_day
-                else format_moment(item.starts_at, viewer.timezone)
-            )
             lines.append(
                 render(
                     "• %(time)s %(title)s (%(relative)s)",
-                    time=when,
+                    time=when(item.starts_at, item),
                     title=item.title(locale),
                     relative=relative(item.starts_at - now),
                 )
@@ -150,11 +170,19 @@ def session_card(viewer: Viewer, item: SessionView) -> str:
     lines = [
         f"{KIND_ICONS.get(item.kind.value, '•')} <b>{escape(item.title(locale))}</b>",
         escape(format_moment(item.starts_at, viewer.timezone)),
-        render("until %(end)s", end=_clock(item.ends_at, viewer, item)),
     ]
     other = _other_zone(viewer, item)
     if other:
         lines.append(escape(format_moment(item.starts_at, other)))
+    # The end shows its day when it is on another local day than the start (past midnight).
+    end = _clock(
+        item.ends_at,
+        viewer,
+        item,
+        _local_day(item.starts_at, viewer.timezone),
+        _local_day(item.starts_at, other) if other else None,
+    )
+    lines.append(render("until %(end)s", end=end))
     if item.venue:
         lines += ["", f"📍 <b>{escape(item.venue.name)}</b>", escape(item.venue.address)]
     if item.room:
@@ -193,8 +221,11 @@ def venue_card(
     return "\n".join(lines)
 
 
-def button_title(item: SessionView, viewer: Viewer, limit: int = 40) -> str:
+def button_title(
+    item: SessionView, viewer: Viewer, limit: int = 40, day: date | None = None
+) -> str:
+    """'09:00 Title', with the short day ('lun. 10 02:00 Title') when not on `day`."""
     title = item.title(get_locale())
     if len(title) > limit:
         title = title[: limit - 1].rstrip() + "…"
-    return f"{format_clock(item.starts_at, viewer.timezone)} {title}"
+    return f"{_day_clock(item.starts_at, viewer.timezone, day)} {title}"

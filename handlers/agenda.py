@@ -190,7 +190,8 @@ async def next_sessions(update: Update, context: BotContext) -> None:
     now = context.clock.now()
     found = await svc.now_and_next(context.db, viewer, now)
     items = found.current + found.upcoming
-    keyboard = inline([[(button_title(item, viewer), f"s:{item.id}")] for item in items])
+    today = viewer.calendar.today(now)
+    keyboard = inline([[(button_title(item, viewer, day=today), f"s:{item.id}")] for item in items])
     await send(update, now_next(viewer, found, now), keyboard if items else None)
 
 

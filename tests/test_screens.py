@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from models import Venue
 from tests.harness import Harness, joined
-from tests.test_agenda import EN, FR, paris, register
+from tests.test_agenda import EN, FR, item, paris, register
 
 
 async def venue_id(h: Harness, key: str) -> int:
@@ -35,3 +35,75 @@ async def test_venue_card_says_what_is_on_now_and_what_is_next(lyon: Harness) ->
     en = joined(await lyon.press(EN, f"v:{hotel}"))
     assert "Next here: Delegation briefing breakfast, Tuesday, April 11, 2017" in en
     assert "(Paris time), in 2 hours" in en
+
+
+def lines_of(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+async def test_session_card_in_two_zones_starts_then_ends_and_shows_midnight(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    meetup = await item(lyon, "yul-meetup")  # 17:30-18:30 Toronto = 23:30-00:30 Paris
+    lyon.clock.set(paris(9, 12))
+    fr = lines_of(joined(await lyon.press(FR, f"s:{meetup.id}")))
+    assert fr[1:4] == [
+        "dimanche 9 avril 2017 à 23:30 (heure de Paris)",
+        "dimanche 9 avril 2017 à 17:30 (heure de Toronto)",
+        "jusqu'à lun. 10 00:30 (18:30 Toronto)",
+    ]
+    en = lines_of(joined(await lyon.press(EN, f"s:{meetup.id}")))
+    assert en[1:4] == [
+        "Sunday, April 9, 2017 at 11:30\u202fPM (Paris time)",
+        "Sunday, April 9, 2017 at 5:30\u202fPM (Toronto time)",
+        "until Mon 10 12:30\u202fAM (6:30\u202fPM Toronto)",
+    ]
+    flight = await item(lyon, "flight-out")  # Sun 20:00 Toronto -> Mon 12:45 Paris
+    fr = lines_of(joined(await lyon.press(FR, f"s:{flight.id}")))
+    assert fr[1:4] == [
+        "lundi 10 avril 2017 à 02:00 (heure de Paris)",
+        "dimanche 9 avril 2017 à 20:00 (heure de Toronto)",
+        "jusqu'à 12:45 (lun. 10 06:45 Toronto)",
+    ]
+
+
+async def test_session_card_with_a_home_zone_keeps_the_same_order(lyon: Harness) -> None:
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    await lyon.send(EN, "/timezone")
+    await lyon.press(EN, "tz:America/Toronto")
+    en = lines_of(joined(await lyon.press(EN, f"s:{gala.id}")))
+    assert en[1].endswith("(Paris time)")
+    assert en[2].endswith("(Toronto time)")
+    assert en[3].startswith("until ")
+    assert "Toronto)" in en[3]
+
+
+async def test_agenda_day_shows_a_session_that_crosses_midnight(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    lyon.clock.set(paris(9, 12))
+    assert "<b>23:30–lun. 10 00:30</b>" in joined(await lyon.send(FR, "/agenda"))
+    assert "<b>11:30\u202fPM–Mon 10 12:30\u202fAM</b>" in joined(await lyon.send(EN, "/agenda"))
+    # The flight of Monday morning left on Sunday, Toronto time.
+    monday = joined(await lyon.send(FR, "/agenda lundi"))
+    assert "dim. 9 20:00–06:45 heure de Toronto" in monday
+
+
+async def test_next_gives_the_other_zone_for_what_is_on_and_what_is_next(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    await lyon.send(EN, "/timezone")
+    await lyon.press(EN, "tz:America/Toronto")
+    lyon.clock.set(paris(9, 23, 40))  # during the meet-up, before the flight
+    en = joined(await lyon.send(EN, "/next"))
+    assert "until Mon 10 12:30\u202fAM (Sun 9 6:30\u202fPM Toronto)" in en
+    assert "Mon 10 2:00\u202fAM (Sun 9 8:00\u202fPM Toronto) Flight" in en
+    assert "Mon 10 1:15\u202fPM (7:15\u202fAM Toronto) Airport" in en
+    fr = joined(await lyon.send(FR, "/next"))  # no home zone: only the flight's own zone
+    assert "jusqu'à lun. 10 00:30 (dim. 9 18:30 Toronto)" in fr
+    assert "lun. 10 02:00 (dim. 9 20:00 Toronto) Vol" in fr
+    assert "lun. 10 13:15 Navette aéroport" in fr
+    assert "lun. 10 02:00 Vol" in " ".join(lyon.labels(FR))
