@@ -84,9 +84,16 @@ def _place(item: SessionView) -> str:
     return " · ".join(parts)
 
 
+def _mission_header(viewer: Viewer) -> list[str]:
+    """The mission's name, for someone who may look at several: which one this is."""
+    if viewer.missions <= 1:
+        return []
+    return [f"🗂 <i>{escape(viewer.mission.name(get_locale()))}</i>"]
+
+
 def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | None = None) -> str:
     locale = get_locale()
-    lines = []
+    lines = _mission_header(viewer)
     if note:
         lines += [note, ""]
     lines += [
@@ -125,7 +132,7 @@ def relative(delta: timedelta) -> str:
 
 def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
     locale = get_locale()
-    lines: list[str] = []
+    lines: list[str] = _mission_header(viewer)
     today = viewer.calendar.today(now)
 
     def when(moment: datetime, item: SessionView) -> str:
@@ -158,7 +165,7 @@ def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
             )
             if _place(item):
                 lines.append(f"   📍 {escape(_place(item))}")
-    if not lines:
+    if not found.current and not found.upcoming:
         lines.append(render("Nothing more on your agenda for this mission."))
     else:
         lines.append(render("Times are %(city)s time.", city=zone_city(viewer.timezone)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Venue
-from tests.harness import Harness, joined
+from models import Mission, Venue
+from tests.harness import Harness, add_boston_mission, joined
 from tests.test_agenda import EN, FR, item, paris, register
 
 
@@ -107,3 +107,26 @@ async def test_next_gives_the_other_zone_for_what_is_on_and_what_is_next(lyon: H
     assert "lun. 10 02:00 (dim. 9 20:00 Toronto) Vol" in fr
     assert "lun. 10 13:15 Navette aéroport" in fr
     assert "lun. 10 02:00 Vol" in " ".join(lyon.labels(FR))
+
+
+async def test_with_two_missions_the_agenda_and_next_name_the_mission(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    lyon.clock.set(paris(11, 8))
+    # One mission: no name, the screen stays short.
+    assert "Lyon 2017" not in joined(await lyon.send(FR, "/agenda"))
+    assert "Lyon 2017" not in joined(await lyon.send(FR, "/next"))
+    await add_boston_mission(lyon)
+    await register(lyon, FR, mission_key="boston-2018")
+    await register(lyon, EN, mission_key="boston-2018")
+    async with lyon.db() as session:
+        lyon_id = await session.scalar(select(Mission.id).where(Mission.key == "lyon-2017"))
+    for user, name in (
+        (FR, "Mission Montréal InVivo à BIOVISION Lyon 2017"),
+        (EN, "Montréal InVivo Mission to BIOVISION Lyon 2017"),
+    ):
+        assert "BIO Boston 2018" in joined(await lyon.send(user, "/agenda"))
+        assert "BIO Boston 2018" in joined(await lyon.send(user, "/next"))
+        await lyon.press(user, f"mc:{lyon_id}:agenda")
+        assert name in joined(await lyon.send(user, "/agenda"))
+        assert name in joined(await lyon.send(user, "/next"))
