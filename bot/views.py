@@ -232,7 +232,23 @@ def button_title(
     item: SessionView, viewer: Viewer, limit: int = 40, day: date | None = None
 ) -> str:
     """'09:00 Title', with the short day ('lun. 10 02:00 Title') when not on `day`."""
-    title = item.title(get_locale())
-    if len(title) > limit:
-        title = title[: limit - 1].rstrip() + "…"
+    title = shorten(item.title(get_locale()), limit)
     return f"{_day_clock(item.starts_at, viewer.timezone, day)} {title}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut after a whole word when one fits, with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:–-→") + "…"
+
+
+def dated_button_title(item: SessionView, viewer: Viewer, limit: int = 28) -> str:
+    """'mar. 11 08:35 Navette hôtel → Centre de…': for choices among sessions of several
+    days with the same title; kept short for a phone's button."""
+    day = _local_day(item.starts_at, viewer.timezone)
+    return f"{short_day(day)} {button_title(item, viewer, limit)}"

@@ -24,7 +24,7 @@ from bot.i18n import escape, format_moment, get_locale, render, use_locale
 from bot.services import agenda as svc
 from bot.services import editing, inbox
 from bot.services.questions import AnswerKind, Understanding, answer_question
-from bot.views import now_next, session_card, venue_card
+from bot.views import dated_button_title, now_next, session_card, venue_card
 from handlers.agenda import (
     date_problem,
     expired,
@@ -154,7 +154,7 @@ async def _not_sure(update: Update, context: BotContext, understood: Understandi
 async def _label(context: BotContext, kind: AnswerKind, ref_id: int, locale: str) -> str | None:
     if kind == AnswerKind.SESSION:
         found = await svc.session_for(context.db, context.me, ref_id)
-        return _short(found[1].title(locale)) if found else None
+        return dated_button_title(found[1], found[0]) if found else None
     if kind == AnswerKind.VENUE:
         place = await svc.venue_for(context.db, context.me, ref_id)
         return f"📍 {_short(place[1].name)}" if place else None

@@ -3,8 +3,12 @@ cards, /next, questions, /timezone, imports. French and English."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
+from bot.services.questions import AnswerKind, Match, Understanding
 from models import Mission, Venue
 from tests.harness import Harness, add_boston_mission, joined
 from tests.test_agenda import EN, FR, item, paris, register
@@ -130,3 +134,29 @@ async def test_with_two_missions_the_agenda_and_next_name_the_mission(lyon: Harn
         await lyon.press(user, f"mc:{lyon_id}:agenda")
         assert name in joined(await lyon.send(user, "/agenda"))
         assert name in joined(await lyon.send(user, "/next"))
+
+
+async def test_not_sure_buttons_name_the_day_and_time_of_each_session(
+    lyon: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    monday = await item(lyon, "shuttle-hotel-ccl-d1")
+    tuesday = await item(lyon, "shuttle-hotel-ccl-d2")
+
+    async def unsure(_db: object, _viewer: object, _text: str, _now: object, lang: str) -> Any:
+        matches = tuple(Match(AnswerKind.SESSION, s.key, s.id, 0.5) for s in (monday, tuesday))
+        return Understanding(AnswerKind.UNKNOWN, lang, confident=False, alternatives=matches)
+
+    monkeypatch.setattr("handlers.questions.answer_question", unsure)
+    await lyon.send(FR, "navette")
+    labels = lyon.labels(FR)
+    assert labels[:2] == [
+        "lun. 10 15:15 Navette hôtel → Centre de…",
+        "mar. 11 08:35 Navette hôtel → Centre de…",
+    ]
+    await lyon.send(EN, "shuttle")
+    labels = lyon.labels(EN)
+    assert labels[0].startswith("Mon 10 3:15\u202fPM Hotel → Convention")
+    assert labels[1].startswith("Tue 11 8:35\u202fAM Hotel → Convention")
+    assert all(len(label) <= 45 for label in labels)
