@@ -24,7 +24,7 @@ from bot.i18n import escape, format_moment, get_locale, render, use_locale
 from bot.services import agenda as svc
 from bot.services import editing, inbox
 from bot.services.questions import AnswerKind, Understanding, answer_question
-from bot.views import dated_button_title, now_next, session_card, venue_card
+from bot.views import dated_button_title, now_next, session_card, shorten, venue_card
 from handlers.agenda import (
     date_problem,
     expired,
@@ -64,7 +64,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
         )
         return
     assert context.user_data is not None
-    context.user_data[LAST_QUESTION] = text[: inbox.MAX_QUESTION]
+    context.user_data[LAST_QUESTION] = text  # passed on whole, or shortened and told so
     now = context.clock.now()
     understood = await answer_question(context.db, found, text, now, context.me.locale)
     with use_locale(understood.language):
@@ -163,7 +163,7 @@ async def _label(context: BotContext, kind: AnswerKind, ref_id: int, locale: str
 
 
 def _short(text: str, limit: int = 45) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 async def faq_button(update: Update, context: BotContext) -> None:
@@ -211,13 +211,16 @@ async def _pass_on(update: Update, context: BotContext, text: str) -> None:
     if found is None:
         await not_registered(update)
         return
-    question, told = await inbox.ask(
+    asked = await inbox.ask(
         context.db, context.clock, context.me.delegate_id, found.mission.id, text, get_locale()
     )
-    log.info("question %s queued for %d staff member(s)", question.id, told)
-    await say(
-        update, "Your question was sent to the coordinators. I will send you their answer here."
-    )
+    log.info("question %s queued for %d staff member(s)", asked.question.id, asked.told)
+    sent = render("Your question was sent to the coordinators. I will send you their answer here.")
+    if asked.shortened:
+        sent += "\n" + render(
+            "It was long: I kept its first %(limit)s characters.", limit=inbox.MAX_QUESTION
+        )
+    await send(update, sent)
 
 
 async def _my_questions(update: Update, context: BotContext) -> None:
@@ -233,6 +236,7 @@ async def _my_questions(update: Update, context: BotContext) -> None:
             else render("waiting for an answer")
         )
         lines.append(f"• {escape(_short(q.text, 80))} — {status}")
+    lines += ["", render("Send /ask followed by your question, and I will pass it on.")]
     await send(update, "\n".join(lines))
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.questions import AnswerKind, Match, Understanding
-from models import Mission, Venue
-from tests.harness import Harness, add_boston_mission, joined
+from models import Mission, Question, Venue
+from tests.harness import ADMIN_ID, Harness, add_boston_mission, joined
 from tests.test_agenda import EN, FR, item, paris, register
 
 
@@ -160,3 +160,61 @@ async def test_not_sure_buttons_name_the_day_and_time_of_each_session(
     assert labels[0].startswith("Mon 10 3:15\u202fPM Hotel → Convention")
     assert labels[1].startswith("Tue 11 8:35\u202fAM Hotel → Convention")
     assert all(len(label) <= 45 for label in labels)
+
+
+async def test_a_long_question_is_cut_after_a_word_and_the_delegate_is_told(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    words = "pourquoi la navette part-elle si tôt le matin " * 100  # 4 600 characters
+    calls = await lyon.send(FR, f"/ask {words}")
+    told = joined([c for c in calls if c.chat_id == FR.id])
+    assert "transmise aux coordonnateurs" in told
+    assert "Elle était longue : j'en ai gardé les 1000 premiers caractères." in told
+    async with lyon.db() as session:
+        stored = await session.scalar(select(Question.text))
+    assert stored is not None
+    assert len(stored) <= 1000
+    assert stored.endswith("…")
+    assert stored[:-1].split()[-1] in words.split()  # a whole word before the "…"
+    calls = await lyon.send(EN, "/ask " + "why does the shuttle leave so early " * 120)
+    assert "It was long: I kept its first 1000 characters." in joined(calls)
+    calls = await lyon.send(EN, "/ask Is there a cloakroom?")
+    assert "It was long" not in joined(calls)
+
+
+async def test_a_long_plain_question_passed_on_with_the_button_is_told_shortened(
+    lyon: Harness,
+) -> None:
+    await register(lyon, EN)
+    await lyon.send(EN, "is there a swimming pool at the hotel " * 60)
+    assert "askq" in lyon.buttons(EN)
+    calls = await lyon.press(EN, "askq")
+    assert "It was long: I kept its first 1000 characters." in joined(calls)
+
+
+async def test_question_alert_to_an_admin_who_never_wrote_is_in_the_questions_language(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    calls = await lyon.send(FR, "/ask Peut-on amener un invité au gala ?")
+    to_admin = joined([c for c in calls if c.chat_id == ADMIN_ID])
+    assert "Question de" in to_admin
+    assert "Répondre" in " ".join(str(c.reply_markup) for c in calls if c.chat_id == ADMIN_ID)
+    calls = await lyon.send(EN, "/ask Can I bring a guest to the gala?")
+    assert "Question from" in joined([c for c in calls if c.chat_id == ADMIN_ID])
+
+
+async def test_ask_alone_lists_earlier_questions_and_invites_a_new_one(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    await lyon.send(FR, "/ask Peut-on amener un invité au gala ?")
+    text = joined(await lyon.send(FR, "/ask"))
+    assert "Peut-on amener un invité" in text
+    assert text.splitlines()[-1] == "Envoyez /ask suivi de votre question, et je la transmettrai."
+    await lyon.send(EN, "/ask Can I bring a guest?")
+    text = joined(await lyon.send(EN, "/ask"))
+    assert "Can I bring a guest?" in text
+    assert text.splitlines()[-1] == "Send /ask followed by your question, and I will pass it on."
