@@ -63,12 +63,19 @@ async def plain_text(update: Update, context: BotContext) -> None:
             update, "Which mission is your question about? Pick one, then ask again.", keyboard
         )
         return
+    if not inbox.has_words(text):
+        await _in_words(update)
+        return
     assert context.user_data is not None
     context.user_data[LAST_QUESTION] = text  # passed on whole, or shortened and told so
     now = context.clock.now()
     understood = await answer_question(context.db, found, text, now, context.me.locale)
     with use_locale(understood.language):
         await _reply(update, context, found, understood)
+
+
+async def _in_words(update: Update) -> None:
+    await say(update, "Please type your question in words: for example, where is the gala dinner?")
 
 
 async def _reply(
@@ -210,6 +217,9 @@ async def _pass_on(update: Update, context: BotContext, text: str) -> None:
         return
     if found is None:
         await not_registered(update)
+        return
+    if not inbox.has_words(text):
+        await _in_words(update)
         return
     asked = await inbox.ask(
         context.db, context.clock, context.me.delegate_id, found.mission.id, text, get_locale()

@@ -218,3 +218,24 @@ async def test_ask_alone_lists_earlier_questions_and_invites_a_new_one(lyon: Har
     text = joined(await lyon.send(EN, "/ask"))
     assert "Can I bring a guest?" in text
     assert text.splitlines()[-1] == "Send /ask followed by your question, and I will pass it on."
+
+
+async def test_emoji_or_punctuation_alone_asks_for_words_without_passing_it_on(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    for text in ("😀😀😀", "?!", "🙏 ..."):
+        calls = await lyon.send(FR, text)
+        assert "Écrivez votre question avec des mots" in joined(calls)
+        assert "askq" not in lyon.buttons(FR)
+        calls = await lyon.send(EN, text)
+        assert "Please type your question in words" in joined(calls)
+        assert "askq" not in lyon.buttons(EN)
+    calls = await lyon.send(EN, "/ask 😀")
+    assert "Please type your question in words" in joined(calls)
+    assert not [c for c in calls if c.chat_id == ADMIN_ID]
+    async with lyon.db() as session:
+        assert await session.scalar(select(Question.id)) is None
+    # A digit or a letter is something to answer.
+    assert "in words" not in joined(await lyon.send(EN, "wifi 😀"))

@@ -45,6 +45,12 @@ class QuestionView:
         return self.mission_name_fr if locale == "fr" else self.mission_name_en
 
 
+def has_words(text: str) -> bool:
+    """Whether the text has a letter or a digit: emoji or punctuation alone ask nothing
+    that could be answered or passed on."""
+    return any(c.isalnum() for c in text)
+
+
 def fit_question(text: str, limit: int = MAX_QUESTION) -> tuple[str, bool]:
     """The question as stored: at most `limit` characters, cut after a whole word with
     '…' when longer. Returns the text and whether it was shortened."""
