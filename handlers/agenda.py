@@ -16,6 +16,7 @@ from bot.i18n import escape, format_day, get_locale, render, zone_city
 from bot.services import agenda as svc
 from bot.services.calendar_file import agenda_ics
 from bot.services.dates import DateProblem, parse_day
+from bot.services.zones import find_zone
 from bot.views import agenda_day, button_title, now_next, session_card, short_day, venue_card
 from handlers.common import (
     Handlers,
@@ -329,30 +330,36 @@ async def mission_choice(update: Update, context: BotContext) -> None:
 async def timezone(update: Update, context: BotContext) -> None:
     typed = " ".join(context.args or [])
     if typed:
-        zone = svc.valid_timezone(typed)
+        zone = find_zone(typed)
         if zone is None:
             await say(
                 update,
-                "I do not know the time zone %(zone)s. Try America/Toronto or Europe/Paris.",
+                "I do not know the time zone %(zone)s. Try a city, like /timezone Toronto, "
+                "or a zone, like /timezone America/Toronto.",
                 zone=typed[:64],
             )
             return
         await _set_zone(update, context, zone)
         return
+    home = context.me.home_timezone
     keyboard = inline(
         [[(zone_city(z), f"tz:{z}")] for z in HOME_ZONES] + [[(render("No home time"), "tz:-")]]
     )
-    await say(
-        update,
-        "Show times in your home time zone too? Pick it, or send /timezone and its name, "
-        "like /timezone America/Toronto.",
-        keyboard,
+    current = (
+        render("Now: %(city)s time beside the mission's time.", city=zone_city(home))
+        if home
+        else render("Now: only the mission's time.")
     )
+    ask = render(
+        "Show times in your home time zone too? Pick it, or send /timezone and its city, "
+        "like /timezone Toronto."
+    )
+    await send(update, f"{current}\n\n{ask}", keyboard)
 
 
 async def timezone_button(update: Update, context: BotContext) -> None:
     raw = button_data(update).removeprefix("tz:")
-    zone = None if raw == "-" else svc.valid_timezone(raw)
+    zone = None if raw == "-" else find_zone(raw)
     if raw != "-" and zone is None:
         await expired(update)
         return

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.questions import AnswerKind, Match, Understanding
+from bot.services.zones import find_zone
 from models import Mission, Question, Venue
 from tests.harness import ADMIN_ID, Harness, add_boston_mission, joined
 from tests.test_agenda import EN, FR, item, paris, register
@@ -239,3 +240,29 @@ async def test_emoji_or_punctuation_alone_asks_for_words_without_passing_it_on(
         assert await session.scalar(select(Question.id)) is None
     # A digit or a letter is something to answer.
     assert "in words" not in joined(await lyon.send(EN, "wifi 😀"))
+
+
+def test_time_zones_by_city_or_iana_name_in_any_case() -> None:
+    assert find_zone("toronto") == "America/Toronto"
+    assert find_zone("Montréal") == "America/Toronto"
+    assert find_zone("montreal") == "America/Toronto"
+    assert find_zone("america/toronto") == "America/Toronto"
+    assert find_zone("new york") == "America/New_York"
+    assert find_zone("Sao Paulo") == "America/Sao_Paulo"
+    for nothing in ("Mars/Olympus", "Etc/GMT+5", "Factory", "localtime", "", "../etc", "x" * 80):
+        assert find_zone(nothing) is None
+
+
+async def test_timezone_takes_a_city_and_tells_the_current_setting(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    assert "En ce moment : seulement l'heure de la mission." in joined(
+        await lyon.send(FR, "/timezone")
+    )
+    assert "Now: only the mission's time." in joined(await lyon.send(EN, "/timezone"))
+    assert "l'heure de Toronto" in joined(await lyon.send(FR, "/timezone toronto"))
+    assert "Toronto time" in joined(await lyon.send(EN, "/timezone montréal"))
+    assert "En ce moment : l'heure de Toronto à côté" in joined(await lyon.send(FR, "/timezone"))
+    assert "Now: Toronto time beside" in joined(await lyon.send(EN, "/timezone"))
+    assert "Vancouver" in joined(await lyon.send(EN, "/timezone america/vancouver"))
+    assert "ne connais pas le fuseau" in joined(await lyon.send(FR, "/timezone Mars/Olympus"))
