@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.services.questions import AnswerKind, Match, Understanding
 from bot.services.zones import find_zone
 from models import Mission, Question, Venue
-from tests.harness import ADMIN_ID, Harness, add_boston_mission, joined
+from tests.harness import ADMIN_ID, Harness, TgUser, add_boston_mission, joined
 from tests.test_agenda import EN, FR, item, paris, register
 
 
@@ -266,3 +266,66 @@ async def test_timezone_takes_a_city_and_tells_the_current_setting(lyon: Harness
     assert "Now: Toronto time beside" in joined(await lyon.send(EN, "/timezone"))
     assert "Vancouver" in joined(await lyon.send(EN, "/timezone america/vancouver"))
     assert "ne connais pas le fuseau" in joined(await lyon.send(FR, "/timezone Mars/Olympus"))
+
+
+ADMIN_FR = TgUser(ADMIN_ID, "Dominique", "fr")
+ADMIN_EN = TgUser(ADMIN_ID, "Dominique", "en")
+BAD_CSV = (
+    "key;title_fr;title_en;start;end;venue\n"
+    "x1;A;A;2017-02-30 10:00;2017-02-30 11:00;nowhere\n"
+    "Bad Key;B;B;2017-04-11 10:00;2017-04-11 09:00;hotel\n"
+    ";C;C;;;\n"
+)
+
+
+async def test_import_reports_every_problem_of_a_line_and_dates_that_do_not_exist(
+    lyon: Harness,
+) -> None:
+    fr = joined(await lyon.send_file(ADMIN_FR, "bad.csv", BAD_CSV.encode()))
+    assert (
+        "Ligne 2 : x1, start 2017-02-30 10:00 : cette date n'existe pas. "
+        "Vérifiez le jour et le mois." in fr
+    )
+    assert "Ligne 2 : x1, end 2017-02-30 11:00 : cette date n'existe pas." in fr
+    assert "Ligne 2 : x1 : lieu inconnu nowhere." in fr
+    assert "Ligne 3 : clé Bad Key : utilisez des minuscules" in fr
+    assert "Ligne 3 : B se termine avant de commencer." in fr
+    assert "Ligne 4 : La clé manque (colonne key)." in fr
+    assert "clé  :" not in fr
+    assert "Ligne 4 : C, start : format attendu 2017-04-11 14:00." in fr
+    await lyon.send(ADMIN_EN, "/language")
+    await lyon.press(ADMIN_EN, "lang:en")
+    en = joined(await lyon.send_file(ADMIN_EN, "bad.csv", BAD_CSV.encode()))
+    assert (
+        "Line 2: x1, start 2017-02-30 10:00: that date does not exist. "
+        "Please check the day and month." in en
+    )
+    assert "Line 2: x1: unknown venue nowhere." in en
+    assert "Line 3: B ends before it starts." in en
+    assert "Line 4: The key is missing (column key)." in en
+    assert "Line 4: C, end: write it like 2017-04-11 14:00." in en
+
+
+async def test_session_add_says_when_a_date_does_not_exist_or_is_outside_the_mission(
+    lyon: Harness,
+) -> None:
+    await lyon.send(ADMIN_FR, "/session_add")
+    await lyon.send(ADMIN_FR, "Visite libre")
+    await lyon.send(ADMIN_FR, "Free tour")
+    fr = joined(await lyon.send(ADMIN_FR, "2017-02-30 10:00"))
+    assert "Cette date n'existe pas. Vérifiez le jour et le mois." in fr
+    assert "compris" not in fr
+    fr = joined(await lyon.send(ADMIN_FR, "2017-05-30 10:00"))
+    assert "pendant la mission, du dimanche 9 avril 2017 au jeudi 13 avril 2017" in fr
+    await lyon.send(ADMIN_FR, "2017-04-12 21:00")
+    fr = joined(await lyon.send(ADMIN_FR, "2017-02-30 22:00"))
+    assert "Cette date n'existe pas." in fr
+    assert "Séance ajoutée" in joined(await lyon.send(ADMIN_FR, "23:00"))
+    await lyon.send(ADMIN_EN, "/language")
+    await lyon.press(ADMIN_EN, "lang:en")
+    await lyon.send(ADMIN_EN, "/session_add")
+    await lyon.send(ADMIN_EN, "Visite")
+    await lyon.send(ADMIN_EN, "Visit")
+    en = joined(await lyon.send(ADMIN_EN, "2017-02-30 10:00"))
+    assert "That date does not exist. Please check the day and month." in en
+    assert "did not understand that time" in joined(await lyon.send(ADMIN_EN, "soon"))
