@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import escape, format_day, get_locale, render, zone_city
+from bot.i18n import escape, format_day, get_locale, render, render_plural, zone_city
 from bot.services import agenda as svc
 from bot.services.calendar_file import agenda_ics
 from bot.services.dates import DateProblem, parse_day
@@ -255,7 +255,11 @@ async def _send_ics(
     content = agenda_ics(viewer, items, get_locale(), context.clock.now())
     await chat.send_document(
         InputFile(BytesIO(content), filename=filename),
-        caption=render("Open this file to add the sessions to your phone's calendar."),
+        caption=render_plural(
+            "Open this file to add the session to your phone's calendar.",
+            "Open this file to add the sessions to your phone's calendar.",
+            len(items),
+        ),
     )
 
 

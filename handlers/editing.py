@@ -22,7 +22,17 @@ from telegram.warnings import PTBUserWarning
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import N_, Markup, escape, format_day, format_moment, get_locale, gettext, render
+from bot.i18n import (
+    N_,
+    Markup,
+    escape,
+    format_day,
+    format_moment,
+    get_locale,
+    gettext,
+    render,
+    render_plural,
+)
 from bot.services import agenda as svc
 from bot.services import editing
 from bot.services.importers import FileRefused, ImportedSession, parse_csv, parse_ics
@@ -420,16 +430,13 @@ async def document(update: Update, context: BotContext) -> None:
 
 def _preview_text(preview: editing.Preview) -> str:
     locale = get_locale()
-    lines = [
-        render(
-            "<b>Preview</b>: %(new)s new, %(changed)s changed, %(removed)s removed, "
-            "%(same)s unchanged.",
-            new=len(preview.new),
-            changed=len(preview.changed),
-            removed=len(preview.removed),
-            same=preview.unchanged,
-        )
+    counts = [
+        render_plural("%(n)s new", "%(n)s new", len(preview.new)),
+        render_plural("%(n)s changed", "%(n)s changed", len(preview.changed)),
+        render_plural("%(n)s removed", "%(n)s removed", len(preview.removed)),
+        render_plural("%(n)s unchanged", "%(n)s unchanged", preview.unchanged),
     ]
+    lines = [render("<b>Preview</b>: %(counts)s.", counts=Markup(", ".join(counts)))]
 
     def listed(title: str, items: list[str]) -> None:
         if items:
@@ -468,15 +475,13 @@ async def confirm_import(update: Update, context: BotContext) -> None:
     if done is None:
         await expired(update)
         return
-    await edit_or_send(
-        update,
-        render(
-            "Imported: %(new)s new, %(changed)s changed, %(removed)s cancelled.",
-            new=len(done.new),
-            changed=len(done.changed),
-            removed=len(done.removed),
-        ),
-    )
+    # Each count in its own plural form (not nested in render: extraction would miss them).
+    counts = [
+        render_plural("%(n)s new", "%(n)s new", len(done.new)),
+        render_plural("%(n)s changed", "%(n)s changed", len(done.changed)),
+        render_plural("%(n)s cancelled", "%(n)s cancelled", len(done.removed)),
+    ]
+    await edit_or_send(update, render("Imported: %(counts)s.", counts=Markup(", ".join(counts))))
 
 
 def conversation() -> ConversationHandler[BotContext]:

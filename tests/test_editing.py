@@ -155,7 +155,7 @@ async def test_ics_import_with_preview_then_confirm(lyon: Harness) -> None:
         assert meeting.starts_at == datetime(2017, 4, 11, 14, 0, tzinfo=UTC)  # 16:00 CEST
         assert "délégation" in meeting.title_en  # folded line joined
     again = joined(await lyon.send_file(ADMIN, "outlook.ics", OUTLOOK_ICS.encode("utf-8")))
-    assert "0 nouvelles, 0 modifiées, 0 retirées" in again
+    assert "0 nouvelle, 0 modifiée, 0 retirée" in again
     await lyon.press(ADMIN, "imp:no")
 
 
@@ -231,7 +231,7 @@ async def test_reimporting_the_bots_own_export_changes_nothing(lyon: Harness) ->
     document = next(c for c in calls if c.method == "sendDocument")
     _name, exported = next(iter(document.files.values()))
     preview = joined(await lyon.send_file(ADMIN, "lyon-2017.ics", exported))
-    assert "0 nouvelles, 0 modifiées, 0 retirées" in preview
+    assert "0 nouvelle, 0 modifiée, 0 retirée" in preview
     await lyon.press(ADMIN, "imp:ok")
     b2b = await item(lyon, "b2b-medtech")
     assert b2b.audience_tags == ["medtech"]

@@ -329,3 +329,37 @@ async def test_session_add_says_when_a_date_does_not_exist_or_is_outside_the_mis
     en = joined(await lyon.send(ADMIN_EN, "2017-02-30 10:00"))
     assert "That date does not exist. Please check the day and month." in en
     assert "did not understand that time" in joined(await lyon.send(ADMIN_EN, "soon"))
+
+
+ONE_CHANGE_CSV = (
+    "key;title_fr;title_en;start;end;venue;room;kind\n"
+    "gala-dinner;Dîner de gala;Gala dinner;2017-04-12 20:00;2017-04-12 23:00;"
+    "brasserie-georges;;meal\n"
+)
+
+
+async def test_import_counts_agree_with_their_number(lyon: Harness) -> None:
+    fr = joined(await lyon.send_file(ADMIN_FR, "a.csv", ONE_CHANGE_CSV.encode()))
+    assert "Aperçu</b> : 0 nouvelle, 1 modifiée, " in fr
+    assert " retirées, 0 inchangée." in fr
+    assert "modifiées" not in fr.split("\n")[0]
+    done = joined(await lyon.press(ADMIN_FR, "imp:ok"))
+    assert "Importé : 0 nouvelle, 1 modifiée, " in done
+    assert " annulées." in done
+    await lyon.send(ADMIN_EN, "/language")
+    await lyon.press(ADMIN_EN, "lang:en")
+    en = joined(await lyon.send_file(ADMIN_EN, "a.csv", ONE_CHANGE_CSV.encode()))
+    assert "Preview</b>: 0 new, 0 changed, 0 removed, 1 unchanged." in en
+
+
+async def test_calendar_caption_is_singular_for_one_session(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    gala = await item(lyon, "gala-dinner")
+    one = joined(await lyon.press(FR, f"ics:{gala.id}"))
+    assert "ajouter la séance au calendrier" in one
+    assert "add the session to your phone's calendar" in joined(
+        await lyon.press(EN, f"ics:{gala.id}")
+    )
+    assert "ajouter les séances" in joined(await lyon.send(FR, "/ics"))
+    assert "add the sessions" in joined(await lyon.send(EN, "/ics"))
