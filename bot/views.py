@@ -19,6 +19,7 @@ from bot.i18n import (
     zone_city,
 )
 from bot.services.agenda import NowAndNext, SessionView, VenueView, Viewer
+from bot.services.dates import fold
 
 KIND_ICONS = {
     "talk": "🎤",
@@ -28,6 +29,28 @@ KIND_ICONS = {
     "transport": "🚌",
     "other": "•",
 }
+
+
+AIRPORT_WORDS = ("aeroport", "airport")
+FLIGHT_AT_LEAST = timedelta(hours=2)  # shuttles to and from airports are shorter
+
+
+def is_flight(item: SessionView, mission_timezone: str) -> bool:
+    """A ride with its own time zone (written in the zone it leaves from), or a long ride
+    from an airport."""
+    if item.kind.value != "transport":
+        return False
+    if item.local_timezone is not None and item.local_timezone != mission_timezone:
+        return True
+    at_airport = item.venue is not None and any(w in fold(item.venue.name) for w in AIRPORT_WORDS)
+    return at_airport and item.ends_at - item.starts_at >= FLIGHT_AT_LEAST
+
+
+def icon_of(item: SessionView, viewer: Viewer) -> str:
+    """The kind's icon; a plane for a flight."""
+    if is_flight(item, viewer.timezone):
+        return "✈"
+    return KIND_ICONS.get(item.kind.value, "•")
 
 
 def _capitalised(text: str) -> str:
@@ -104,7 +127,7 @@ def agenda_day(viewer: Viewer, day: date, items: list[SessionView], note: str | 
     if not items:
         lines.append(render("Nothing planned for you on this day."))
     for item in items:
-        icon = KIND_ICONS.get(item.kind.value, "•")
+        icon = icon_of(item, viewer)
         # A time on another local day than the one listed (past midnight) shows its day.
         start, end = (_day_clock(t, viewer.timezone, day) for t in (item.starts_at, item.ends_at))
         lines.append(f"{icon} <b>{start}–{end}</b>  {escape(item.title(locale))}")
@@ -175,7 +198,7 @@ def now_next(viewer: Viewer, found: NowAndNext, now: datetime) -> str:
 def session_card(viewer: Viewer, item: SessionView) -> str:
     locale = get_locale()
     lines = [
-        f"{KIND_ICONS.get(item.kind.value, '•')} <b>{escape(item.title(locale))}</b>",
+        f"{icon_of(item, viewer)} <b>{escape(item.title(locale))}</b>",
         escape(format_moment(item.starts_at, viewer.timezone)),
     ]
     other = _other_zone(viewer, item)

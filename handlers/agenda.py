@@ -15,7 +15,7 @@ from bot.context import BotContext
 from bot.i18n import escape, format_day, get_locale, render, render_plural, zone_city
 from bot.services import agenda as svc
 from bot.services.calendar_file import agenda_ics
-from bot.services.dates import DateProblem, parse_day
+from bot.services.dates import DateProblem, fold, parse_day
 from bot.services.zones import find_zone
 from bot.views import agenda_day, button_title, now_next, session_card, short_day, venue_card
 from handlers.common import (
@@ -282,6 +282,8 @@ async def venue_list(update: Update, context: BotContext) -> None:
     if not places:
         await say(update, "No venue is listed for this mission yet.")
         return
+    # As people read a list: "bioMérieux" under B, "Aéroport" under A.
+    places = sorted(places, key=lambda v: (fold(v.name), v.name))
     keyboard = inline([[(f"📍 {v.name[:50]}", f"v:{v.id}")] for v in places])
     await say(update, "Which place?", keyboard)
 

@@ -286,7 +286,7 @@ async def start_reply(update: Update, context: BotContext) -> int | None:
         await say(update, "This question was already answered; a new answer will be sent too.")
     await say(
         update,
-        "Type your answer to %(name)s:\n«%(text)s»\n\nOr send /cancel.",
+        "Type your answer to %(name)s:\n“%(text)s”\n\nOr send /cancel.",
         name=question.asker_name,
         text=question.text,
     )

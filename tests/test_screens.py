@@ -363,3 +363,46 @@ async def test_calendar_caption_is_singular_for_one_session(lyon: Harness) -> No
     )
     assert "ajouter les séances" in joined(await lyon.send(FR, "/ics"))
     assert "add the sessions" in joined(await lyon.send(EN, "/ics"))
+
+
+async def test_flights_have_a_plane_and_shuttles_a_bus(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    monday = joined(await lyon.send(EN, "/agenda monday"))
+    assert "✈ <b>2:00\u202fAM–12:45\u202fPM</b>  Flight Montréal → Lyon" in monday
+    assert "🚌 <b>1:15\u202fPM–2:15\u202fPM</b>  Airport → hotel shuttle" in monday
+    thursday = joined(await lyon.send(FR, "/agenda jeudi"))
+    assert "✈ <b>10:05–21:10</b>  Vol Lyon → Montréal" in thursday
+    assert "🚌 <b>07:30–08:30</b>  Navette hôtel → aéroport" in thursday
+    flight = await item(lyon, "flight-home")
+    assert joined(await lyon.press(FR, f"s:{flight.id}")).strip().startswith("✈ <b>Vol")
+
+
+async def test_quotes_follow_each_language(lyon: Harness) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    await lyon.send(FR, "/ask Peut-on amener un invité ?")
+    await lyon.send(EN, "/ask Can I bring a guest?")
+    async with lyon.db() as session:
+        ids = list(await session.scalars(select(Question.id).order_by(Question.id)))
+    calls = await lyon.press(ADMIN_FR, f"qr:{ids[0]}")
+    assert "«\u00a0Peut-on amener un invité ?\u00a0»" in joined(calls)
+    calls = await lyon.send(ADMIN_FR, "Oui.")
+    assert "«\u00a0Peut-on amener un invité ?\u00a0»" in joined(
+        [c for c in calls if c.chat_id == FR.id]
+    )
+    calls = await lyon.press(ADMIN_FR, f"qr:{ids[1]}")
+    calls = await lyon.send(ADMIN_FR, "Yes.")
+    to_en = joined([c for c in calls if c.chat_id == EN.id])
+    assert "“Can I bring a guest?”" in to_en
+    assert "«" not in to_en
+
+
+async def test_venue_list_reads_in_alphabetical_order_whatever_the_case(lyon: Harness) -> None:
+    await register(lyon, EN)
+    await lyon.send(EN, "/venue")
+    names = [label.removeprefix("📍 ") for label in lyon.labels(EN)]
+    assert names.index("bioMérieux — site de Marcy-l'Étoile") < names.index("Brasserie Georges")
+    assert names.index("Bioaster — Biodistrict Lyon-Gerland") < names.index(
+        "bioMérieux — site de Marcy-l'Étoile"
+    )

@@ -223,7 +223,7 @@ async def answer_question(
         )
         view = await _view(session, question)
         message = render(
-            "💬 <b>The coordinators answered your question</b>\n«%(question)s»\n\n%(answer)s",
+            "💬 <b>The coordinators answered your question</b>\n“%(question)s”\n\n%(answer)s",
             view.asker_locale,
             question=view.text,
             answer=question.answer,
