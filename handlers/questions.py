@@ -8,6 +8,7 @@ import re
 import warnings
 from datetime import timedelta
 
+from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -228,7 +229,8 @@ async def _pass_on(update: Update, context: BotContext, text: str) -> None:
     sent = render("Your question was sent to the coordinators. I will send you their answer here.")
     if asked.shortened:
         sent += "\n" + render(
-            "It was long: I kept its first %(limit)s characters.", limit=inbox.MAX_QUESTION
+            "It was long: I kept its first %(limit)s characters.",
+            limit=format_decimal(inbox.MAX_QUESTION, locale=get_locale()),
         )
     await send(update, sent)
 

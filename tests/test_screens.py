@@ -172,7 +172,7 @@ async def test_a_long_question_is_cut_after_a_word_and_the_delegate_is_told(
     calls = await lyon.send(FR, f"/ask {words}")
     told = joined([c for c in calls if c.chat_id == FR.id])
     assert "transmise aux coordonnateurs" in told
-    assert "Elle était longue : j'en ai gardé les 1000 premiers caractères." in told
+    assert "Elle était longue : j'en ai gardé les 1\u202f000 premiers caractères." in told
     async with lyon.db() as session:
         stored = await session.scalar(select(Question.text))
     assert stored is not None
@@ -180,7 +180,7 @@ async def test_a_long_question_is_cut_after_a_word_and_the_delegate_is_told(
     assert stored.endswith("…")
     assert stored[:-1].split()[-1] in words.split()  # a whole word before the "…"
     calls = await lyon.send(EN, "/ask " + "why does the shuttle leave so early " * 120)
-    assert "It was long: I kept its first 1000 characters." in joined(calls)
+    assert "It was long: I kept its first 1,000 characters." in joined(calls)
     calls = await lyon.send(EN, "/ask Is there a cloakroom?")
     assert "It was long" not in joined(calls)
 
@@ -192,7 +192,7 @@ async def test_a_long_plain_question_passed_on_with_the_button_is_told_shortened
     await lyon.send(EN, "is there a swimming pool at the hotel " * 60)
     assert "askq" in lyon.buttons(EN)
     calls = await lyon.press(EN, "askq")
-    assert "It was long: I kept its first 1000 characters." in joined(calls)
+    assert "It was long: I kept its first 1,000 characters." in joined(calls)
 
 
 async def test_question_alert_to_an_admin_who_never_wrote_is_in_the_questions_language(
