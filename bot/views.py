@@ -235,7 +235,14 @@ def venue_card(
             render(
                 "On now here: %(title)s, until %(end)s",
                 title=next_item.title(locale),
-                end=format_clock(next_item.ends_at, viewer.timezone),
+                # As in /next: the day when not today, the other zone as on the card.
+                end=_clock(
+                    next_item.ends_at,
+                    viewer,
+                    next_item,
+                    viewer.calendar.today(now),
+                    _local_day(next_item.ends_at, viewer.timezone),
+                ),
             ),
         ]
     elif next_item is not None:

@@ -406,3 +406,16 @@ async def test_venue_list_reads_in_alphabetical_order_whatever_the_case(lyon: Ha
     assert names.index("Bioaster — Biodistrict Lyon-Gerland") < names.index(
         "bioMérieux — site de Marcy-l'Étoile"
     )
+
+
+async def test_venue_card_of_a_session_past_midnight_gives_the_day_and_its_zone(
+    lyon: Harness,
+) -> None:
+    await register(lyon, FR)
+    await register(lyon, EN)
+    yul = await venue_id(lyon, "yul")
+    lyon.clock.set(paris(9, 23, 40))
+    fr = joined(await lyon.press(FR, f"v:{yul}"))
+    assert "jusqu'à lun. 10 00:30 (dim. 9 18:30 Toronto)" in fr
+    en = joined(await lyon.press(EN, f"v:{yul}"))
+    assert "until Mon 10 12:30\u202fAM (Sun 9 6:30\u202fPM Toronto)" in en
