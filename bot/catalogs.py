@@ -53,7 +53,12 @@ def _fill_source_language(po: Path) -> None:
     with po.open("rb") as fp:
         catalog = read_po(fp, locale="en")
     for message in catalog:
-        if message.id and not message.string:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple | list):  # plural: (singular, plural) forms
+            if not (isinstance(message.string, tuple | list) and all(message.string)):
+                message.string = tuple(message.id)
+        elif not message.string:
             message.string = message.id
     with po.open("wb") as fp:
         write_po(fp, catalog, width=100, omit_header=False)

@@ -12,10 +12,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import escape, format_day, get_locale, render, zone_city
+from bot.i18n import escape, format_day, get_locale, render, render_plural, zone_city
 from bot.services import agenda as svc
 from bot.services.calendar_file import agenda_ics
-from bot.services.dates import DateProblem, parse_day
+from bot.services.dates import DateProblem, fold, parse_day
+from bot.services.zones import find_zone
 from bot.views import agenda_day, button_title, now_next, session_card, short_day, venue_card
 from handlers.common import (
     Handlers,
@@ -190,7 +191,8 @@ async def next_sessions(update: Update, context: BotContext) -> None:
     now = context.clock.now()
     found = await svc.now_and_next(context.db, viewer, now)
     items = found.current + found.upcoming
-    keyboard = inline([[(button_title(item, viewer), f"s:{item.id}")] for item in items])
+    today = viewer.calendar.today(now)
+    keyboard = inline([[(button_title(item, viewer, day=today), f"s:{item.id}")] for item in items])
     await send(update, now_next(viewer, found, now), keyboard if items else None)
 
 
@@ -253,7 +255,11 @@ async def _send_ics(
     content = agenda_ics(viewer, items, get_locale(), context.clock.now())
     await chat.send_document(
         InputFile(BytesIO(content), filename=filename),
-        caption=render("Open this file to add the sessions to your phone's calendar."),
+        caption=render_plural(
+            "Open this file to add the session to your phone's calendar.",
+            "Open this file to add the sessions to your phone's calendar.",
+            len(items),
+        ),
     )
 
 
@@ -276,6 +282,8 @@ async def venue_list(update: Update, context: BotContext) -> None:
     if not places:
         await say(update, "No venue is listed for this mission yet.")
         return
+    # As people read a list: "bioMérieux" under B, "Aéroport" under A.
+    places = sorted(places, key=lambda v: (fold(v.name), v.name))
     keyboard = inline([[(f"📍 {v.name[:50]}", f"v:{v.id}")] for v in places])
     await say(update, "Which place?", keyboard)
 
@@ -328,30 +336,36 @@ async def mission_choice(update: Update, context: BotContext) -> None:
 async def timezone(update: Update, context: BotContext) -> None:
     typed = " ".join(context.args or [])
     if typed:
-        zone = svc.valid_timezone(typed)
+        zone = find_zone(typed)
         if zone is None:
             await say(
                 update,
-                "I do not know the time zone %(zone)s. Try America/Toronto or Europe/Paris.",
+                "I do not know the time zone %(zone)s. Try a city, like /timezone Toronto, "
+                "or a zone, like /timezone America/Toronto.",
                 zone=typed[:64],
             )
             return
         await _set_zone(update, context, zone)
         return
+    home = context.me.home_timezone
     keyboard = inline(
         [[(zone_city(z), f"tz:{z}")] for z in HOME_ZONES] + [[(render("No home time"), "tz:-")]]
     )
-    await say(
-        update,
-        "Show times in your home time zone too? Pick it, or send /timezone and its name, "
-        "like /timezone America/Toronto.",
-        keyboard,
+    current = (
+        render("Now: %(city)s time beside the mission's time.", city=zone_city(home))
+        if home
+        else render("Now: only the mission's time.")
     )
+    ask = render(
+        "Show times in your home time zone too? Pick it, or send /timezone and its city, "
+        "like /timezone Toronto."
+    )
+    await send(update, f"{current}\n\n{ask}", keyboard)
 
 
 async def timezone_button(update: Update, context: BotContext) -> None:
     raw = button_data(update).removeprefix("tz:")
-    zone = None if raw == "-" else svc.valid_timezone(raw)
+    zone = None if raw == "-" else find_zone(raw)
     if raw != "-" and zone is None:
         await expired(update)
         return

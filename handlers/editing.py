@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -22,10 +22,19 @@ from telegram.warnings import PTBUserWarning
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import N_, Markup, escape, format_moment, get_locale, gettext, render
+from bot.i18n import (
+    N_,
+    Markup,
+    escape,
+    format_day,
+    format_moment,
+    get_locale,
+    gettext,
+    render,
+    render_plural,
+)
 from bot.services import agenda as svc
 from bot.services import editing
-from bot.services.dates import DateProblem, local_instant, parse_clock, parse_day
 from bot.services.importers import FileRefused, ImportedSession, parse_csv, parse_ics
 from bot.services.profile import clean_text
 from bot.views import session_card
@@ -174,9 +183,11 @@ async def _move(update: Update, context: BotContext, row_id: int, value: str, ta
         await expired(update)
         return ConversationHandler.END
     viewer, item = found
-    new_start = _when(value, viewer, viewer.calendar.today(item.starts_at), context)
-    if new_start is None:
-        await say(update, "I did not understand that time. Try 14:30 or 2017-04-12 14:30.")
+    new_start = editing.session_time(
+        value, viewer.calendar, context.clock.now(), viewer.calendar.today(item.starts_at)
+    )
+    if isinstance(new_start, editing.TimeProblem):
+        await _time_problem(update, viewer, new_start)
         context.user_data[EDITING] = target
         return EDIT_VALUE
     moved = await editing.move_session(context.db, context.clock, context.me, row_id, new_start)
@@ -193,18 +204,18 @@ async def _move(update: Update, context: BotContext, row_id: int, value: str, ta
     return ConversationHandler.END
 
 
-def _when(text: str, viewer: svc.Viewer, default_day: date, context: BotContext) -> Any:
-    try:
-        day = parse_day(text, viewer.calendar, context.clock.now()) or default_day
-    except DateProblem:
-        return None
-    first, last = viewer.calendar.starts_on, viewer.calendar.ends_on
-    if not first - timedelta(days=1) <= day <= last + timedelta(days=1):
-        return None  # sessions belong to the mission's days (and the eve and morrow)
-    wall = parse_clock(text.split()[-1] if " " in text.strip() else text)
-    if wall is None:
-        return None
-    return local_instant(day, wall, viewer.timezone)
+async def _time_problem(update: Update, viewer: svc.Viewer, problem: editing.TimeProblem) -> None:
+    if problem.kind == "invalid":
+        await say(update, "That date does not exist. Please check the day and month.")
+    elif problem.kind == "outside":
+        await say(
+            update,
+            "A session must be during the mission, from %(start)s to %(end)s.",
+            start=format_day(viewer.calendar.starts_on),
+            end=format_day(viewer.calendar.ends_on),
+        )
+    else:
+        await say(update, "I did not understand that time. Try 14:30 or 2017-04-12 14:30.")
 
 
 async def _show_session(update: Update, context: BotContext, item_id: int) -> None:
@@ -289,14 +300,20 @@ async def new_session_step(update: Update, context: BotContext) -> int:
     if step in ("title_fr", "title_en"):
         values[step] = text[:200]
     elif step == "start":
-        start = _when(text, found, found.calendar.today(context.clock.now()), context)
-        if start is None or parse_clock(text) is None:
-            await say(update, "I did not understand that time. Try 14:30 or 2017-04-12 14:30.")
+        now = context.clock.now()
+        start = editing.session_time(text, found.calendar, now, found.calendar.today(now))
+        if isinstance(start, editing.TimeProblem):
+            await _time_problem(update, found, start)
             return NEW_SESSION
         values["start"] = start
     else:
-        end = _when(text, found, found.calendar.today(values["start"]), context)
-        if end is None or end <= values["start"]:
+        end = editing.session_time(
+            text, found.calendar, context.clock.now(), found.calendar.today(values["start"])
+        )
+        if isinstance(end, editing.TimeProblem) and end.kind != "unclear":
+            await _time_problem(update, found, end)
+            return NEW_SESSION
+        if isinstance(end, editing.TimeProblem) or end <= values["start"]:
             await say(update, "The end must be after the start, for example 15:30.")
             return NEW_SESSION
         item_id = await editing.add_session(
@@ -379,25 +396,16 @@ async def document(update: Update, context: BotContext) -> None:
     file = await message.document.get_file()
     await file.download_to_memory(buffer)
     raw = buffer.getvalue()
+    known_venues = await editing.venue_keys(context.db, viewer.mission.id)
     try:
         parsed = (
             parse_ics(raw, viewer.mission.key, viewer.timezone)
             if name.endswith(".ics")
-            else parse_csv(raw, viewer.timezone)
+            else parse_csv(raw, viewer.timezone, known_venues)
         )
     except FileRefused as refused:
         await say(update, refused.message)
         return
-    known_venues = await editing.venue_keys(context.db, viewer.mission.id)
-    for item in parsed.sessions:
-        if item.venue_key and item.venue_key not in known_venues:
-            parsed.errors.append(
-                (
-                    item.line,
-                    N_("%(key)s: unknown venue %(venue)s."),
-                    {"key": item.key, "venue": item.venue_key},
-                )
-            )
     if parsed.errors:
         lines = [render("The file has errors; nothing was saved. Fix them and send it again:"), ""]
         for line, message_id, params in sorted(parsed.errors, key=lambda e: e[0])[:30]:
@@ -422,16 +430,13 @@ async def document(update: Update, context: BotContext) -> None:
 
 def _preview_text(preview: editing.Preview) -> str:
     locale = get_locale()
-    lines = [
-        render(
-            "<b>Preview</b>: %(new)s new, %(changed)s changed, %(removed)s removed, "
-            "%(same)s unchanged.",
-            new=len(preview.new),
-            changed=len(preview.changed),
-            removed=len(preview.removed),
-            same=preview.unchanged,
-        )
+    counts = [
+        render_plural("%(n)s new", "%(n)s new", len(preview.new)),
+        render_plural("%(n)s changed", "%(n)s changed", len(preview.changed)),
+        render_plural("%(n)s removed", "%(n)s removed", len(preview.removed)),
+        render_plural("%(n)s unchanged", "%(n)s unchanged", preview.unchanged),
     ]
+    lines = [render("<b>Preview</b>: %(counts)s.", counts=Markup(", ".join(counts)))]
 
     def listed(title: str, items: list[str]) -> None:
         if items:
@@ -470,15 +475,13 @@ async def confirm_import(update: Update, context: BotContext) -> None:
     if done is None:
         await expired(update)
         return
-    await edit_or_send(
-        update,
-        render(
-            "Imported: %(new)s new, %(changed)s changed, %(removed)s cancelled.",
-            new=len(done.new),
-            changed=len(done.changed),
-            removed=len(done.removed),
-        ),
-    )
+    # Each count in its own plural form (not nested in render: extraction would miss them).
+    counts = [
+        render_plural("%(n)s new", "%(n)s new", len(done.new)),
+        render_plural("%(n)s changed", "%(n)s changed", len(done.changed)),
+        render_plural("%(n)s cancelled", "%(n)s cancelled", len(done.removed)),
+    ]
+    await edit_or_send(update, render("Imported: %(counts)s.", counts=Markup(", ".join(counts))))
 
 
 def conversation() -> ConversationHandler[BotContext]:

@@ -8,6 +8,7 @@ import re
 import warnings
 from datetime import timedelta
 
+from babel.numbers import format_decimal
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -24,7 +25,7 @@ from bot.i18n import escape, format_moment, get_locale, render, use_locale
 from bot.services import agenda as svc
 from bot.services import editing, inbox
 from bot.services.questions import AnswerKind, Understanding, answer_question
-from bot.views import now_next, session_card, venue_card
+from bot.views import dated_button_title, now_next, session_card, shorten, venue_card
 from handlers.agenda import (
     date_problem,
     expired,
@@ -63,12 +64,19 @@ async def plain_text(update: Update, context: BotContext) -> None:
             update, "Which mission is your question about? Pick one, then ask again.", keyboard
         )
         return
+    if not inbox.has_words(text):
+        await _in_words(update)
+        return
     assert context.user_data is not None
-    context.user_data[LAST_QUESTION] = text[: inbox.MAX_QUESTION]
+    context.user_data[LAST_QUESTION] = text  # passed on whole, or shortened and told so
     now = context.clock.now()
     understood = await answer_question(context.db, found, text, now, context.me.locale)
     with use_locale(understood.language):
         await _reply(update, context, found, understood)
+
+
+async def _in_words(update: Update) -> None:
+    await say(update, "Please type your question in words: for example, where is the gala dinner?")
 
 
 async def _reply(
@@ -154,7 +162,7 @@ async def _not_sure(update: Update, context: BotContext, understood: Understandi
 async def _label(context: BotContext, kind: AnswerKind, ref_id: int, locale: str) -> str | None:
     if kind == AnswerKind.SESSION:
         found = await svc.session_for(context.db, context.me, ref_id)
-        return _short(found[1].title(locale)) if found else None
+        return dated_button_title(found[1], found[0]) if found else None
     if kind == AnswerKind.VENUE:
         place = await svc.venue_for(context.db, context.me, ref_id)
         return f"📍 {_short(place[1].name)}" if place else None
@@ -163,7 +171,7 @@ async def _label(context: BotContext, kind: AnswerKind, ref_id: int, locale: str
 
 
 def _short(text: str, limit: int = 45) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 async def faq_button(update: Update, context: BotContext) -> None:
@@ -211,13 +219,20 @@ async def _pass_on(update: Update, context: BotContext, text: str) -> None:
     if found is None:
         await not_registered(update)
         return
-    question, told = await inbox.ask(
+    if not inbox.has_words(text):
+        await _in_words(update)
+        return
+    asked = await inbox.ask(
         context.db, context.clock, context.me.delegate_id, found.mission.id, text, get_locale()
     )
-    log.info("question %s queued for %d staff member(s)", question.id, told)
-    await say(
-        update, "Your question was sent to the coordinators. I will send you their answer here."
-    )
+    log.info("question %s queued for %d staff member(s)", asked.question.id, asked.told)
+    sent = render("Your question was sent to the coordinators. I will send you their answer here.")
+    if asked.shortened:
+        sent += "\n" + render(
+            "It was long: I kept its first %(limit)s characters.",
+            limit=format_decimal(inbox.MAX_QUESTION, locale=get_locale()),
+        )
+    await send(update, sent)
 
 
 async def _my_questions(update: Update, context: BotContext) -> None:
@@ -233,6 +248,7 @@ async def _my_questions(update: Update, context: BotContext) -> None:
             else render("waiting for an answer")
         )
         lines.append(f"• {escape(_short(q.text, 80))} — {status}")
+    lines += ["", render("Send /ask followed by your question, and I will pass it on.")]
     await send(update, "\n".join(lines))
 
 
@@ -272,7 +288,7 @@ async def start_reply(update: Update, context: BotContext) -> int | None:
         await say(update, "This question was already answered; a new answer will be sent too.")
     await say(
         update,
-        "Type your answer to %(name)s:\n«%(text)s»\n\nOr send /cancel.",
+        "Type your answer to %(name)s:\n“%(text)s”\n\nOr send /cancel.",
         name=question.asker_name,
         text=question.text,
     )

@@ -178,6 +178,15 @@ class Harness:
             "text": "old message",
         }
 
+    def labels(self, user: TgUser) -> list[str]:
+        """The labels of the inline buttons last shown to this user."""
+        for call in reversed(self.api.sent_to(user.id)):
+            markup = call.reply_markup
+            if markup is not None:
+                rows = markup.get("inline_keyboard", [])
+                return [str(b.get("text", "")) for row in rows for b in row]
+        return []
+
     def buttons(self, user: TgUser) -> list[str]:
         for call in reversed(self.api.sent_to(user.id)):
             if call.reply_markup is not None:

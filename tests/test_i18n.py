@@ -134,3 +134,23 @@ def test_render_escapes_parameters_and_uses_the_current_locale() -> None:
         text = render("You are already registered for %(mission)s.", mission="<script>&")
     assert "&lt;script&gt;&amp;" in text
     assert text.startswith("Vous")
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_every_plural_form_is_translated_with_the_same_placeholders(locale: str) -> None:
+    with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        po = read_po(fp, locale=locale)
+    problems = []
+    for m in po:
+        if not isinstance(m.id, tuple | list):
+            continue
+        forms = list(m.string) if isinstance(m.string, tuple | list) else [m.string]
+        wanted = sorted(PLACEHOLDER.findall(m.id[1]))
+        if len(forms) != po.num_plurals or not all(forms):
+            problems.append(f"missing plural form: {m.id[0]!r}")
+        problems += [
+            f"placeholders differ: {m.id[0]!r}"
+            for form in forms
+            if form and sorted(PLACEHOLDER.findall(form)) != wanted
+        ]
+    assert not problems

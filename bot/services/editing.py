@@ -8,7 +8,7 @@ rebuild) and leaves an audit record naming fields, not values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.services import notices, reminders
+from bot.services.dates import DateProblem, MissionCalendar, local_instant, parse_clock, parse_day
 from bot.services.importers import ImportedSession, guess_venue
 from bot.services.people import Person
 from models import AgendaItem, Audience, AuditRecord, FaqEntry, Mission, SessionKind, Venue
@@ -25,6 +26,32 @@ SESSION_FIELDS = ("title_fr", "title_en", "description_fr", "description_en", "r
 FAQ_FIELDS = ("question_fr", "question_en", "answer_fr", "answer_en")
 VENUE_FIELDS = ("name", "address", "notes_fr", "notes_en")
 LIMITS = {"title_fr": 200, "title_en": 200, "room": 120, "name": 200, "address": 300}
+
+
+@dataclass(frozen=True)
+class TimeProblem:
+    """Why a typed session time was refused: "invalid" (no such date, 2017-02-30),
+    "outside" (not a day of the mission), "unclear" (no time understood)."""
+
+    kind: str
+
+
+def session_time(
+    text: str, calendar: MissionCalendar, now: datetime, default_day: date
+) -> datetime | TimeProblem:
+    """The instant of '2017-04-11 14:00', 'mercredi 9h30' or '15:30' (on `default_day`),
+    in the mission's zone, for a session on a mission day (or the eve or morrow)."""
+    try:
+        day = parse_day(text, calendar, now) or default_day
+    except DateProblem as problem:
+        return TimeProblem("invalid" if problem.kind == "invalid" else "outside")
+    wall = parse_clock(text.split()[-1] if " " in text.strip() else text)
+    if wall is None:
+        return TimeProblem("unclear")
+    if not calendar.starts_on - timedelta(days=1) <= day <= calendar.ends_on + timedelta(days=1):
+        return TimeProblem("outside")
+    instant = local_instant(day, wall, calendar.timezone)
+    return instant if instant is not None else TimeProblem("unclear")
 
 
 def may_edit(person: Person, mission_id: int) -> bool:

@@ -207,7 +207,15 @@ def _plausible(moment: datetime) -> bool:
 # --- CSV --------------------------------------------------------------------------------
 
 
-def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2})[:h](\d{2})(?::\d{2})?|(\d{1,2})/(\d{1,2})/(\d{4}) "
+    r"(\d{1,2}):(\d{2})"
+)
+
+
+def _parse_local(value: str, zone: ZoneInfo) -> datetime | str:
+    """The UTC instant of a local 'YYYY-MM-DD HH:MM', or why not: "invalid" (written right,
+    but no such date or time: 2017-02-30), "skipped" (clocks jump over it), "format"."""
     value = value.strip().replace("T", " ")
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %Hh%M"):
         try:
@@ -216,25 +224,26 @@ def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
             continue
         local = naive.replace(tzinfo=zone)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-            return None  # a wall time skipped by a clock change
+            return "skipped"
         return local.astimezone(UTC)
-    return None
+    return "invalid" if _DATE_TIME.fullmatch(value) else "format"
 
 
-def parse_csv(raw: bytes, timezone: str) -> ParsedFile:
+def parse_csv(raw: bytes, timezone: str, venues: set[str] | None = None) -> ParsedFile:
+    """`venues`: the mission's venue keys, to report a line naming another."""
     text = _text(raw)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
-        return _read_rows(reader, timezone)
+        return _read_rows(reader, timezone, venues)
     except csv.Error:
         raise FileRefused(
             N_("The CSV file is malformed (a field is too long or badly quoted).")
         ) from None
 
 
-def _read_rows(reader: csv.DictReader[str], timezone: str) -> ParsedFile:
+def _read_rows(reader: csv.DictReader[str], timezone: str, venues: set[str] | None) -> ParsedFile:
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("key", "start", "end") if c not in header]
     if missing or not ({"title_fr", "title_en"} & set(header)):
@@ -259,48 +268,18 @@ def _read_rows(reader: csv.DictReader[str], timezone: str) -> ParsedFile:
         values = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
         if not any(values.values()):
             continue
-        key = values.get("key", "")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", key):
-            result.errors.append(
-                (
-                    line,
-                    N_("key %(key)s: use lower-case letters, digits, - and _."),
-                    {"key": key[:40]},
-                )
-            )
+        problems = _row_problems(values, seen, kinds, zone, venues)
+        if problems:
+            result.errors += [(line, message, params) for message, params in problems]
             continue
-        if key in seen:
-            result.errors.append((line, N_("key %(key)s appears twice."), {"key": key}))
-            continue
+        key = values["key"]
         title_fr = values.get("title_fr") or values.get("title_en", "")
         title_en = values.get("title_en") or title_fr
-        if not title_fr:
-            result.errors.append((line, N_("%(key)s has no title."), {"key": key}))
-            continue
-        starts_at, ends_at = (
-            _parse_local(values.get("start", ""), zone),
-            _parse_local(values.get("end", ""), zone),
-        )
-        if starts_at is None or ends_at is None:
-            result.errors.append(
-                (line, N_("%(key)s: start and end must look like 2017-04-11 14:00."), {"key": key})
-            )
-            continue
-        if ends_at <= starts_at:
-            result.errors.append(
-                (line, N_("%(title)s ends before it starts."), {"title": title_fr[:60]})
-            )
-            continue
+        starts_at = _parse_local(values["start"], zone)
+        ends_at = _parse_local(values["end"], zone)
+        assert isinstance(starts_at, datetime)
+        assert isinstance(ends_at, datetime)
         kind = values.get("kind") or "other"
-        if kind not in kinds:
-            result.errors.append(
-                (
-                    line,
-                    N_("%(key)s: kind must be one of talk, b2b, visit, meal, transport, other."),
-                    {"key": key},
-                )
-            )
-            continue
         seen.add(key)
         carried = {"title"}
         if values.get("description_fr") or values.get("description_en"):
@@ -323,6 +302,71 @@ def _read_rows(reader: csv.DictReader[str], timezone: str) -> ParsedFile:
             )
         )  # fmt: skip
     return result
+
+
+def _row_problems(
+    values: dict[str, str],
+    seen: set[str],
+    kinds: set[str],
+    zone: ZoneInfo,
+    venues: set[str] | None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every problem of one CSV line (message id, params), so one pass fixes them all."""
+    problems: list[tuple[str, dict[str, Any]]] = []
+    key = values.get("key", "")
+    title = values.get("title_fr") or values.get("title_en", "")
+    # Later messages name the line by its key, or its title when the key is unusable.
+    name = key if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", key) else (title[:60] or "?")
+    if not key:
+        problems.append((N_("The key is missing (column key)."), {}))
+    elif name != key:
+        problems.append(
+            (N_("key %(key)s: use lower-case letters, digits, - and _."), {"key": key[:40]})
+        )
+    elif key in seen:
+        problems.append((N_("key %(key)s appears twice."), {"key": key}))
+    if not title:
+        problems.append((N_("%(key)s has no title."), {"key": name}))
+    moments = {}
+    for column in ("start", "end"):
+        found = _parse_local(values.get(column, ""), zone)
+        if isinstance(found, datetime):
+            moments[column] = found
+        elif found == "invalid":
+            problems.append(
+                (
+                    N_("%(key)s, %(column)s %(value)s: that date does not exist. "
+                       "Please check the day and month."),
+                    {"key": name, "column": column, "value": values.get(column, "")[:40]},
+                )
+            )  # fmt: skip
+        elif found == "skipped":
+            problems.append(
+                (
+                    N_("%(key)s, %(column)s %(value)s: the clocks skip that hour that day."),
+                    {"key": name, "column": column, "value": values.get(column, "")[:40]},
+                )
+            )
+        else:
+            problems.append(
+                (
+                    N_("%(key)s, %(column)s: write it like 2017-04-11 14:00."),
+                    {"key": name, "column": column},
+                )
+            )
+    if len(moments) == 2 and moments["end"] <= moments["start"]:
+        problems.append((N_("%(title)s ends before it starts."), {"title": title[:60] or name}))
+    if (values.get("kind") or "other") not in kinds:
+        problems.append(
+            (
+                N_("%(key)s: kind must be one of talk, b2b, visit, meal, transport, other."),
+                {"key": name},
+            )
+        )
+    venue = values.get("venue")
+    if venue and venues is not None and venue not in venues:
+        problems.append((N_("%(key)s: unknown venue %(venue)s."), {"key": name, "venue": venue}))
+    return problems
 
 
 def guess_venue(location: str | None, venues: dict[str, str]) -> str | None:

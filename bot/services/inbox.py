@@ -45,6 +45,35 @@ class QuestionView:
         return self.mission_name_fr if locale == "fr" else self.mission_name_en
 
 
+def has_words(text: str) -> bool:
+    """Whether the text has a letter or a digit: emoji or punctuation alone ask nothing
+    that could be answered or passed on."""
+    return any(c.isalnum() for c in text)
+
+
+def fit_question(text: str, limit: int = MAX_QUESTION) -> tuple[str, bool]:
+    """The question as stored: at most `limit` characters, cut after a whole word with
+    '…' when longer. Returns the text and whether it was shortened."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    cut = text[: limit - 1]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…", True
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question passed on: what was stored, how many staff were told, and whether it
+    had to be shortened (the delegate is told so)."""
+
+    question: QuestionView
+    told: int
+    shortened: bool
+
+
 @dataclass(frozen=True)
 class Recipient:
     telegram_id: int
@@ -85,14 +114,15 @@ async def ask(
     mission_id: int,
     text: str,
     language: str,
-) -> tuple[QuestionView, int]:
+) -> Asked:
     """Store the question and, in the same transaction, queue it for each coordinator in
-    their own language with a Reply button. Returns the question and how many were told."""
+    their own language with a Reply button."""
+    stored, shortened = fit_question(text)
     async with sessions.begin() as session:
         question = Question(
             mission_id=mission_id,
             delegate_id=delegate_id,
-            text=text.strip()[:MAX_QUESTION],
+            text=stored,
             language=language,
             status=QuestionStatus.OPEN,
             asked_at=clock.now(),
@@ -100,7 +130,7 @@ async def ask(
         session.add(question)
         await session.flush()
         view = await _view(session, question)
-        staff = await _staff_of(session, mission_id)
+        staff = await _staff_of(session, mission_id, language)
         outgoing = []
         for recipient in staff:
             message = render(
@@ -117,11 +147,12 @@ async def ask(
                 for part in split_text(message)
             ]
         enqueue(session, clock, outgoing)
-        return view, len(staff)
+        return Asked(view, len(staff), shortened)
 
 
-async def _staff_of(session: AsyncSession, mission_id: int) -> list[Recipient]:
-    """Who hears about a mission's questions: its coordinators, else the admins."""
+async def _staff_of(session: AsyncSession, mission_id: int, fallback: str) -> list[Recipient]:
+    """Who hears about a mission's questions: its coordinators, else the admins. Someone
+    who never wrote to the bot has no language yet: `fallback`, the question's language."""
     grants = list(
         await session.scalars(
             select(RoleGrant).where(
@@ -138,7 +169,9 @@ async def _staff_of(session: AsyncSession, mission_id: int) -> list[Recipient]:
     for telegram_id in dict.fromkeys(g.telegram_id for g in chosen):
         delegate = await session.scalar(select(Delegate).where(Delegate.telegram_id == telegram_id))
         locale = (
-            (delegate.language or pick_locale(delegate.telegram_language)) if delegate else "en"
+            (delegate.language or pick_locale(delegate.telegram_language))
+            if delegate
+            else pick_locale(fallback)
         )
         recipients.append(Recipient(telegram_id, locale))
     return recipients
@@ -190,7 +223,7 @@ async def answer_question(
         )
         view = await _view(session, question)
         message = render(
-            "💬 <b>The coordinators answered your question</b>\n«%(question)s»\n\n%(answer)s",
+            "💬 <b>The coordinators answered your question</b>\n“%(question)s”\n\n%(answer)s",
             view.asker_locale,
             question=view.text,
             answer=question.answer,
