@@ -13,6 +13,7 @@ hands them the same mixed stream (100 updates a getUpdates call, as Telegram doe
 records every reply; updates/s from the first update offered to the last reply.
 
     python -m bench.agenda_bench [--samples 300] [--stream 2000] [--rounds 3] [--no-http]
+                               [--rtt-ms 50]
 """
 
 from __future__ import annotations
@@ -387,7 +388,7 @@ def child(module: str, api: LoopbackBotAPI, url: str) -> Iterator[subprocess.Pop
             process.wait()
 
 
-def end_to_end(size: int, rounds: int) -> None:
+def end_to_end(size: int, rounds: int, rtt: float = 0.0) -> None:
     """Echo bot and real bot in turn, `rounds` times each: the median ratio of neighbouring
     runs is what to read on a shared machine."""
     rnd = random.Random(13)
@@ -405,11 +406,12 @@ def end_to_end(size: int, rounds: int) -> None:
                     updates.text(rnd.choice(users), rnd.choice(kinds) or rnd.choice(QUESTIONS))
                     for _ in range(size)
                 ]
-                with LoopbackBotAPI() as api, child(module, api, url):
+                with LoopbackBotAPI(delay=rtt) as api, child(module, api, url):
                     rates[name].append(offer(api, stream))
     ratios = [bot / echo for bot, echo in zip(rates["bot"], rates["echo"], strict=True)]
     print(
-        f"end to end ({size} updates a run, loopback Bot API, {rounds} rounds): "
+        f"end to end ({size} updates a run, loopback Bot API answering in {rtt * 1000:.0f} ms, "
+        f"{rounds} rounds): "
         f"bot {' '.join(f'{r:.0f}' for r in rates['bot'])} updates/s; "
         f"echo bot {' '.join(f'{r:.0f}' for r in rates['echo'])} updates/s; "
         f"ratios {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}"
@@ -422,10 +424,19 @@ def main() -> None:
     parser.add_argument("--stream", type=int, default=2000, help="updates in the end-to-end run")
     parser.add_argument("--rounds", type=int, default=3, help="end-to-end runs of each bot")
     parser.add_argument("--no-http", action="store_true", help="skip the end-to-end run")
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=0,
+        help="also run end to end with the Bot API answering after this many ms (Telegram's "
+        "round trip from a server is tens of ms)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args.samples))
     if not args.no_http:
         end_to_end(args.stream, args.rounds)
+        if args.rtt_ms:
+            end_to_end(min(args.stream, 500), args.rounds, args.rtt_ms / 1000)
 
 
 if __name__ == "__main__":

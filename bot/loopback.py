@@ -25,8 +25,11 @@ class LoopbackBotAPI:
         port: int = 0,
         token_valid: bool = True,
         responder: Callable[[ApiCall], tuple[int, dict[str, Any], float] | None] | None = None,
+        delay: float = 0.0,
     ) -> None:
         self.token_valid = token_valid
+        # Seconds every call but getUpdates takes to answer: the round trip to Telegram.
+        self.delay = delay
         # Decides per call to answer an error (status, body) after a delay, for failure tests.
         self.responder = responder
         self.calls: list[ApiCall] = []
@@ -102,6 +105,8 @@ class LoopbackBotAPI:
                     time.sleep(delay)
                 return {**body, "error_code": status} if status != 200 else body
             call.result = fake_result(call, self._message_ids)
+            if self.delay:
+                time.sleep(self.delay)
         with self._changed:
             self.calls.append(call)
             self.paths.append(path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from telegram import Update
 
@@ -77,7 +76,7 @@ async def test_a_failing_update_frees_the_persons_lane() -> None:
 
     failed = asyncio.create_task(processor.process_update(message(1, 1), fail()))
     done = asyncio.create_task(processor.process_update(message(1, 2), fine()))
-    results: list[Any] = await asyncio.gather(failed, done, return_exceptions=True)
+    results = await asyncio.gather(failed, done, return_exceptions=True)
     assert isinstance(results[0], RuntimeError)
     assert processor.busy_lanes == 0
 

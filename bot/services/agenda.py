@@ -8,6 +8,7 @@ forged.
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -272,10 +273,27 @@ def current(cached: Version, wanted: Version) -> bool:
     return cached[1] == wanted[1] and cached[0] >= wanted[0]
 
 
+_BUILDING: dict[tuple[str, int], asyncio.Lock] = {}
+
+
+def building(kind: str, mission_id: int) -> asyncio.Lock:
+    """Held while one update reads a mission's content into a cache: the others that need
+    it meanwhile (updates run concurrently) wait for that reading instead of repeating it."""
+    return _BUILDING.setdefault((kind, mission_id), asyncio.Lock())
+
+
 async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> _Content:
     cached = _AGENDAS.get(viewer.mission.id)
     if cached is not None and current(cached[0], viewer.version):
         return cached[1]
+    async with building("agenda", viewer.mission.id):
+        cached = _AGENDAS.get(viewer.mission.id)
+        if cached is not None and current(cached[0], viewer.version):
+            return cached[1]  # read meanwhile by another update
+        return await _read_content(sessions, viewer)
+
+
+async def _read_content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> _Content:
     async with sessions() as session:
         mission = await session.get(Mission, viewer.mission.id)
         rows = (

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.agenda import Viewer, current, named_items
+from bot.services.agenda import Viewer, building, current, named_items
 from bot.services.dates import (
     MONTHS,
     RELATIVE,
@@ -731,6 +731,14 @@ async def mission_index(sessions: async_sessionmaker[AsyncSession], viewer: View
     cached = _CACHE.get(mission_id)
     if cached is not None and current(cached[0], viewer.version):
         return cached[1]
+    async with building("index", mission_id):
+        cached = _CACHE.get(mission_id)
+        if cached is not None and current(cached[0], viewer.version):
+            return cached[1]  # built meanwhile by another update
+        return await _build(sessions, mission_id)
+
+
+async def _build(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> MissionIndex:
     async with sessions() as session:
         mission = await session.get(Mission, mission_id)
         assert mission is not None
