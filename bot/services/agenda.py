@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -475,23 +475,9 @@ async def venue_for(
 async def next_at_venue(
     sessions: async_sessionmaker[AsyncSession], viewer: Viewer, venue_id: int, now: datetime
 ) -> SessionView | None:
+    """What happens at this venue now or next: a session in progress, else the next one."""
     found = await _sessions_between(sessions, viewer, now, None)
     return next((s for s in found if s.venue and s.venue.id == venue_id), None)
-
-
-def valid_timezone(name: str) -> str | None:
-    """The IANA zone for what was typed, or None."""
-    candidate = name.strip().replace(" ", "_")
-    if not candidate or len(candidate) > 64 or ".." in candidate:
-        return None
-    # Only real places (Region/City): not "Factory", "posixrules", "Etc/GMT+5" or "localtime".
-    if "/" not in candidate or candidate.startswith(("Etc/", "posix", "right/", "SystemV/")):
-        return None
-    try:
-        ZoneInfo(candidate)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return candidate
 
 
 async def set_home_timezone(
