@@ -168,8 +168,15 @@ def zone_city(tz_name: str, locale: str | None = None) -> str:
     return _zone_city(tz_name, locale or get_locale())
 
 
+# Zones kept as links in the tz database, which CLDR names after the city they follow
+# (America/Montreal -> "Toronto"): a delegation from Montréal reads its own city.
+LINKED_CITIES = {"America/Montreal": {"fr": "Montréal", "en": "Montreal"}}
+
+
 @cache
 def _zone_city(tz_name: str, locale: str) -> str:
+    if tz_name in LINKED_CITIES:
+        return LINKED_CITIES[tz_name][locale]
     return str(get_timezone_location(_zone(tz_name), locale=locale, return_city=True))
 
 

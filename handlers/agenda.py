@@ -30,7 +30,7 @@ from handlers.common import (
     send,
 )
 
-HOME_ZONES = ("America/Toronto", "America/Vancouver", "America/Halifax", "Europe/Paris")
+HOME_ZONES = ("America/Montreal", "America/Vancouver", "America/Halifax", "Europe/Paris")
 
 
 async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewer | None:

@@ -244,8 +244,8 @@ async def test_emoji_or_punctuation_alone_asks_for_words_without_passing_it_on(
 
 def test_time_zones_by_city_or_iana_name_in_any_case() -> None:
     assert find_zone("toronto") == "America/Toronto"
-    assert find_zone("Montréal") == "America/Toronto"
-    assert find_zone("montreal") == "America/Toronto"
+    assert find_zone("Montréal") == "America/Montreal"  # Toronto's rules, Montréal's name
+    assert find_zone("montreal") == "America/Montreal"
     assert find_zone("america/toronto") == "America/Toronto"
     assert find_zone("new york") == "America/New_York"
     assert find_zone("Sao Paulo") == "America/Sao_Paulo"
@@ -261,9 +261,10 @@ async def test_timezone_takes_a_city_and_tells_the_current_setting(lyon: Harness
     )
     assert "Now: only the mission's time." in joined(await lyon.send(EN, "/timezone"))
     assert "l'heure de Toronto" in joined(await lyon.send(FR, "/timezone toronto"))
-    assert "Toronto time" in joined(await lyon.send(EN, "/timezone montréal"))
+    assert "Montreal time" in joined(await lyon.send(EN, "/timezone montréal"))
     assert "En ce moment : l'heure de Toronto à côté" in joined(await lyon.send(FR, "/timezone"))
-    assert "Now: Toronto time beside" in joined(await lyon.send(EN, "/timezone"))
+    assert "Now: Montreal time beside" in joined(await lyon.send(EN, "/timezone"))
+    assert "l'heure de Montréal" in joined(await lyon.send(FR, "/timezone Montréal"))
     assert "Vancouver" in joined(await lyon.send(EN, "/timezone america/vancouver"))
     assert "ne connais pas le fuseau" in joined(await lyon.send(FR, "/timezone Mars/Olympus"))
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 # Cities people type whose zone is named after another city (or an old link).
 CITY_ZONES = {
-    "montreal": "America/Toronto",
-    "quebec": "America/Toronto",
+    "montreal": "America/Montreal",  # a link to Toronto's rules, shown as "Montréal"
+    "quebec": "America/Montreal",
     "ottawa": "America/Toronto",
     "lyon": "Europe/Paris",
     "newyork": "America/New_York",
