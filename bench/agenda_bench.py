@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,7 @@ from sqlalchemy import insert, select, update
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
+from bench.children import bot_env, stop
 from bot.app import build_application, shutdown, startup
 from bot.clock import FrozenClock
 from bot.config import load_settings
@@ -57,7 +56,6 @@ from models import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "123456:bench-token"  # noqa: S105  (a loopback server: never sent anywhere real)
 SESSIONS, VENUES, FAQS, DELEGATES = 2000, 200, 500, 1000
 DAYS = 5
 START = date(2017, 4, 10)
@@ -365,14 +363,7 @@ def offer(api: LoopbackBotAPI, stream: list[dict[str, Any]], timeout: float = 60
 
 @contextmanager
 def child(module: str, api: LoopbackBotAPI, url: str) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "TELEGRAM_API_FILE_URL": api.file_url,
-        "DATABASE_URL": url,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bot_env(api, url, LOG_LEVEL="WARNING")
     process = subprocess.Popen(
         [sys.executable, "-m", module, *(["run"] if module == "bot" else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -380,12 +371,7 @@ def child(module: str, api: LoopbackBotAPI, url: str) -> Iterator[subprocess.Pop
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def end_to_end(size: int, rounds: int, rtt: float = 0.0) -> None:

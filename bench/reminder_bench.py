@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,12 +37,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.children import bot_env, stop
 from bot.loopback import LoopbackBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_CHAT = 20_000_000
 LEAD = timedelta(minutes=30)
-TOKEN = "123456:bench-token"  # noqa: S105  (a loopback server: never sent anywhere real)
 
 
 async def seed(url: str, delegates: int, sessions: int, first_due: datetime | None) -> None:
@@ -167,15 +166,7 @@ class Child:
 
 @contextmanager
 def bot_process(url: str, api: LoopbackBotAPI, rate: float) -> Iterator[Child]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "TELEGRAM_API_FILE_URL": api.file_url,
-        "DATABASE_URL": url,
-        "BROADCAST_RATE": str(rate),
-        "LOG_LEVEL": "INFO",
-    }
+    env = bot_env(api, url, BROADCAST_RATE=str(rate), LOG_LEVEL="INFO")
     spawned = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
@@ -200,13 +191,7 @@ def bot_process(url: str, api: LoopbackBotAPI, rate: float) -> Iterator[Child]:
     try:
         yield child
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         reader.join(timeout=5)
 
 
