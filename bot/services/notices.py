@@ -118,7 +118,7 @@ async def session_cancelled(session: AsyncSession, clock: Clock, item: AgendaIte
         clock,
         item,
         lambda locale, title, zone: render(
-            "✖ <b>Cancelled</b>: %(title)s (%(when)s)",
+            "✖ <b>Cancelled</b>: %(title)s\n%(when)s",
             locale,
             title=title,
             when=format_moment(item.starts_at, zone, locale),
