@@ -1754,6 +1754,102 @@ def _last_day(
         parsed.content = [w for w in parsed.content if w not in LAST_WORDS]
 
 
+# A day as a whole: "le programme complet de mardi", "everything planned on the 12th",
+# "du matin au soir", "what do we do on Monday". Nouns for a programme in both languages
+# (with their usual typos), words for "all of it", and the usual ways to ask what we do.
+SCHEDULE_WORDS = _stemmed(
+    _words(
+        "programme program programe programm progamme prog schedule schedual shedule skedule "
+        "agenda horaire horaires oraire planning planned plan plans prevu prevus prevue "
+        "itinerary itineraire deroulement rundown lineup overview calendar calendrier menu "
+        "ensemble"
+    )
+)
+WHOLE_WORDS = _stemmed(
+    _words("full complet complete completement entier entiere whole entire everything tout toute")
+)
+WHOLE_DAY = re.compile(
+    r"\b((du|from|de) (matin|morning|debut|start) (au|a|jusqu'?au?|to|till|until|through) "
+    r"(soir|night|evening|fin|end|finish)|(toute|tte) (la|ma|notre) (journee|jour)|"
+    r"all day( long)?|(the )?(whole|entire|full) day|(au|en) complet|in full|"
+    r"journee (complete|entiere)|day in full)\b"
+)
+WHAT_WE_DO = re.compile(
+    r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
+    r"what s (on|planned|happening|up)|what is (on|planned|happening)|"
+    r"(qu est-ce|qu est ce|quest-ce|kesk|keske) (qu on|qu il y|qui est|qu on a|qu il)|"
+    r"on (fait|fera|a) (quoi|koi|quelque chose)|(quoi|koi) faire|"
+    r"(c est|c|cest|c koi|c quoi) (quoi|koi)? ?(le|l) (programme|program|horaire|plan))"
+)
+# "Monday, the first day", "jeudi, le dernier jour": a day named twice.
+ORDINAL_DAY = re.compile(
+    r"\b(the|le|la|notre|our)\s+(first|1st|premier|premiere|last|final|dernier|derniere)\s+"
+    r"(full\s+)?(day|jour|journee)\b"
+)
+ORDINAL_WORDS = {"first", "1st", "premier", "premiere", "last", "final", "dernier", "derniere"}
+
+
+# A word shared by most of the mission ("Lyon", "délégation") names nothing by itself.
+WEAK_WORD = 1.5
+# Chat spellings of question words, which fuzzy matching is too short to catch.
+CHAT_SPELLINGS = {
+    "wat": "what", "wats": "whats", "wot": "what", "wut": "what", "whta": "what",
+    "wht": "what", "koi": "quoi", "kwa": "quoi", "qoi": "quoi", "qelle": "quelle",
+    "qel": "quel", "kel": "quel", "kelle": "quelle", "heur": "heure", "hre": "heure",
+    "wen": "when", "wher": "where", "whr": "where", "nxt": "next", "nex": "next",
+}  # fmt: skip
+INTENT_VOCABULARY = sorted(
+    w for w in WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | SCHEDULE_WORDS if len(w) >= 5
+)
+INTENT_TYPO = 84
+
+
+def _intent_typos(index: MissionIndex, parsed: Parsed) -> None:
+    """Question words misspelt ("prochenne", "programe", "wats"): a word the mission does
+    not know that is one slip from a word saying what is asked is that word."""
+    fixes: dict[str, str] = {}
+    content = []
+    for word in parsed.content:
+        fixed = CHAT_SPELLINGS.get(word)
+        if (
+            fixed is None
+            and len(word) >= 5
+            and word not in index.postings
+            and not index.roots.get(_root(word))
+        ):
+            found = process.extractOne(
+                word, INTENT_VOCABULARY, scorer=fuzz.ratio, score_cutoff=INTENT_TYPO
+            )
+            fixed = found[0] if found else None
+        if fixed is None:
+            content.append(word)
+            continue
+        fixes[word] = fixed
+    if not fixes:
+        return
+    parsed.content = content
+    parsed.words = [fixes.get(w, w) for w in parsed.words]
+    raw = set(parsed.words)
+    parsed.wants_when = parsed.wants_when or bool(raw & WHEN_WORDS) or "heure" in raw
+    parsed.wants_where = parsed.wants_where or bool(raw & WHERE_WORDS)
+    parsed.wants_next = parsed.wants_next or bool(raw & NEXT_WORDS)
+    parsed.wants_agenda = parsed.wants_agenda or bool(raw & (AGENDA_WORDS - {"on"})) or bool(
+        WHATS_ON.search(" ".join(parsed.words))
+    )
+
+
+def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
+    """Whether the question asks for a day's programme (and whether for all of it)."""
+    folded = re.sub(r"[’'`´]", " ", fold(text))
+    raw = set(parsed.words)
+    doing = bool(WHAT_WE_DO.search(folded))
+    whole = bool(WHOLE_DAY.search(folded)) or bool(
+        raw & WHOLE_WORDS and (raw & SCHEDULE_WORDS or doing)
+    )
+    asks = whole or bool(raw & SCHEDULE_WORDS) or doing
+    return asks, whole
+
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
@@ -1791,8 +1887,28 @@ def _understand(
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
     _last_day(index, viewer, named, parsed, text)
+    asks_day, whole_day = _day_scope(parsed, text)
+    if parsed.day is not None and ORDINAL_DAY.search(fold(text)):
+        # "On Monday, the first day": the phrase says again which day, not what happens.
+        parsed.content = [w for w in parsed.content if w not in ORDINAL_WORDS]
+    if whole_day:
+        # "Du matin au soir", "the whole day": no part of it in particular.
+        parsed.part_of_day = None
+        parsed.content = [w for w in parsed.content if w not in WHOLE_WORDS]
+        if parsed.day is not None and not parsed.yes_no:
+            return Understanding(AnswerKind.DAY, language, day=parsed.day)
+    _intent_typos(index, parsed)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
+    if (
+        asks_day
+        and parsed.day is not None
+        and not parsed.yes_no
+        and all(max(h.values(), default=0.0) < WEAK_WORD for h in parsed.hits.values())
+    ):
+        # "What do we do on Monday in Lyon": the words beside the day are ones the whole
+        # mission shares; they name nothing in particular.
+        return Understanding(AnswerKind.DAY, language, day=parsed.day)
     alternatives = tuple(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
@@ -1838,6 +1954,10 @@ def _understand(
         return Understanding(
             AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
         )
+    if asks_day and parsed.day is not None and not parsed.yes_no:
+        # "What we do on Monday, the first day in Lyon?": asked for a day's programme, and
+        # nothing in particular clearly named in it.
+        return Understanding(AnswerKind.DAY, language, day=parsed.day)
     meaningful = [w for w in parsed.content if len(w) > 1]
     if not meaningful:
         if parsed.day_problem is not None:
