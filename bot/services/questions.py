@@ -1838,6 +1838,15 @@ def _intent_typos(index: MissionIndex, parsed: Parsed) -> None:
     )
 
 
+# "La plénière est finie", "I just walked out of the tour", "we're done with the badges":
+# the event named is behind us; with "what's next" the question is what follows it.
+FINISHED = re.compile(
+    r"\b(fini|finie|finis|finies|termine|terminee|termines|terminees|achevee?|over|done|"
+    r"ended|finished|wrapped up|walked out|just left|came out|got out|sort(i|ie|is|ons)? d|"
+    r"vient de (finir|se terminer|sortir)|viens de (sortir|finir)|est passee?)\b"
+)
+
+
 def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     """Whether the question asks for a day's programme (and whether for all of it)."""
     folded = re.sub(r"[’'`´]", " ", fold(text))
@@ -1898,6 +1907,14 @@ def _understand(
         if parsed.day is not None and not parsed.yes_no:
             return Understanding(AnswerKind.DAY, language, day=parsed.day)
     _intent_typos(index, parsed)
+    if (
+        parsed.wants_next
+        and parsed.day is None
+        and not parsed.yes_no
+        and FINISHED.search(fold(text))
+        and not _direction(parsed.words)[1]
+    ):
+        return Understanding(AnswerKind.NEXT, language)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
     if (
