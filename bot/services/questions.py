@@ -155,7 +155,8 @@ FILLER = _words(
     # How likely: "mon vol risque d'avoir du retard", "I might be late".
     "risque risquer risk might likely possibly chance "
     # Making one's way: "spot the delegation person", "on se débrouille".
-    "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller"
+    "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller "
+    "exact exacte precise within"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -193,7 +194,10 @@ AGENDA_WORDS = _words(
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
     "address adresse appelle called directions distance far located loin map name nom "
-    "situe situee door doors porte portes entrance"
+    "situe situee door doors porte portes entrance "
+    # Where it is, in other words: "how near", "the exact address for the GPS".
+    "nearby near proche km kilometre kilometres kilometer kilometers miles gps "
+    "coordinates coordonnees neighbourhood neighborhood quartier"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -455,6 +459,33 @@ PHRASES = {
     "ptit-dej": "breakfast",
     "q&a": "questions",
     "q & a": "questions",
+    # How near a place is: "close to a station", "à deux pas de", "walking distance"
+    # ("close" alone is closing time).
+    "close to": "nearby",
+    "close by": "nearby",
+    "closest to": "nearby",
+    "near to": "nearby",
+    "next to": "nearby",
+    "walking distance": "nearby",
+    "proche de": "nearby",
+    "proche du": "nearby",
+    "pres de": "nearby",
+    "pres du": "nearby",
+    "a cote de": "nearby",
+    "a cote du": "nearby",
+    "a deux pas": "nearby",
+    "a pied": "nearby",
+    "on foot": "nearby",
+    "combien de km": "distance",
+    "how many km": "distance",
+    "how many kilometers": "distance",
+    "how many kilometres": "distance",
+    "combien de kilometres": "distance",
+    "street address": "address",
+    "civic address": "address",
+    "adresse civique": "address",
+    "code postal": "address",
+    "postal code": "address",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -767,6 +798,8 @@ class Parsed:
     # The words of the yes/no question itself, up to its question mark: what follows is
     # context ("… at the plenary? my English is rusty").
     yes_no_words: frozenset[str] = frozenset()
+    # The content word just before "near", "close to", "loin de": the thing looked for.
+    near_head: frozenset[str] = frozenset()
     # Words found only in the sentences around the question ("I twisted my ankle last
     # week. Does my coverage work in France?"): a word there the mission does not know is
     # the story, not the subject.
@@ -885,6 +918,9 @@ WHEN_CLAUSE = re.compile(
 )
 
 
+NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     folded = fold(text)
     when = WHEN_CLAUSE.match(folded)
@@ -921,6 +957,11 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         if w not in ignored
         and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?|(19|20)\d\d", w)
     ]
+    near = next((i for i, w in enumerate(words) if w in NEAR_MARKERS), None)
+    # "A pizza place near the hotel", "une gare pas loin de l'hôtel": what is asked about
+    # comes before "near"; what follows is where to measure from.
+    head = [w for w in words[:near] if w in content] if near else []
+    near_head = frozenset(head[-1:])
     meal = MEAL_AT.get(part) if part is not None else None
     if meal is not None:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
@@ -934,6 +975,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
         aside -= set(_split_compounds(words_of(asked)))
+    if head:
+        # Where to measure from counts for less than what is looked for.
+        aside |= set(words[near + 1 :]) - set(head)
     return Parsed(
         words=words,
         content=content,
@@ -951,6 +995,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         yes_no=yes_no is not None,
         yes_no_words=frozenset(_split_compounds(words_of(clause))),
         aside=frozenset(aside),
+        near_head=near_head,
     )
 
 
@@ -1930,6 +1975,12 @@ def _understand(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
 
+    if parsed.near_head and parsed.near_head <= set(parsed.unmatched):
+        # "Any good pizza place near the hotel?": something near a place the mission does
+        # not know of; the place itself is not the answer.
+        return Understanding(
+            AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
+        )
     if (
         best is not None
         and parsed.yes_no
