@@ -1052,8 +1052,24 @@ RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
 LEAVING_WORDS = _stemmed(
     _words("revient reviens revenir reviennent part partent partir quitte quitter sort depart")
 )
-ARRIVAL_WORDS = _stemmed(_words("arrive arrivee arrival arriving land landing atterrit atterrir"))
-ARRIVAL_NOUNS = _stemmed(_words("arrivee arrival"))
+ARRIVAL_WORDS = _stemmed(
+    _words(
+        "arrive arrivee arrival arriving land landing atterrit atterrir "
+        # Other persons and tenses, the Québec "rendu à", and the usual slips.
+        "arrives arrived arriver arrivons arrivez arrivent arrivant arrivera arriverons "
+        "landed lands atterrissons atterrissage atterri atterrissez atterit aterrit aterrir "
+        "atterir arive ariver arivee rendu rendus rendue rendues"
+    )
+)
+# Arriving said as the moment after which something happens ("à l'arrivée", "en arrivant",
+# "rendu à Lyon", "when we land in Lyon, who…"): the ride that meets the group leaves from
+# there. Said as the main verb ("on arrive à Montréal à quelle heure"), the place is where
+# the trip asked about ends.
+ARRIVAL_NOUNS = _stemmed(
+    _words("arrivee arrival arrivant rendu rendus rendue rendues atterrissage arivee")
+)
+ARRIVAL_CLAUSE = {"when", "quand", "lorsque", "lorsqu", "once", "en", "upon", "after",
+                  "apre", "des", "whenever", "as", "sitot"}  # fmt: skip
 ARRIVING = {"i", "we", "je", "j", "on", "nous"}
 # What may follow "retour" without it naming where: "retour du forum", "back from", "back to".
 RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des", "d"}
@@ -1065,14 +1081,21 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     destination: set[str] = set()
     target: set[str] | None = None
     arrived = False
+    asks_time = bool({"heure", "time", "hour", "when", "quand"} & set(words))
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
+        before = words[max(0, position - 3) : position]
         if word in ARRIVAL_WORDS and (
-            word in ARRIVAL_NOUNS or set(words[max(0, position - 2) : position]) & ARRIVING
+            word in ARRIVAL_NOUNS
+            or (set(before) & ARRIVING and (set(before) & ARRIVAL_CLAUSE or not asks_time))
         ):
             # "Quand j'arrive à Lyon", "à l'arrivée à Saint-Exupéry": where the group
             # arrives is where the ride that meets it leaves from.
             arrived = True
+            continue
+        if word in ARRIVAL_WORDS and set(before) & ARRIVING and asks_time:
+            # "On arrive à Montréal à quelle heure": where the trip asked about ends.
+            target = destination
             continue
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
