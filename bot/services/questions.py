@@ -375,6 +375,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pleut": ("meteo", "weather", "parapluie"), "raining": ("weather", "umbrella"),
     "receive": ("handed", "remise"),
 }  # fmt: skip
+# Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
+# one concept with the data's "arrivée".
+for _word in (
+    "arrives arrived arriver arrivons arrivez arrivent arrivant arrivera arriverons landed "
+    "lands landing atterrissons atterrissage atterri atterrissez atterit aterrit aterrir "
+    "atterir arive ariver arivee arivons rendu rendus rendue rendues"
+).split():
+    SYNONYMS.setdefault(_word, ("arrive", "arrivee", "arrival"))
 
 
 def _stemmed(words: set[str]) -> set[str]:
