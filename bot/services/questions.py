@@ -22,6 +22,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -1015,6 +1016,9 @@ def _expansions(word: str) -> list[tuple[str, float]]:
     return out
 
 
+SWAP_CUTOFF = 75
+
+
 def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[str, float]]:
     """Vocabulary words close to `word`: exact first, then typos (longer words only, and
     only for a word typed by the delegate: a synonym is spelled right, and its look-alikes
@@ -1028,8 +1032,18 @@ def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[s
     if len(word) >= 3 and typed:
         cutoff = 84 if len(word) >= 6 else 85
         for candidate, score, _ in process.extract(
-            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
+            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=SWAP_CUTOFF, limit=4
         ):
+            if score < cutoff:
+                # Two letters typed the wrong way round ("hotle", "aeorport") are one slip,
+                # though they count as two differences.
+                if (
+                    len(word) < 5
+                    or sorted(word) != sorted(candidate)
+                    or OSA.distance(word, candidate) > 1
+                ):
+                    continue
+                score = cutoff
             # Letters go missing in typing ("wfi"), but a word is no typo of a shorter word
             # of three letters ("visa" is not "via").
             if candidate != word and not (len(candidate) <= 3 < len(word)):
@@ -1802,10 +1816,10 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
 # "The last morning", "le dernier soir", "la dernière journée" (not "last night", which is
 # yesterday's).
 LAST_DAY = re.compile(
-    r"\b(the|on the|le|la|du|au|ce|cette)\s+(last|final|dernier|derniere)\s+(day|jour|"
+    r"\b(the|on the|le|la|du|au|ce|cette)\s+(last|final|derni(?:er|ere|e)|dernie)\s+(day|jour|"
     r"journee|morning|matin|evening|soir|soiree|night|nuit|afternoon|apres-midi)\b"
 )
-LAST_WORDS = {"last", "final", "dernier", "derniere"}
+LAST_WORDS = {"last", "final", "dernier", "derniere", "dernie"}
 
 
 def _last_day(
@@ -1827,7 +1841,9 @@ def _last_day(
     )
     if days:
         parsed.day = days[-1]
-        parsed.content = [w for w in parsed.content if w not in LAST_WORDS]
+        parsed.content = [
+            w for w in parsed.content if w not in LAST_WORDS and w not in {"day", "jour", "journee"}
+        ]
 
 
 # A day as a whole: "le programme complet de mardi", "everything planned on the 12th",
@@ -1859,10 +1875,12 @@ WHAT_WE_DO = re.compile(
 )
 # "Monday, the first day", "jeudi, le dernier jour": a day named twice.
 ORDINAL_DAY = re.compile(
-    r"\b(the|le|la|notre|our)\s+(first|1st|premier|premiere|last|final|dernier|derniere)\s+"
+    r"\b(the|le|la|notre|our)\s+(first|1st|premier|premiere|last|final|dernier|derniere|"
+    r"dernie)\s+"
     r"(full\s+)?(day|jour|journee)\b"
 )
 ORDINAL_WORDS = {"first", "1st", "premier", "premiere", "last", "final", "dernier", "derniere"}
+ORDINAL_WORDS |= {"dernie", "day", "jour", "journee"}
 
 
 # A word shared by most of the mission ("Lyon", "délégation") names nothing by itself.
@@ -1878,6 +1896,7 @@ INTENT_VOCABULARY = sorted(
     w for w in WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | SCHEDULE_WORDS if len(w) >= 5
 )
 INTENT_TYPO = 84
+LOOSE_INTENT_TYPO = 75
 
 
 def _intent_typos(index: MissionIndex, parsed: Parsed) -> None:
@@ -1894,9 +1913,19 @@ def _intent_typos(index: MissionIndex, parsed: Parsed) -> None:
             and not index.roots.get(_root(word))
         ):
             found = process.extractOne(
-                word, INTENT_VOCABULARY, scorer=fuzz.ratio, score_cutoff=INTENT_TYPO
+                word, INTENT_VOCABULARY, scorer=fuzz.ratio, score_cutoff=LOOSE_INTENT_TYPO
             )
-            fixed = found[0] if found else None
+            if found and (
+                found[1] >= INTENT_TYPO
+                or (
+                    len(word) >= 7
+                    and len(found[0]) == len(word)
+                    and found[0][:3] == word[:3]
+                    and OSA.distance(word, found[0]) <= 2
+                )
+            ):
+                # A long word that begins like it, as long, may be further off ("prochenne").
+                fixed = found[0]
         if fixed is None:
             content.append(word)
             continue
