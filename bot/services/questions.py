@@ -853,9 +853,12 @@ for _key, _values in SYNONYMS.items():
 # Yes/no questions ("can I bring…", "y a-t-il…"): when part of what they ask about is
 # unknown to the mission, the honest answer is "I don't know", not the nearest session.
 YES_NO = re.compile(
-    r"^\s*(can|could|may|is there|are there|will there be|is it possible|do i need|do we need|"
-    r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|"
-    r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu)\b"
+    r"(?:^|(?<=[.!?])\s)\s*(can|could|may|is there|are there|will there be|is it possible|"
+    r"do i need|do we need|(do|does) (\w+ ){1,2}(need|provide|offer|pay|cover|reimburse|"
+    r"have(?! to))|i need (a|an)|we need (a|an)|"
+    r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|y ?'?a[ -]t[ -]?(il|u)|y a-tu|"
+    r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
+    r"(est-ce qu|est ce qu)(on|il|elle)|c est combien|combien (coute|ca coute))\b"
 )
 
 
