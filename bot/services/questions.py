@@ -858,7 +858,7 @@ YES_NO = re.compile(
     r"have(?! to))|i need (a|an)|we need (a|an)|"
     r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|y ?'?a[ -]t[ -]?(il|u)|y a-tu|"
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
-    r"(est-ce qu|est ce qu)(on|il|elle)|c est combien|combien (coute|ca coute))\b"
+    r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute))\b"
 )
 
 
@@ -1169,6 +1169,8 @@ PASSAGE_WEIGHT = 0.8
 # (then it is the story, "I twisted my ankle last week", not the subject).
 ASIDE_WEIGHT = 0.75
 UNKNOWN_ASIDE_WEIGHT = 0.25
+LONG_UNKNOWN_WEIGHT = 0.5
+LONG_PHRASING = 6
 
 
 def _with_passages(
@@ -1285,6 +1287,9 @@ def score_documents(
     hit_primary: dict[int, set[str]] = defaultdict(set)
     hit_any: dict[int, set[str]] = defaultdict(set)
     query_weight = 0.0
+    # In a long question, a word the mission does not know is more often phrasing ("se
+    # tient", "consacré", "involves") than the subject.
+    unknown_weight = LONG_UNKNOWN_WEIGHT if len(set(content)) >= LONG_PHRASING else 1.0
     for word in dict.fromkeys(content):
         best_for_doc: dict[int, float] = {}
         hits: dict[str, float] = {}
@@ -1317,7 +1322,7 @@ def score_documents(
         query_weight += (
             best_idf * share
             if best_idf
-            else index.max_idf * (UNKNOWN_ASIDE_WEIGHT if aside else 1.0)
+            else index.max_idf * (UNKNOWN_ASIDE_WEIGHT if aside else unknown_weight)
         )
         if (
             not best_for_doc
