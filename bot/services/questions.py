@@ -375,6 +375,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hurt": ("medical", "insurance"), "pleuvoir": ("meteo", "weather", "parapluie"),
     "pleut": ("meteo", "weather", "parapluie"), "raining": ("weather", "umbrella"),
     "receive": ("handed", "remise"),
+    # Opening, said grandly: "la séance inaugurale", "the kick-off".
+    "inaugural": ("opening", "ouverture"), "inaugurale": ("ouverture", "opening"),
+    "inauguration": ("ouverture", "opening"), "kickoff": ("opening", "ouverture"),
+    # Having to: "suis-je obligé", "is it compulsory".
+    "oblige": ("obligatoire", "mandatory"), "obligee": ("obligatoire", "mandatory"),
+    "obligation": ("obligatoire", "mandatory"), "compulsory": ("mandatory", "obligatoire"),
+    "requis": ("obligatoire", "mandatory"),
+    # The time between here and home: "time gap", "time diff".
+    "gap": ("difference", "decalage"), "diff": ("difference", "decalage"),
+    "ecart": ("difference", "decalage"),
+    "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
+    "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
+    "photographe": ("photo",), "photographer": ("photo",),
 }  # fmt: skip
 # Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
 # one concept with the data's "arrivée".
@@ -468,6 +481,19 @@ PHRASES = {
     "ptit-dej": "breakfast",
     "q&a": "questions",
     "q & a": "questions",
+    # Being held: "se tient", "a lieu", "takes place" say that it happens, nothing more.
+    "takes place": "happen",
+    "take place": "happen",
+    "taking place": "happen",
+    "aura lieu": "happen",
+    "a lieu": "happen",
+    "se tient": "happen",
+    "se tiendra": "happen",
+    "se deroule": "happen",
+    "se deroulera": "happen",
+    "is held": "happen",
+    "be held": "happen",
+    "will be held": "happen",
     # How near a place is: "close to a station", "à deux pas de", "walking distance"
     # ("close" alone is closing time).
     "close to": "nearby",
