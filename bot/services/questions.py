@@ -481,6 +481,16 @@ PHRASES = {
     "ptit-dej": "breakfast",
     "q&a": "questions",
     "q & a": "questions",
+    # Taking part is not leaving ("la navette part"): "auquel prennent part des
+    # investisseurs", "I'd like to take part".
+    "prennent part": "participate",
+    "prend part": "participate",
+    "prendre part": "participate",
+    "prendront part": "participate",
+    "prenons part": "participate",
+    "take part": "participate",
+    "takes part": "participate",
+    "taking part": "participate",
     # Being held: "se tient", "a lieu", "takes place" say that it happens, nothing more.
     "takes place": "happen",
     "take place": "happen",
