@@ -157,7 +157,9 @@ FILLER = _words(
     "risque risquer risk might likely possibly chance "
     # Making one's way: "spot the delegation person", "on se débrouille".
     "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller "
-    "exact exacte precise within"
+    "exact exacte precise within "
+    # Asking for details: "me préciser", "specify"; "running late".
+    "preciser precisez specify running"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -168,7 +170,9 @@ WHEN_WORDS = _words(
     "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
-    "until till latest earliest before tard duree"
+    "until till latest earliest before tard duree "
+    # By when at the latest: "checkout deadline", "l'heure limite".
+    "deadline deadlines limite"
 )
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
@@ -375,6 +379,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hurt": ("medical", "insurance"), "pleuvoir": ("meteo", "weather", "parapluie"),
     "pleut": ("meteo", "weather", "parapluie"), "raining": ("weather", "umbrella"),
     "receive": ("handed", "remise"),
+    # A ceremony is one of the programme's sessions ("la cérémonie d'ouverture").
+    "ceremonie": ("pleniere", "seance"), "ceremony": ("plenary", "session"),
+    "min": ("minute", "minutes"), "mins": ("minute", "minutes"),
     # Opening, said grandly: "la séance inaugurale", "the kick-off".
     "inaugural": ("opening", "ouverture"), "inaugurale": ("ouverture", "opening"),
     "inauguration": ("ouverture", "opening"), "kickoff": ("opening", "ouverture"),
