@@ -34,7 +34,8 @@ MONTHS = {
 }  # fmt: skip
 RELATIVE = {
     "today": 0, "aujourd'hui": 0, "aujourdhui": 0, "auj": 0, "ajd": 0, "aujourdui": 0,
-    "daujourdhui": 0, "ajourdhui": 0, "ajourd'hui": 0, "tday": 0, "2day": 0, "tonight": 0, "ce soir": 0,
+    "daujourdhui": 0, "ajourdhui": 0, "ajourd'hui": 0, "tday": 0, "2day": 0,
+    "tonight": 0, "ce soir": 0,
     "this morning": 0, "ce matin": 0, "cet apres-midi": 0, "this afternoon": 0,
     "tomorrow": 1, "demain": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
     "yesterday": -1, "hier": -1,

@@ -398,11 +398,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
 # one concept with the data's "arrivée".
-for _word in (
+for _word in _words(
     "arrives arrived arriver arrivons arrivez arrivent arrivant arrivera arriverons landed "
     "lands landing atterrissons atterrissage atterri atterrissez atterit aterrit aterrir "
     "atterir arive ariver arivee arivons rendu rendus rendue rendues"
-).split():
+):
     SYNONYMS.setdefault(_word, ("arrive", "arrivee", "arrival"))
 
 
@@ -1030,7 +1030,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
         aside -= set(_split_compounds(words_of(asked)))
-    if head:
+    if head and near is not None:
         # Where to measure from counts for less than what is looked for.
         aside |= set(words[near + 1 :]) - set(head)
     return Parsed(
@@ -1148,7 +1148,7 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     origin: set[str] = set()
     destination: set[str] = set()
     target: set[str] | None = None
-    arrived = False
+    arrived = landing = False
     asks_time = bool({"heure", "time", "hour", "when", "quand"} & set(words))
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
@@ -1163,8 +1163,12 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
             continue
         if word in ARRIVAL_WORDS and set(before) & ARRIVING and asks_time:
             # "On arrive à Montréal à quelle heure": where the trip asked about ends.
-            target = destination
+            target, landing = destination, True
             continue
+        if landing and word in DESTINATION_MARKERS | {"in", "at", "en"}:
+            landing = False
+            continue
+        landing = False
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
         elif word in LEAVING_WORDS and following in {"de", "du", "d", "des"}:
@@ -1989,8 +1993,10 @@ def _intent_typos(index: MissionIndex, parsed: Parsed) -> None:
     parsed.wants_when = parsed.wants_when or bool(raw & WHEN_WORDS) or "heure" in raw
     parsed.wants_where = parsed.wants_where or bool(raw & WHERE_WORDS)
     parsed.wants_next = parsed.wants_next or bool(raw & NEXT_WORDS)
-    parsed.wants_agenda = parsed.wants_agenda or bool(raw & (AGENDA_WORDS - {"on"})) or bool(
-        WHATS_ON.search(" ".join(parsed.words))
+    parsed.wants_agenda = (
+        parsed.wants_agenda
+        or bool(raw & (AGENDA_WORDS - {"on"}))
+        or bool(WHATS_ON.search(" ".join(parsed.words)))
     )
 
 
