@@ -159,7 +159,9 @@ FILLER = _words(
     "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller "
     "exact exacte precise within "
     # Asking for details: "me préciser", "specify"; "running late".
-    "preciser precisez specify running"
+    "preciser precisez specify running "
+    # What a part of the programme holds: "what the Gerland portion involves".
+    "involve involves consist consists consiste comprend portion segment"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -929,6 +931,8 @@ PERSON_WORDS = {
     "representative",
     "representant",
 }
+CROWD_WORDS = {"people", "gens", "folks", "person", "personne"}
+SOCIAL_MEETING = {"meet"}
 MEETING_WORDS = _stemmed(
     _words(
         "pick pickup chercher attendre attend wait meet accueillir accueille accueillent "
@@ -983,7 +987,10 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         text = folded[: when.start(1)] + folded[when.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
-    if raw & PERSON_WORDS and raw & MEETING_WORDS:
+    if raw & PERSON_WORDS and raw & MEETING_WORDS and not (
+        raw & PERSON_WORDS <= CROWD_WORDS and raw & MEETING_WORDS <= SOCIAL_MEETING
+    ):
+        # (Meeting people, "rencontrer des gens", is networking, not being met.)
         words.append("greet")
     if CLOCK_QUESTION.search(fold(text)):
         # "Il sera quelle heure à Lyon?", "what time is it back home?": the time of day
