@@ -932,7 +932,7 @@ PERSON_WORDS = {
     "representant",
 }
 CROWD_WORDS = {"people", "gens", "folks", "person", "personne"}
-SOCIAL_MEETING = {"meet"}
+SOCIAL_MEETING = {"meet", "rencontrer", "rencontre", "connaitre", "mingle"}
 MEETING_WORDS = _stemmed(
     _words(
         "pick pickup chercher attendre attend wait meet accueillir accueille accueillent "
@@ -977,6 +977,13 @@ WHEN_CLAUSE = re.compile(
 )
 
 
+# What follows a question to say why it is asked, or offer the other answer.
+PURPOSE_CLAUSE = re.compile(
+    r"(,\s*|\s)(i want to|i wanna|i'd like to|i need to|need to|i have to|so i can|so that|"
+    r"because|or can i|or should i|or do i|or is it|parce que|parce qu|pour que|je veux|"
+    r"j'aimerais|je voudrais|je dois|ma femme|mon mari|"
+    r"my wife|my husband)\b"
+)
 NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
 
 
@@ -987,11 +994,12 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         text = folded[: when.start(1)] + folded[when.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
-    if raw & PERSON_WORDS and raw & MEETING_WORDS and not (
-        raw & PERSON_WORDS <= CROWD_WORDS and raw & MEETING_WORDS <= SOCIAL_MEETING
-    ):
-        # (Meeting people, "rencontrer des gens", is networking, not being met.)
-        words.append("greet")
+    if raw & PERSON_WORDS and raw & MEETING_WORDS:
+        if raw & PERSON_WORDS <= CROWD_WORDS and raw & MEETING_WORDS <= SOCIAL_MEETING:
+            # Meeting people, "rencontrer des gens", is networking, not being met.
+            words = ["network" if w in SOCIAL_MEETING else w for w in words]
+        else:
+            words.append("greet")
     if CLOCK_QUESTION.search(fold(text)):
         # "Il sera quelle heure à Lyon?", "what time is it back home?": the time of day
         # somewhere, which is the time difference, not an event's time.
@@ -1037,6 +1045,13 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
         aside -= set(_split_compounds(words_of(asked)))
+    purpose = PURPOSE_CLAUSE.search(folded, 1)
+    if purpose is not None:
+        # "What's the hotel address, need to show the taxi driver", "… mandatory or can i
+        # sleep in": after the question, why it is asked; its words are the story.
+        before = set(_split_compounds(words_of(folded[: purpose.start()])))
+        if len(before & set(content)) >= 2:
+            aside |= set(_split_compounds(words_of(folded[purpose.start() :]))) - before
     if head and near is not None:
         # Where to measure from counts for less than what is looked for.
         aside |= set(words[near + 1 :]) - set(head)
