@@ -614,6 +614,9 @@ class MissionIndex:
     roots: dict[str, list[str]] = field(default_factory=dict)
     # Every word of a venue's name or key.
     venue_vocabulary: frozenset[str] = frozenset()
+    # The vocabulary words each question word matched (the same words come back in
+    # question after question; the index lives as long as the mission's content).
+    match_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -629,6 +632,7 @@ class MissionIndex:
             if len(word) >= 5 and word.isalpha():
                 roots[_root(word)].append(word)
         self.roots = dict(roots)
+        self.match_cache = {}
         return self
 
     @property
@@ -1091,6 +1095,19 @@ def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[s
     """Vocabulary words close to `word`: exact first, then typos (longer words only, and
     only for a word typed by the delegate: a synonym is spelled right, and its look-alikes
     are other words: "regroupe" is not "groupe")."""
+    key = (word, typed)
+    found = index.match_cache.get(key)
+    if found is None:
+        if len(index.match_cache) >= MATCH_CACHE_SIZE:
+            index.match_cache.clear()
+        found = index.match_cache[key] = _find_matches(index, word, typed)
+    return found
+
+
+MATCH_CACHE_SIZE = 20_000
+
+
+def _find_matches(index: MissionIndex, word: str, typed: bool) -> list[tuple[str, float]]:
     if word in index.postings:
         found = [(word, 1.0)]
         if len(word) < 5:
