@@ -294,6 +294,9 @@ GENERAL_6 = [
      "expect": {"session": "transfer-lys-hotel"}},
     {"q": "on the way back what time do we arrive in montreal", "lang": "en",
      "expect": {"session": "flight-home"}},
+    # A polite request is not a yes/no question.
+    {"q": "Could you send me all the sessions planned for Monday please, I need to plan calls",
+     "lang": "en", "expect": {"day": "2017-04-10"}},
     # A yes/no question about something the mission does not know, at a sentence start.
     {"q": "Je viens de Belgique. Y a-tu une piscine à l'hôtel?", "lang": "fr",
      "expect": {"unknown": True}},

@@ -981,6 +981,15 @@ WHEN_CLAUSE = re.compile(
 )
 
 
+# A polite request for something ("could you send me…", "pouvez-vous m'indiquer…"), unless
+# it asks whether ("could you tell me if…").
+REQUEST = re.compile(
+    r"\s*(could|can|would|will) you (please |kindly )?(list|send|give|tell|show|share|remind|"
+    r"provide|forward|email|describe|detail|explain|confirm)\b(?!.*\b(if|whether)\b)|"
+    r"\s*(pourriez|pouvez|peux|peut|pourrais|pourrait)[- ](vous|tu|on)( me| m'| nous)? ?"
+    r"(envoyer|donner|dire|indiquer|montrer|rappeler|lister|preciser|detailler|transmettre|"
+    r"expliquer|confirmer|decrire)\b(?!.*\bsi\b)"
+)
 # What follows a question to say why it is asked, or offer the other answer.
 PURPOSE_CLAUSE = re.compile(
     r"(,\s*|\s)(i want to|i wanna|i'd like to|i need to|need to|i have to|so i can|so that|"
@@ -1041,6 +1050,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
     folded = fold(text)
     yes_no = YES_NO.search(folded)
+    if yes_no is not None and REQUEST.match(folded, yes_no.start()):
+        # "Could you list…", "pourriez-vous me détailler…": a request, not a yes/no question.
+        yes_no = None
     clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
     sentence = " ".join(words)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
