@@ -159,7 +159,7 @@ FILLER = _words(
     "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller "
     "exact exacte precise within "
     # Asking for details: "me préciser", "specify"; "running late".
-    "preciser precisez specify running "
+    "preciser precisez specify running once "
     # What a part of the programme holds: "what the Gerland portion involves".
     "involve involves consist consists consiste comprend portion segment"
 )
@@ -500,6 +500,10 @@ PHRASES = {
     "take part": "participate",
     "takes part": "participate",
     "taking part": "participate",
+    # "Une fois rendus à Lyon": once there.
+    "une fois que": "once",
+    "une fois qu": "once",
+    "une fois": "once",
     # Being held: "se tient", "a lieu", "takes place" say that it happens, nothing more.
     "takes place": "happen",
     "take place": "happen",
@@ -515,6 +519,8 @@ PHRASES = {
     "will be held": "happen",
     # How near a place is: "close to a station", "à deux pas de", "walking distance"
     # ("close" alone is closing time).
+    "how close": "distance",
+    "how near": "distance",
     "close to": "nearby",
     "close by": "nearby",
     "closest to": "nearby",
