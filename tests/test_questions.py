@@ -128,6 +128,10 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("fresh_b.yaml"))) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("fresh_c.yaml"))) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("fresh_d.yaml"))) >= 0.95
+    # Held out until round 6 (88, 75, 81 %), tuned on since.
+    assert accuracy(await evaluate(CASES.with_name("fresh_e.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_f.yaml"))) >= 0.92
+    assert accuracy(await evaluate(CASES.with_name("fresh_g.yaml"))) >= 0.91
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.
@@ -262,6 +266,62 @@ GENERAL = [
     {"q": "I'm a digital health startup. Tuesday afternoon, what do I need to get ready for my "
           "meetings?", "lang": "en", "expect": {"session": "b2b-digital-health"}},
 ]  # fmt: skip
+
+
+# Round 6: the same behaviours asked at length, politely, with typos.
+GENERAL_6 = [
+    # A day's programme asked at length is that day, words the mission does not know or
+    # all of it shares ("Lyon") notwithstanding.
+    {"q": "Bonsoir, ma collègue veut tout savoir : c'est quoi le programme complet de jeudi?",
+     "lang": "fr", "expect": {"day": "2017-04-13"}},
+    {"q": "What do we do on Wednesday, our last full day in Lyon?", "lang": "en",
+     "expect": {"day": "2017-04-12"}},
+    {"q": "Give me Tuesday from morning to night please", "lang": "en",
+     "expect": {"day": "2017-04-11"}},
+    # An event said to be over, and what's next: what follows.
+    {"q": "Le dîner de gala est terminé, c'est quoi la suite?", "lang": "fr",
+     "now": "2017-04-12T22:30", "expect": {"next": True}},
+    # Misspelt question words.
+    {"q": "c koi le programe d'aprés-demain", "lang": "fr", "expect": {"day": "2017-04-12"}},
+    # Letters swapped.
+    {"q": "a quelle heure le dinre de gala", "lang": "fr", "expect": {"session": "gala-dinner"}},
+    # How near a place is; something unknown near a venue is not the venue.
+    {"q": "Is the City Hall within walking distance of our hotel?", "lang": "en",
+     "expect": {"venue": "hotel-de-ville"}},
+    {"q": "any laundromat near the hotel?", "lang": "en", "expect": {"unknown": True}},
+    # Arriving as a moment, arriving asked with a time.
+    {"q": "Rendus à l'aéroport de Lyon, on prend quoi pour l'hôtel?", "lang": "fr",
+     "expect": {"session": "transfer-lys-hotel"}},
+    {"q": "on the way back what time do we arrive in montreal", "lang": "en",
+     "expect": {"session": "flight-home"}},
+    # A polite request is not a yes/no question.
+    {"q": "Could you send me all the sessions planned for Monday please, I need to plan calls",
+     "lang": "en", "expect": {"day": "2017-04-10"}},
+    # A yes/no question about something the mission does not know, at a sentence start.
+    {"q": "Je viens de Belgique. Y a-tu une piscine à l'hôtel?", "lang": "fr",
+     "expect": {"unknown": True}},
+]  # fmt: skip
+
+
+async def test_general_understanding_round_6(tmp_path: Path) -> None:
+    cases = tmp_path / "general6.yaml"
+    cases.write_text(yaml.safe_dump(GENERAL_6, allow_unicode=True), encoding="utf-8")
+    failures = [(o.case["q"], o.got.kind) for o in await evaluate(cases) if not o.ok]
+    assert failures == []
+
+
+def test_elided_and_several_relative_days() -> None:
+    calendar = MissionCalendar("Europe/Paris", date(2017, 4, 9), date(2017, 4, 13))
+    now = datetime(2017, 4, 10, 20, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    assert parse_day("le programme d'aujourd'hui", calendar, now) == date(2017, 4, 10)
+    assert parse_day("je me prépare ce soir : et demain?", calendar, now) == date(2017, 4, 11)
+
+
+def test_arriving_with_a_time_is_where_the_trip_ends() -> None:
+    _, destination = _direction(words_of("on arrive à montréal à quelle heure"))
+    assert "montreal" in destination
+    origin, _ = _direction(words_of("rendu à saint-exupéry, qui nous attend"))
+    assert "saint-exupery" in origin
 
 
 async def test_general_understanding(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ MONTHS = {
     "avr": 4, "fev": 2, "juil": 7, "sept": 9, "dec.": 12,
 }  # fmt: skip
 RELATIVE = {
-    "today": 0, "aujourd'hui": 0, "aujourdhui": 0, "auj": 0, "tonight": 0, "ce soir": 0,
+    "today": 0, "aujourd'hui": 0, "aujourdhui": 0, "auj": 0, "ajd": 0, "aujourdui": 0,
+    "daujourdhui": 0, "ajourdhui": 0, "ajourd'hui": 0, "tday": 0, "2day": 0,
+    "tonight": 0, "ce soir": 0,
     "this morning": 0, "ce matin": 0, "cet apres-midi": 0, "this afternoon": 0,
     "tomorrow": 1, "demain": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
     "yesterday": -1, "hier": -1,
@@ -95,10 +97,17 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
     """The day named in `text`, or None when it names none. Raises DateProblem when it names
     a date that does not exist (2017-02-30) or a weekday outside the mission."""
     folded = fold(text).strip()
+    # "Le programme d'aujourd'hui", "l'horaire de demain": an elided article is its own word.
+    folded = re.sub(r"(?<![a-z])([dlcjs]|qu)'", r"\1 ", folded)
     today = calendar.today(now)
-    for phrase, offset in sorted(RELATIVE.items(), key=lambda kv: -len(kv[0])):
-        if re.search(rf"(?<![\w'-]){re.escape(phrase)}(?![\w'-])", folded):
-            return today + timedelta(days=offset)
+    # Of several days named, the last is the one asked about: "je me prépare ce soir :
+    # qu'est-ce qui est prévu demain?" (the longest phrase wins where two overlap).
+    found: list[tuple[int, int, int]] = []
+    for phrase, offset in RELATIVE.items():
+        for hit in re.finditer(rf"(?<![\w'-]){re.escape(phrase)}(?![\w'-])", folded):
+            found.append((hit.end(), len(phrase), offset))
+    if found:
+        return today + timedelta(days=max(found)[2])
     iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", folded)
     if iso:
         try:

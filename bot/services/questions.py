@@ -22,6 +22,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -155,7 +156,12 @@ FILLER = _words(
     # How likely: "mon vol risque d'avoir du retard", "I might be late".
     "risque risquer risk might likely possibly chance "
     # Making one's way: "spot the delegation person", "on se débrouille".
-    "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller"
+    "spot reperer recognize reconnaitre reconnais reconnait debrouille debrouiller "
+    "exact exacte precise within "
+    # Asking for details: "me préciser", "specify"; "running late".
+    "preciser precisez specify running once "
+    # What a part of the programme holds: "what the Gerland portion involves".
+    "involve involves consist consists consiste comprend portion segment"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -166,7 +172,9 @@ WHEN_WORDS = _words(
     "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
-    "until till latest earliest before tard duree"
+    "until till latest earliest before tard duree "
+    # By when at the latest: "checkout deadline", "l'heure limite".
+    "deadline deadlines limite"
 )
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
@@ -193,7 +201,10 @@ AGENDA_WORDS = _words(
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
     "address adresse appelle called directions distance far located loin map name nom "
-    "situe situee door doors porte portes entrance"
+    "situe situee door doors porte portes entrance "
+    # Where it is, in other words: "how near", "the exact address for the GPS".
+    "nearby near proche km kilometre kilometres kilometer kilometers miles gps "
+    "coordinates coordonnees neighbourhood neighborhood quartier"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -370,7 +381,31 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hurt": ("medical", "insurance"), "pleuvoir": ("meteo", "weather", "parapluie"),
     "pleut": ("meteo", "weather", "parapluie"), "raining": ("weather", "umbrella"),
     "receive": ("handed", "remise"),
+    # A ceremony is one of the programme's sessions ("la cérémonie d'ouverture").
+    "ceremonie": ("pleniere", "seance"), "ceremony": ("plenary", "session"),
+    "min": ("minute", "minutes"), "mins": ("minute", "minutes"),
+    # Opening, said grandly: "la séance inaugurale", "the kick-off".
+    "inaugural": ("opening", "ouverture"), "inaugurale": ("ouverture", "opening"),
+    "inauguration": ("ouverture", "opening"), "kickoff": ("opening", "ouverture"),
+    # Having to: "suis-je obligé", "is it compulsory".
+    "oblige": ("obligatoire", "mandatory"), "obligee": ("obligatoire", "mandatory"),
+    "obligation": ("obligatoire", "mandatory"), "compulsory": ("mandatory", "obligatoire"),
+    "requis": ("obligatoire", "mandatory"),
+    # The time between here and home: "time gap", "time diff".
+    "gap": ("difference", "decalage"), "diff": ("difference", "decalage"),
+    "ecart": ("difference", "decalage"),
+    "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
+    "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
+    "photographe": ("photo",), "photographer": ("photo",),
 }  # fmt: skip
+# Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
+# one concept with the data's "arrivée".
+for _word in _words(
+    "arrives arrived arriver arrivons arrivez arrivent arrivant arrivera arriverons landed "
+    "lands landing atterrissons atterrissage atterri atterrissez atterit aterrit aterrir "
+    "atterir arive ariver arivee arivons rendu rendus rendue rendues"
+):
+    SYNONYMS.setdefault(_word, ("arrive", "arrivee", "arrival"))
 
 
 def _stemmed(words: set[str]) -> set[str]:
@@ -455,6 +490,62 @@ PHRASES = {
     "ptit-dej": "breakfast",
     "q&a": "questions",
     "q & a": "questions",
+    # Taking part is not leaving ("la navette part"): "auquel prennent part des
+    # investisseurs", "I'd like to take part".
+    "prennent part": "participate",
+    "prend part": "participate",
+    "prendre part": "participate",
+    "prendront part": "participate",
+    "prenons part": "participate",
+    "take part": "participate",
+    "takes part": "participate",
+    "taking part": "participate",
+    # "Une fois rendus à Lyon": once there.
+    "une fois que": "once",
+    "une fois qu": "once",
+    "une fois": "once",
+    # Being held: "se tient", "a lieu", "takes place" say that it happens, nothing more.
+    "takes place": "happen",
+    "take place": "happen",
+    "taking place": "happen",
+    "aura lieu": "happen",
+    "a lieu": "happen",
+    "se tient": "happen",
+    "se tiendra": "happen",
+    "se deroule": "happen",
+    "se deroulera": "happen",
+    "is held": "happen",
+    "be held": "happen",
+    "will be held": "happen",
+    # How near a place is: "close to a station", "à deux pas de", "walking distance"
+    # ("close" alone is closing time).
+    "how close": "distance",
+    "how near": "distance",
+    "close to": "nearby",
+    "close by": "nearby",
+    "closest to": "nearby",
+    "near to": "nearby",
+    "next to": "nearby",
+    "walking distance": "nearby",
+    "proche de": "nearby",
+    "proche du": "nearby",
+    "pres de": "nearby",
+    "pres du": "nearby",
+    "a cote de": "nearby",
+    "a cote du": "nearby",
+    "a deux pas": "nearby",
+    "a pied": "nearby",
+    "on foot": "nearby",
+    "combien de km": "distance",
+    "how many km": "distance",
+    "how many kilometers": "distance",
+    "how many kilometres": "distance",
+    "combien de kilometres": "distance",
+    "street address": "address",
+    "civic address": "address",
+    "adresse civique": "address",
+    "code postal": "address",
+    "postal code": "address",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -529,6 +620,9 @@ class MissionIndex:
     roots: dict[str, list[str]] = field(default_factory=dict)
     # Every word of a venue's name or key.
     venue_vocabulary: frozenset[str] = frozenset()
+    # The vocabulary words each question word matched (the same words come back in
+    # question after question; the index lives as long as the mission's content).
+    match_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -544,6 +638,7 @@ class MissionIndex:
             if len(word) >= 5 and word.isalpha():
                 roots[_root(word)].append(word)
         self.roots = dict(roots)
+        self.match_cache = {}
         return self
 
     @property
@@ -775,6 +870,8 @@ class Parsed:
     # The words of the yes/no question itself, up to its question mark: what follows is
     # context ("… at the plenary? my English is rusty").
     yes_no_words: frozenset[str] = frozenset()
+    # The content word just before "near", "close to", "loin de": the thing looked for.
+    near_head: frozenset[str] = frozenset()
     # Words found only in the sentences around the question ("I twisted my ankle last
     # week. Does my coverage work in France?"): a word there the mission does not know is
     # the story, not the subject.
@@ -819,9 +916,12 @@ for _key, _values in SYNONYMS.items():
 # Yes/no questions ("can I bring…", "y a-t-il…"): when part of what they ask about is
 # unknown to the mission, the honest answer is "I don't know", not the nearest session.
 YES_NO = re.compile(
-    r"^\s*(can|could|may|is there|are there|will there be|is it possible|do i need|do we need|"
-    r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|"
-    r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu)\b"
+    r"(?:^|(?<=[.!?])\s)\s*(can|could|may|is there|are there|will there be|is it possible|"
+    r"do i need|do we need|(do|does) (\w+ ){1,2}(need|provide|offer|pay|cover|reimburse|"
+    r"have(?! to))|i need (a|an)|we need (a|an)|"
+    r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|y ?'?a[ -]t[ -]?(il|u)|y a-tu|"
+    r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
+    r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute))\b"
 )
 
 
@@ -849,6 +949,8 @@ PERSON_WORDS = {
     "representative",
     "representant",
 }
+CROWD_WORDS = {"people", "gens", "folks", "person", "personne"}
+SOCIAL_MEETING = {"meet", "rencontrer", "rencontre", "connaitre", "mingle"}
 MEETING_WORDS = _stemmed(
     _words(
         "pick pickup chercher attendre attend wait meet accueillir accueille accueillent "
@@ -893,6 +995,25 @@ WHEN_CLAUSE = re.compile(
 )
 
 
+# A polite request for something ("could you send me…", "pouvez-vous m'indiquer…"), unless
+# it asks whether ("could you tell me if…").
+REQUEST = re.compile(
+    r"\s*(could|can|would|will) you (please |kindly )?(list|send|give|tell|show|share|remind|"
+    r"provide|forward|email|describe|detail|explain|confirm)\b(?!.*\b(if|whether)\b)|"
+    r"\s*(pourriez|pouvez|peux|peut|pourrais|pourrait)[- ](vous|tu|on)( me| m'| nous)? ?"
+    r"(envoyer|donner|dire|indiquer|montrer|rappeler|lister|preciser|detailler|transmettre|"
+    r"expliquer|confirmer|decrire)\b(?!.*\bsi\b)"
+)
+# What follows a question to say why it is asked, or offer the other answer.
+PURPOSE_CLAUSE = re.compile(
+    r"(,\s*|\s)(i want to|i wanna|i'd like to|i need to|need to|i have to|so i can|so that|"
+    r"because|or can i|or should i|or do i|or is it|parce que|parce qu|pour que|je veux|"
+    r"j'aimerais|je voudrais|je dois|ma femme|mon mari|"
+    r"my wife|my husband)\b"
+)
+NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     folded = fold(text)
     when = WHEN_CLAUSE.match(folded)
@@ -901,7 +1022,11 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     words = _split_compounds(words_of(text))
     raw = set(words)
     if raw & PERSON_WORDS and raw & MEETING_WORDS:
-        words.append("greet")
+        if raw & PERSON_WORDS <= CROWD_WORDS and raw & MEETING_WORDS <= SOCIAL_MEETING:
+            # Meeting people, "rencontrer des gens", is networking, not being met.
+            words = ["network" if w in SOCIAL_MEETING else w for w in words]
+        else:
+            words.append("greet")
     if CLOCK_QUESTION.search(fold(text)):
         # "Il sera quelle heure à Lyon?", "what time is it back home?": the time of day
         # somewhere, which is the time difference, not an event's time.
@@ -929,11 +1054,19 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         if w not in ignored
         and not re.fullmatch(r"\d{1,2}(h\d*|am|pm|er|st|nd|rd|th|e)?|(19|20)\d\d", w)
     ]
+    near = next((i for i, w in enumerate(words) if w in NEAR_MARKERS), None)
+    # "A pizza place near the hotel", "une gare pas loin de l'hôtel": what is asked about
+    # comes before "near"; what follows is where to measure from.
+    head = [w for w in words[:near] if w in content] if near else []
+    near_head = frozenset(head[-1:])
     meal = MEAL_AT.get(part) if part is not None else None
     if meal is not None:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
     folded = fold(text)
     yes_no = YES_NO.search(folded)
+    if yes_no is not None and REQUEST.match(folded, yes_no.start()):
+        # "Could you list…", "pourriez-vous me détailler…": a request, not a yes/no question.
+        yes_no = None
     clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
     sentence = " ".join(words)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
@@ -942,6 +1075,16 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
         aside -= set(_split_compounds(words_of(asked)))
+    purpose = PURPOSE_CLAUSE.search(folded, 1)
+    if purpose is not None:
+        # "What's the hotel address, need to show the taxi driver", "… mandatory or can i
+        # sleep in": after the question, why it is asked; its words are the story.
+        before = set(_split_compounds(words_of(folded[: purpose.start()])))
+        if len(before & set(content)) >= 2:
+            aside |= set(_split_compounds(words_of(folded[purpose.start() :]))) - before
+    if head and near is not None:
+        # Where to measure from counts for less than what is looked for.
+        aside |= set(words[near + 1 :]) - set(head)
     return Parsed(
         words=words,
         content=content,
@@ -959,6 +1102,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         yes_no=yes_no is not None,
         yes_no_words=frozenset(_split_compounds(words_of(clause))),
         aside=frozenset(aside),
+        near_head=near_head,
     )
 
 
@@ -970,10 +1114,26 @@ def _expansions(word: str) -> list[tuple[str, float]]:
     return out
 
 
+SWAP_CUTOFF = 75
+
+
 def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[str, float]]:
     """Vocabulary words close to `word`: exact first, then typos (longer words only, and
     only for a word typed by the delegate: a synonym is spelled right, and its look-alikes
     are other words: "regroupe" is not "groupe")."""
+    key = (word, typed)
+    found = index.match_cache.get(key)
+    if found is None:
+        if len(index.match_cache) >= MATCH_CACHE_SIZE:
+            index.match_cache.clear()
+        found = index.match_cache[key] = _find_matches(index, word, typed)
+    return found
+
+
+MATCH_CACHE_SIZE = 20_000
+
+
+def _find_matches(index: MissionIndex, word: str, typed: bool) -> list[tuple[str, float]]:
     if word in index.postings:
         found = [(word, 1.0)]
         if len(word) < 5:
@@ -983,8 +1143,18 @@ def _matches(index: MissionIndex, word: str, typed: bool = True) -> list[tuple[s
     if len(word) >= 3 and typed:
         cutoff = 84 if len(word) >= 6 else 85
         for candidate, score, _ in process.extract(
-            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=4
+            word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=SWAP_CUTOFF, limit=4
         ):
+            if score < cutoff:
+                # Two letters typed the wrong way round ("hotle", "aeorport") are one slip,
+                # though they count as two differences.
+                if (
+                    len(word) < 5
+                    or sorted(word) != sorted(candidate)
+                    or OSA.distance(word, candidate) > 1
+                ):
+                    continue
+                score = cutoff
             # Letters go missing in typing ("wfi"), but a word is no typo of a shorter word
             # of three letters ("visa" is not "via").
             if candidate != word and not (len(candidate) <= 3 < len(word)):
@@ -1015,8 +1185,24 @@ RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
 LEAVING_WORDS = _stemmed(
     _words("revient reviens revenir reviennent part partent partir quitte quitter sort depart")
 )
-ARRIVAL_WORDS = _stemmed(_words("arrive arrivee arrival arriving land landing atterrit atterrir"))
-ARRIVAL_NOUNS = _stemmed(_words("arrivee arrival"))
+ARRIVAL_WORDS = _stemmed(
+    _words(
+        "arrive arrivee arrival arriving land landing atterrit atterrir "
+        # Other persons and tenses, the Québec "rendu à", and the usual slips.
+        "arrives arrived arriver arrivons arrivez arrivent arrivant arrivera arriverons "
+        "landed lands atterrissons atterrissage atterri atterrissez atterit aterrit aterrir "
+        "atterir arive ariver arivee rendu rendus rendue rendues"
+    )
+)
+# Arriving said as the moment after which something happens ("à l'arrivée", "en arrivant",
+# "rendu à Lyon", "when we land in Lyon, who…"): the ride that meets the group leaves from
+# there. Said as the main verb ("on arrive à Montréal à quelle heure"), the place is where
+# the trip asked about ends.
+ARRIVAL_NOUNS = _stemmed(
+    _words("arrivee arrival arrivant rendu rendus rendue rendues atterrissage arivee")
+)
+ARRIVAL_CLAUSE = {"when", "quand", "lorsque", "lorsqu", "once", "en", "upon", "after",
+                  "apre", "des", "whenever", "as", "sitot"}  # fmt: skip
 ARRIVING = {"i", "we", "je", "j", "on", "nous"}
 # What may follow "retour" without it naming where: "retour du forum", "back from", "back to".
 RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des", "d"}
@@ -1027,16 +1213,27 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     origin: set[str] = set()
     destination: set[str] = set()
     target: set[str] | None = None
-    arrived = False
+    arrived = landing = False
+    asks_time = bool({"heure", "time", "hour", "when", "quand"} & set(words))
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
+        before = words[max(0, position - 3) : position]
         if word in ARRIVAL_WORDS and (
-            word in ARRIVAL_NOUNS or set(words[max(0, position - 2) : position]) & ARRIVING
+            word in ARRIVAL_NOUNS
+            or (set(before) & ARRIVING and (set(before) & ARRIVAL_CLAUSE or not asks_time))
         ):
             # "Quand j'arrive à Lyon", "à l'arrivée à Saint-Exupéry": where the group
             # arrives is where the ride that meets it leaves from.
             arrived = True
             continue
+        if word in ARRIVAL_WORDS and set(before) & ARRIVING and asks_time:
+            # "On arrive à Montréal à quelle heure": where the trip asked about ends.
+            target, landing = destination, True
+            continue
+        if landing and word in DESTINATION_MARKERS | {"in", "at", "en"}:
+            landing = False
+            continue
+        landing = False
         if word in ORIGIN_MARKERS - {"de"}:
             target = origin
         elif word in LEAVING_WORDS and following in {"de", "du", "d", "des"}:
@@ -1084,6 +1281,8 @@ PASSAGE_WEIGHT = 0.8
 # (then it is the story, "I twisted my ankle last week", not the subject).
 ASIDE_WEIGHT = 0.75
 UNKNOWN_ASIDE_WEIGHT = 0.25
+LONG_UNKNOWN_WEIGHT = 0.5
+LONG_PHRASING = 6
 
 
 def _with_passages(
@@ -1200,6 +1399,9 @@ def score_documents(
     hit_primary: dict[int, set[str]] = defaultdict(set)
     hit_any: dict[int, set[str]] = defaultdict(set)
     query_weight = 0.0
+    # In a long question, a word the mission does not know is more often phrasing ("se
+    # tient", "consacré", "involves") than the subject.
+    unknown_weight = LONG_UNKNOWN_WEIGHT if len(set(content)) >= LONG_PHRASING else 1.0
     for word in dict.fromkeys(content):
         best_for_doc: dict[int, float] = {}
         hits: dict[str, float] = {}
@@ -1232,7 +1434,7 @@ def score_documents(
         query_weight += (
             best_idf * share
             if best_idf
-            else index.max_idf * (UNKNOWN_ASIDE_WEIGHT if aside else 1.0)
+            else index.max_idf * (UNKNOWN_ASIDE_WEIGHT if aside else unknown_weight)
         )
         if (
             not best_for_doc
@@ -1734,10 +1936,10 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
 # "The last morning", "le dernier soir", "la dernière journée" (not "last night", which is
 # yesterday's).
 LAST_DAY = re.compile(
-    r"\b(the|on the|le|la|du|au|ce|cette)\s+(last|final|dernier|derniere)\s+(day|jour|"
+    r"\b(the|on the|le|la|du|au|ce|cette)\s+(last|final|derni(?:er|ere|e)|dernie)\s+(day|jour|"
     r"journee|morning|matin|evening|soir|soiree|night|nuit|afternoon|apres-midi)\b"
 )
-LAST_WORDS = {"last", "final", "dernier", "derniere"}
+LAST_WORDS = {"last", "final", "dernier", "derniere", "dernie"}
 
 
 def _last_day(
@@ -1759,7 +1961,129 @@ def _last_day(
     )
     if days:
         parsed.day = days[-1]
-        parsed.content = [w for w in parsed.content if w not in LAST_WORDS]
+        parsed.content = [
+            w for w in parsed.content if w not in LAST_WORDS and w not in {"day", "jour", "journee"}
+        ]
+
+
+# A day as a whole: "le programme complet de mardi", "everything planned on the 12th",
+# "du matin au soir", "what do we do on Monday". Nouns for a programme in both languages
+# (with their usual typos), words for "all of it", and the usual ways to ask what we do.
+SCHEDULE_WORDS = _stemmed(
+    _words(
+        "programme program programe programm progamme prog schedule schedual shedule skedule "
+        "agenda horaire horaires oraire planning planned plan plans prevu prevus prevue "
+        "itinerary itineraire deroulement rundown lineup overview calendar calendrier menu "
+        "ensemble"
+    )
+)
+WHOLE_WORDS = _stemmed(
+    _words("full complet complete completement entier entiere whole entire everything tout toute")
+)
+WHOLE_DAY = re.compile(
+    r"\b((du|from|de) (matin|morning|debut|start) (au|a|jusqu'?au?|to|till|until|through) "
+    r"(soir|night|evening|fin|end|finish)|(toute|tte) (la|ma|notre) (journee|jour)|"
+    r"all day( long)?|(the )?(whole|entire|full) day|(au|en) complet|in full|"
+    r"journee (complete|entiere)|day in full)\b"
+)
+WHAT_WE_DO = re.compile(
+    r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
+    r"what s (on|planned|happening|up)|what is (on|planned|happening)|"
+    r"(qu est-ce|qu est ce|quest-ce|kesk|keske) (qu on|qu il y|qui est|qu on a|qu il)|"
+    r"on (fait|fera|a) (quoi|koi|quelque chose)|(quoi|koi) faire|"
+    r"(c est|c|cest|c koi|c quoi) (quoi|koi)? ?(le|l) (programme|program|horaire|plan))"
+)
+# "Monday, the first day", "jeudi, le dernier jour": a day named twice.
+ORDINAL_DAY = re.compile(
+    r"\b(the|le|la|notre|our)\s+(first|1st|premier|premiere|last|final|dernier|derniere|"
+    r"dernie)\s+"
+    r"(full\s+)?(day|jour|journee)\b"
+)
+ORDINAL_WORDS = {"first", "1st", "premier", "premiere", "last", "final", "dernier", "derniere"}
+ORDINAL_WORDS |= {"dernie", "day", "jour", "journee"}
+
+
+# A word shared by most of the mission ("Lyon", "délégation") names nothing by itself.
+WEAK_WORD = 1.5
+# Chat spellings of question words, which fuzzy matching is too short to catch.
+CHAT_SPELLINGS = {
+    "wat": "what", "wats": "whats", "wot": "what", "wut": "what", "whta": "what",
+    "wht": "what", "koi": "quoi", "kwa": "quoi", "qoi": "quoi", "qelle": "quelle",
+    "qel": "quel", "kel": "quel", "kelle": "quelle", "heur": "heure", "hre": "heure",
+    "wen": "when", "wher": "where", "whr": "where", "nxt": "next", "nex": "next",
+}  # fmt: skip
+INTENT_VOCABULARY = sorted(
+    w for w in WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | SCHEDULE_WORDS if len(w) >= 5
+)
+INTENT_TYPO = 84
+LOOSE_INTENT_TYPO = 75
+
+
+def _intent_typos(index: MissionIndex, parsed: Parsed) -> None:
+    """Question words misspelt ("prochenne", "programe", "wats"): a word the mission does
+    not know that is one slip from a word saying what is asked is that word."""
+    fixes: dict[str, str] = {}
+    content = []
+    for word in parsed.content:
+        fixed = CHAT_SPELLINGS.get(word)
+        if (
+            fixed is None
+            and len(word) >= 5
+            and word not in index.postings
+            and not index.roots.get(_root(word))
+        ):
+            found = process.extractOne(
+                word, INTENT_VOCABULARY, scorer=fuzz.ratio, score_cutoff=LOOSE_INTENT_TYPO
+            )
+            if found and (
+                found[1] >= INTENT_TYPO
+                or (
+                    len(word) >= 7
+                    and len(found[0]) == len(word)
+                    and found[0][:3] == word[:3]
+                    and OSA.distance(word, found[0]) <= 2
+                )
+            ):
+                # A long word that begins like it, as long, may be further off ("prochenne").
+                fixed = found[0]
+        if fixed is None:
+            content.append(word)
+            continue
+        fixes[word] = fixed
+    if not fixes:
+        return
+    parsed.content = content
+    parsed.words = [fixes.get(w, w) for w in parsed.words]
+    raw = set(parsed.words)
+    parsed.wants_when = parsed.wants_when or bool(raw & WHEN_WORDS) or "heure" in raw
+    parsed.wants_where = parsed.wants_where or bool(raw & WHERE_WORDS)
+    parsed.wants_next = parsed.wants_next or bool(raw & NEXT_WORDS)
+    parsed.wants_agenda = (
+        parsed.wants_agenda
+        or bool(raw & (AGENDA_WORDS - {"on"}))
+        or bool(WHATS_ON.search(" ".join(parsed.words)))
+    )
+
+
+# "La plénière est finie", "I just walked out of the tour", "we're done with the badges":
+# the event named is behind us; with "what's next" the question is what follows it.
+FINISHED = re.compile(
+    r"\b(fini|finie|finis|finies|termine|terminee|termines|terminees|achevee?|over|done|"
+    r"ended|finished|wrapped up|walked out|just left|came out|got out|sort(i|ie|is|ons)? d|"
+    r"vient de (finir|se terminer|sortir)|viens de (sortir|finir)|est passee?)\b"
+)
+
+
+def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
+    """Whether the question asks for a day's programme (and whether for all of it)."""
+    folded = re.sub(r"[’'`´]", " ", fold(text))
+    raw = set(parsed.words)
+    doing = bool(WHAT_WE_DO.search(folded))
+    whole = bool(WHOLE_DAY.search(folded)) or bool(
+        raw & WHOLE_WORDS and (raw & SCHEDULE_WORDS or doing)
+    )
+    asks = whole or bool(raw & SCHEDULE_WORDS) or doing
+    return asks, whole
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -1799,12 +2123,46 @@ def _understand(
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
     _last_day(index, viewer, named, parsed, text)
+    asks_day, whole_day = _day_scope(parsed, text)
+    if parsed.day is not None and ORDINAL_DAY.search(fold(text)):
+        # "On Monday, the first day": the phrase says again which day, not what happens.
+        parsed.content = [w for w in parsed.content if w not in ORDINAL_WORDS]
+    if whole_day:
+        # "Du matin au soir", "the whole day": no part of it in particular.
+        parsed.part_of_day = None
+        parsed.content = [w for w in parsed.content if w not in WHOLE_WORDS]
+        if parsed.day is not None and not parsed.yes_no:
+            return Understanding(AnswerKind.DAY, language, day=parsed.day)
+    _intent_typos(index, parsed)
+    if (
+        parsed.wants_next
+        and parsed.day is None
+        and not parsed.yes_no
+        and FINISHED.search(fold(text))
+        and not _direction(parsed.words)[1]
+    ):
+        return Understanding(AnswerKind.NEXT, language)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
+    if (
+        asks_day
+        and parsed.day is not None
+        and not parsed.yes_no
+        and all(max(h.values(), default=0.0) < WEAK_WORD for h in parsed.hits.values())
+    ):
+        # "What do we do on Monday in Lyon": the words beside the day are ones the whole
+        # mission shares; they name nothing in particular.
+        return Understanding(AnswerKind.DAY, language, day=parsed.day)
     alternatives = tuple(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
 
+    if parsed.near_head and parsed.near_head <= set(parsed.unmatched):
+        # "Any good pizza place near the hotel?": something near a place the mission does
+        # not know of; the place itself is not the answer.
+        return Understanding(
+            AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
+        )
     if (
         best is not None
         and parsed.yes_no
@@ -1846,6 +2204,10 @@ def _understand(
         return Understanding(
             AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
         )
+    if asks_day and parsed.day is not None and not parsed.yes_no:
+        # "What we do on Monday, the first day in Lyon?": asked for a day's programme, and
+        # nothing in particular clearly named in it.
+        return Understanding(AnswerKind.DAY, language, day=parsed.day)
     meaningful = [w for w in parsed.content if len(w) > 1]
     if not meaningful:
         if parsed.day_problem is not None:
