@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -85,7 +86,7 @@ class CommitWatch:
                 if not Path(self._path).exists():
                     return None
                 self._connection = sqlite3.connect(
-                    f"file:{self._path}?mode=ro", uri=True, timeout=0, isolation_level=None,
+                    f"file:{quote(self._path)}?mode=ro", uri=True, timeout=0, isolation_level=None,
                     check_same_thread=False,
                 )  # fmt: skip
             row = self._connection.execute("PRAGMA data_version").fetchone()
