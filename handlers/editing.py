@@ -37,7 +37,7 @@ from bot.services import agenda as svc
 from bot.services import editing
 from bot.services.importers import FileRefused, ImportedSession, parse_csv, parse_ics
 from bot.services.profile import clean_text
-from bot.views import session_card
+from bot.views import session_card, shorten
 from handlers.agenda import expired, session_keyboard
 from handlers.common import (
     Handlers,
@@ -64,7 +64,9 @@ FIELD_LABELS = {
     "description_fr": N_("Description (French)"),
     "description_en": N_("Description (English)"),
     "room": N_("Room"),
-    "start": N_("Time"),
+    "start": N_("Start"),
+    "end": N_("End"),
+    "venue": N_("Venue"),
     "question_fr": N_("Question (French)"),
     "question_en": N_("Question (English)"),
     "answer_fr": N_("Answer (French)"),
@@ -75,7 +77,7 @@ FIELD_LABELS = {
     "notes_en": N_("Notes (English)"),
 }
 FIELDS = {
-    "s": (*editing.SESSION_FIELDS, "start"),
+    "s": (*editing.SESSION_FIELDS, "venue", "start", "end"),
     "f": editing.FAQ_FIELDS,
     "v": editing.VENUE_FIELDS,
 }
@@ -134,11 +136,19 @@ async def ask_value(update: Update, context: BotContext) -> int | None:
     assert context.user_data is not None
     context.user_data[EDITING] = (kind, row_id, field)
     await answer(update)
+    if field == "venue":
+        await _venue_choice(update, context, row_id)
+        return ConversationHandler.END
     if field == "start":
         await say(
             update,
             "New start? For example 14:30 (same day) or 2017-04-12 14:30, in the mission's "
             "time zone. The length stays the same. Or send /cancel.",
+        )
+    elif field == "end":
+        await say(
+            update,
+            "New end? For example 15:30, or +90 min for its length. Or send /cancel.",
         )
     else:
         await say(
@@ -164,6 +174,8 @@ async def receive_value(update: Update, context: BotContext) -> int:
         return EDIT_VALUE
     if kind == "s" and field == "start":
         return await _move(update, context, row_id, value, target)
+    if kind == "s" and field == "end":
+        return await _change_end(update, context, row_id, value, target)
     saved = await editing.edit_text(
         context.db, context.clock, context.me, kind, row_id, field, value
     )
@@ -202,6 +214,74 @@ async def _move(update: Update, context: BotContext, row_id: int, value: str, ta
     )
     await _show_session(update, context, row_id)
     return ConversationHandler.END
+
+
+async def _change_end(
+    update: Update, context: BotContext, row_id: int, value: str, target: Any
+) -> int:
+    assert context.user_data is not None
+    found = await svc.session_for(context.db, context.me, row_id)
+    if found is None:
+        await expired(update)
+        return ConversationHandler.END
+    viewer, item = found
+    new_end = editing.session_end(value, viewer.calendar, context.clock.now(), item.starts_at)
+    changed = None
+    if not isinstance(new_end, editing.EndRefused):
+        changed = await editing.change_end(context.db, context.clock, context.me, row_id, new_end)
+        if changed is None:
+            await expired(update)
+            return ConversationHandler.END
+    if isinstance(new_end, editing.EndRefused) or not changed:
+        kind = new_end.kind if isinstance(new_end, editing.EndRefused) else "before"
+        await _end_problem(update, viewer, item.starts_at, kind)
+        context.user_data[EDITING] = target
+        return EDIT_VALUE
+    await say(update, "Saved.")
+    await _show_session(update, context, row_id)
+    return ConversationHandler.END
+
+
+async def _end_problem(update: Update, viewer: svc.Viewer, start: Any, kind: str) -> None:
+    if kind == "before":
+        await say(
+            update,
+            "The end must be after the start, %(start)s. Try again, or send /cancel.",
+            start=format_moment(start, viewer.timezone),
+        )
+    elif kind == "unclear":
+        await say(update, "I did not understand that end. Try 15:30 or +90 min.")
+    else:
+        await _time_problem(update, viewer, editing.TimeProblem(kind))
+
+
+async def _venue_choice(update: Update, context: BotContext, item_id: int) -> None:
+    found = await svc.session_for(context.db, context.me, item_id)
+    if found is None:
+        await expired(update)
+        return
+    viewer, item = found
+    rows = [
+        [(("✓ " if item.venue and item.venue.id == v.id else "") + shorten(v.name, 40),
+          f"ev:{item_id}:{v.id}")]
+        for v in await svc.venues(context.db, viewer)
+    ]  # fmt: skip
+    rows.append([(render("No venue"), f"ev:{item_id}:0")])
+    await say(update, "Where is it? Pick the venue.", inline(rows))
+
+
+@restricted(Role.COORDINATOR)
+async def pick_venue(update: Update, context: BotContext) -> None:
+    match = re.fullmatch(r"ev:(\d+):(\d+)", button_data(update))
+    if match is None or await _allowed(context, "s", int(match[1])) is None:
+        await expired(update)
+        return
+    item_id, venue_id = int(match[1]), int(match[2]) or None
+    if not await editing.change_venue(context.db, context.clock, context.me, item_id, venue_id):
+        await expired(update)
+        return
+    await edit_or_send(update, render("Saved."))
+    await _show_session(update, context, item_id)
 
 
 async def _time_problem(update: Update, viewer: svc.Viewer, problem: editing.TimeProblem) -> None:
@@ -510,6 +590,7 @@ HANDLERS: Handlers = [
     CallbackQueryHandler(edit_menu, pattern=r"^em:"),
     CallbackQueryHandler(cancel_session, pattern=r"^ecy?:"),
     CallbackQueryHandler(keep, pattern=r"^edit:keep$"),
+    CallbackQueryHandler(pick_venue, pattern=r"^ev:"),
     CallbackQueryHandler(confirm_import, pattern=r"^imp:(ok|no)$"),
 ]
 # After the conversations: a document sent while composing a broadcast is its attachment.

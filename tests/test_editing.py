@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from models import AgendaItem, FaqEntry, Mission, Role, RoleGrant
+from models import AgendaItem, FaqEntry, Mission, Role, RoleGrant, Venue
 from tests.harness import ADMIN_ID, Harness, TgUser, joined
 from tests.test_agenda import item, paris, register
 
@@ -265,3 +265,100 @@ async def test_unreadable_event_is_reported_by_line(lyon: Harness) -> None:
     text = joined(await lyon.send_file(ADMIN, "broken.ics", broken.encode()))
     assert "Ligne 27" in text
     assert "imp:ok" not in lyon.buttons(ADMIN)
+
+
+EN_COORDINATOR = TgUser(905, "Jordan", "en")
+
+
+async def make_coordinator(h: Harness, user: TgUser, mission_key: str = "lyon-2017") -> None:
+    async with h.db.begin() as session:
+        mission = await session.scalar(select(Mission).where(Mission.key == mission_key))
+        assert mission is not None
+        session.add(
+            RoleGrant(
+                telegram_id=user.id, role=Role.COORDINATOR, mission_id=mission.id,
+                created_at=h.clock.now(),
+            )
+        )  # fmt: skip
+
+
+async def venue_id(h: Harness, key: str) -> int:
+    async with h.db() as session:
+        found = await session.scalar(select(Venue.id).where(Venue.key == key))
+        assert found is not None
+        return found
+
+
+async def test_staff_put_a_session_at_another_venue_or_none(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(EN_COORDINATOR, f"em:s:{gala.id}")
+    assert f"ef:s:{gala.id}:venue" in lyon.buttons(EN_COORDINATOR)
+    assert f"ef:s:{gala.id}:end" in lyon.buttons(EN_COORDINATOR)
+    assert f"ef:s:{gala.id}:description_en" in lyon.buttons(EN_COORDINATOR)
+    calls = await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:venue")
+    assert "Pick the venue" in joined(calls)
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    assert f"ev:{gala.id}:{town_hall}" in lyon.buttons(EN_COORDINATOR)
+    assert f"ev:{gala.id}:0" in lyon.buttons(EN_COORDINATOR)
+    assert any(label.startswith("✓ Brasserie") for label in lyon.labels(EN_COORDINATOR))
+    card = joined(await lyon.press(EN_COORDINATOR, f"ev:{gala.id}:{town_hall}"))
+    assert "Saved." in card
+    assert "Hôtel de Ville" in card
+    assert (await item(lyon, "gala-dinner")).venue_id == town_hall
+    await lyon.press(EN_COORDINATOR, f"ev:{gala.id}:0")
+    assert (await item(lyon, "gala-dinner")).venue_id is None
+
+
+async def test_a_venue_of_another_mission_or_a_forged_id_is_refused(lyon: Harness) -> None:
+    from tests.harness import add_boston_mission
+
+    gala = await item(lyon, "gala-dinner")
+    boston = await add_boston_mission(lyon)
+    async with lyon.db.begin() as session:
+        elsewhere = Venue(mission_id=boston, key="bcec", name="BCEC", address="Boston")
+        session.add(elsewhere)
+        await session.flush()
+        elsewhere_id = elsewhere.id
+    await lyon.press(ADMIN, f"ev:{gala.id}:{elsewhere_id}")
+    await lyon.press(ADMIN, f"ev:{gala.id}:999999")
+    assert (await item(lyon, "gala-dinner")).venue_id == gala.venue_id
+    await lyon.send(OTHER_COORDINATOR, "/start")
+    calls = await lyon.press(OTHER_COORDINATOR, f"ev:{gala.id}:0")
+    assert "only for the mission's staff" in joined(calls)
+    assert (await item(lyon, "gala-dinner")).venue_id == gala.venue_id
+
+
+async def test_staff_change_the_end_of_a_session(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    gala = await item(lyon, "gala-dinner")  # 19:30 to 22:30, Paris time
+    await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:end")
+    calls = await lyon.send(EN_COORDINATOR, "18:00")
+    assert (
+        "The end must be after the start, Wednesday, April 12, 2017 at 7:30\u202fPM (Paris time)."
+        in joined(calls)
+    )
+    assert (await item(lyon, "gala-dinner")).ends_at == gala.ends_at
+    card = joined(await lyon.send(EN_COORDINATOR, "23:15"))  # still waiting for the end
+    assert "Saved." in card
+    assert "until 11:15\u202fPM" in card
+    changed = await item(lyon, "gala-dinner")
+    assert changed.ends_at == datetime(2017, 4, 12, 21, 15, tzinfo=UTC)
+    assert changed.starts_at == gala.starts_at
+    await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:end")
+    await lyon.send(EN_COORDINATOR, "+90 min")
+    assert (await item(lyon, "gala-dinner")).ends_at == datetime(2017, 4, 12, 19, 0, tzinfo=UTC)
+
+
+async def test_an_end_before_the_start_is_refused_in_french(lyon: Harness) -> None:
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:end")
+    calls = await lyon.send(ADMIN, "19:30")
+    assert (
+        "La fin doit être après le début, mercredi 12 avril 2017 à 19:30 (heure de Paris)."
+        in joined(calls)
+    )
+    assert "n'ai pas compris cette fin" in joined(await lyon.send(ADMIN, "bientôt"))
+    assert (await item(lyon, "gala-dinner")).ends_at == gala.ends_at
+    assert "Enregistré" in joined(await lyon.send(ADMIN, "2017-04-13 00:30"))
+    assert (await item(lyon, "gala-dinner")).ends_at == datetime(2017, 4, 12, 22, 30, tzinfo=UTC)

@@ -7,6 +7,7 @@ rebuild) and leaves an audit record naming fields, not values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -102,6 +103,87 @@ async def move_session(
             await notices.session_moved(session, clock, item, old)
         _audit(session, clock, person, "session.move", item.mission_id, item=item.key)
         return Moved(item.id, old, new_start)
+
+
+@dataclass(frozen=True)
+class EndRefused:
+    """Why a new end was refused: "before" (not after the start), or a TimeProblem kind."""
+
+    kind: str
+
+
+_HOURS = re.compile(r"\+\s*(\d{1,2})\s*h\s*(\d{1,2})?", re.IGNORECASE)
+_MINUTES = re.compile(r"\+?\s*(\d{1,4})\s*(?:min|mn|minutes?)|\+\s*(\d{1,4})", re.IGNORECASE)
+
+
+def _length(text: str) -> int | None:
+    """Minutes of '+1h30', '+2h', '+90', '90 min', '45 minutes'; None for anything else."""
+    if hours := _HOURS.fullmatch(text):
+        return int(hours[1]) * 60 + int(hours[2] or 0)
+    if minutes := _MINUTES.fullmatch(text):
+        return int(minutes[1] or minutes[2])
+    return None
+
+
+def session_end(
+    text: str, calendar: MissionCalendar, now: datetime, start: datetime
+) -> datetime | EndRefused:
+    """The end typed for a session starting at `start`: a time ('15:30', on the start's
+    day), a day and time ('2017-04-13 00:30') or a length ('+90 min', '+1h30', '45 min')."""
+    minutes = _length(text.strip())
+    if minutes is not None:
+        return start + timedelta(minutes=minutes) if minutes > 0 else EndRefused("before")
+    end = session_time(text, calendar, now, calendar.today(start))
+    if isinstance(end, TimeProblem):
+        return EndRefused(end.kind)
+    return end if end > start else EndRefused("before")
+
+
+async def change_end(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    item_id: int,
+    new_end: datetime,
+) -> bool | None:
+    """Set a session's end (the start stays). None: not allowed or not found; False: the
+    end is not after the start."""
+    async with sessions.begin() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not may_edit(person, item.mission_id):
+            return None
+        if new_end <= item.starts_at:
+            return False
+        item.ends_at = new_end
+        item.updated_at = clock.now()
+        await reminders.agenda_changed(session, item)  # queued ones carry the old times
+        await bump_content(session, item.mission_id)
+        _audit(session, clock, person, "session.end", item.mission_id, item=item.key)
+        return True
+
+
+async def change_venue(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    item_id: int,
+    venue_id: int | None,
+) -> bool:
+    """Put a session at one of its mission's venues, or at none (venue_id None)."""
+    async with sessions.begin() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not may_edit(person, item.mission_id):
+            return False
+        if venue_id is not None:
+            venue = await session.get(Venue, venue_id)
+            if venue is None or venue.mission_id != item.mission_id:
+                return False  # a forged id, or a venue of another mission
+        item.venue_id = venue_id
+        item.updated_at = clock.now()
+        await reminders.agenda_changed(session, item)  # queued ones name the old place
+        await bump_content(session, item.mission_id)
+        _audit(session, clock, person, "session.venue", item.mission_id, item=item.key)
+        return True
 
 
 async def cancel_session(
