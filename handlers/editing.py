@@ -81,13 +81,19 @@ FIELDS = {
     "f": editing.FAQ_FIELDS,
     "v": editing.VENUE_FIELDS,
 }
-SESSION_STEPS = ("title_fr", "title_en", "start", "end")
+SESSION_STEPS = (
+    "title_fr", "title_en", "start", "end", "venue", "room", "description_fr", "description_en",
+)  # fmt: skip
+OPTIONAL_STEPS = ("venue", "room", "description_fr", "description_en")
 FAQ_STEPS = editing.FAQ_FIELDS
 STEP_PROMPTS = {
     "title_fr": N_("Title in French?"),
     "title_en": N_("Title in English?"),
     "start": N_("Day and start time, in the mission's time zone? For example 2017-04-11 14:00."),
-    "end": N_("End time? For example 15:30."),
+    "end": N_("End time? For example 15:30, or +90 min for its length."),
+    "room": N_("Room or hall? Type it, or skip."),
+    "description_fr": N_("A description in French? Type it, or skip."),
+    "description_en": N_("A description in English? Type it, or skip."),
     "question_fr": N_("The question, in French?"),
     "question_en": N_("The question, in English?"),
     "answer_fr": N_("The answer, in French?"),
@@ -363,19 +369,34 @@ async def start_new_session(update: Update, context: BotContext) -> int | None:
     return NEW_SESSION
 
 
-async def new_session_step(update: Update, context: BotContext) -> int:
-    assert update.message is not None
+async def _session_draft(
+    update: Update, context: BotContext
+) -> tuple[dict[str, Any], svc.Viewer] | None:
     assert context.user_data is not None
     draft = context.user_data.get("new_session")
     if not isinstance(draft, dict):
+        return None
+    found = await svc.viewer(context.db, context.me, draft["mission_id"])
+    return (draft, found) if isinstance(found, svc.Viewer) else None
+
+
+async def new_session_step(update: Update, context: BotContext) -> int:
+    assert update.message is not None
+    assert context.user_data is not None
+    pending = await _session_draft(update, context)
+    if pending is None:
+        context.user_data.pop("new_session", None)
         await plain_text(update, context)
         return ConversationHandler.END
+    draft, found = pending
     values: dict[str, Any] = draft["values"]
     step = next(s for s in SESSION_STEPS if s not in values)
     text = clean_text(update.message.text or "")
-    found = await svc.viewer(context.db, context.me, draft["mission_id"])
-    if not text or not isinstance(found, svc.Viewer):
+    if not text:
         await say(update, "That was empty. Please type an answer.")
+        return NEW_SESSION
+    if step == "venue":
+        await say(update, "Pick the venue with the buttons above, or press Skip.")
         return NEW_SESSION
     if step in ("title_fr", "title_en"):
         values[step] = text[:200]
@@ -386,30 +407,76 @@ async def new_session_step(update: Update, context: BotContext) -> int:
             await _time_problem(update, found, start)
             return NEW_SESSION
         values["start"] = start
-    else:
-        end = editing.session_time(
-            text, found.calendar, context.clock.now(), found.calendar.today(values["start"])
-        )
-        if isinstance(end, editing.TimeProblem) and end.kind != "unclear":
-            await _time_problem(update, found, end)
+    elif step == "end":
+        end = editing.session_end(text, found.calendar, context.clock.now(), values["start"])
+        if isinstance(end, editing.EndRefused):
+            await _end_problem(update, found, values["start"], end.kind)
             return NEW_SESSION
-        if isinstance(end, editing.TimeProblem) or end <= values["start"]:
-            await say(update, "The end must be after the start, for example 15:30.")
-            return NEW_SESSION
-        item_id = await editing.add_session(
-            context.db, context.clock, context.me, draft["mission_id"],
-            values["title_fr"], values["title_en"], values["start"], end, None,
-        )  # fmt: skip
-        context.user_data.pop("new_session", None)
-        if item_id is None:
-            await expired(update)
-        else:
-            await say(update, "Session added.")
-            await _show_session(update, context, item_id)
+        values["end"] = end
+    else:  # room, descriptions
+        values[step] = text[: editing.LIMITS.get(step, 4000)]
+    return await _next_session_step(update, context, draft, found)
+
+
+@restricted(Role.COORDINATOR)
+async def new_session_button(update: Update, context: BotContext) -> int:
+    """Skip an optional step of /session_add, or pick its venue."""
+    pending = await _session_draft(update, context)
+    match = re.fullmatch(r"ns:(\w+):(\d+)", button_data(update))
+    if pending is None or match is None:
+        await expired(update)
         return ConversationHandler.END
-    following = next(s for s in SESSION_STEPS if s not in values)
-    await _prompt(update, following)
-    return NEW_SESSION
+    draft, found = pending
+    values: dict[str, Any] = draft["values"]
+    step = next(s for s in SESSION_STEPS if s not in values)
+    if match[1] != step or step not in OPTIONAL_STEPS:
+        await answer(update)  # a button of an earlier step: ask this one again
+        await _session_prompt(update, context, step, found)
+        return NEW_SESSION
+    await edit_or_send(update, render("Skipped.") if match[2] == "0" else render("Saved."))
+    values[step] = int(match[2]) or None
+    return await _next_session_step(update, context, draft, found)
+
+
+async def _next_session_step(
+    update: Update, context: BotContext, draft: dict[str, Any], viewer: svc.Viewer
+) -> int:
+    assert context.user_data is not None
+    values: dict[str, Any] = draft["values"]
+    following = next((s for s in SESSION_STEPS if s not in values), None)
+    if following is not None:
+        await _session_prompt(update, context, following, viewer)
+        return NEW_SESSION
+    context.user_data.pop("new_session", None)
+    item_id = await editing.add_session(
+        context.db, context.clock, context.me, draft["mission_id"],
+        values["title_fr"], values["title_en"], values["start"], values["end"], values["venue"],
+        room=values["room"], description_fr=values["description_fr"] or "",
+        description_en=values["description_en"] or "",
+    )  # fmt: skip
+    if item_id is None:
+        await expired(update)
+    else:
+        await say(update, "Session added.")
+        await _show_session(update, context, item_id)
+    return ConversationHandler.END
+
+
+async def _session_prompt(
+    update: Update, context: BotContext, step: str, viewer: svc.Viewer
+) -> None:
+    if step not in OPTIONAL_STEPS:
+        await _prompt(update, step)
+        return
+    skip = [(render("Skip ⏭"), f"ns:{step}:0")]
+    if step == "venue":
+        rows = [
+            [(shorten(v.name, 40), f"ns:venue:{v.id}")]
+            for v in await svc.venues(context.db, viewer)
+        ]
+        await say(update, "Where is it? Pick the venue, or skip.", inline([*rows, skip]))
+        return
+    await say(update, STEP_PROMPTS[step], inline([skip]))
 
 
 @restricted(Role.COORDINATOR)
@@ -576,7 +643,10 @@ def conversation() -> ConversationHandler[BotContext]:
             ],
             states={
                 EDIT_VALUE: [MessageHandler(NEW, receive_value)],
-                NEW_SESSION: [MessageHandler(NEW, new_session_step)],
+                NEW_SESSION: [
+                    MessageHandler(NEW, new_session_step),
+                    CallbackQueryHandler(new_session_button, pattern=r"^ns:"),
+                ],
                 NEW_FAQ: [MessageHandler(NEW, new_faq_step)],
             },
             fallbacks=[CommandHandler(names("cancel"), cancel_edit)],

@@ -115,9 +115,47 @@ async def test_session_added_by_a_guided_conversation(lyon: Harness) -> None:
     await lyon.send(ADMIN, "Old Lyon walking tour")
     await lyon.send(ADMIN, "2017-04-13 09:00")
     calls = await lyon.send(ADMIN, "10:30")
+    assert "Choisissez le lieu, ou passez" in joined(calls)
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    assert f"ns:venue:{town_hall}" in lyon.buttons(ADMIN)
+    assert "Passer ⏭" in lyon.labels(ADMIN)
+    assert "Salle" in joined(await lyon.press(ADMIN, f"ns:venue:{town_hall}"))
+    await lyon.press(ADMIN, "ns:room:0")
+    await lyon.press(ADMIN, "ns:room:0")  # pressed twice: the next step is asked again
+    assert "en français" in lyon.last_text(ADMIN)
+    await lyon.send(ADMIN, "Rendez-vous devant l'hôtel de ville.")
+    calls = await lyon.press(ADMIN, "ns:description_en:0")
     assert "Séance ajoutée" in joined(calls)
+    assert "📍 Carte" in lyon.labels(ADMIN)  # a venue: the card has a map button
+    added = await item(lyon, "old-lyon-walking-tour")
+    assert (added.venue_id, added.room) == (town_hall, None)
+    assert (added.description_fr, added.description_en) == (
+        "Rendez-vous devant l'hôtel de ville.",
+        "",
+    )
     lyon.clock.set(paris(13, 7))
     assert "Old Lyon walking tour" in joined(await lyon.send(EN, "/agenda"))
+
+
+async def test_session_added_in_english_with_a_room_and_no_venue(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    await lyon.send(EN_COORDINATOR, "/session_add")
+    await lyon.send(EN_COORDINATOR, "Point presse")
+    await lyon.send(EN_COORDINATOR, "Press briefing")
+    await lyon.send(EN_COORDINATOR, "2017-04-11 13:00")
+    assert "must be after the start" in joined(await lyon.send(EN_COORDINATOR, "12:00"))
+    calls = await lyon.send(EN_COORDINATOR, "+45 min")
+    assert "Pick the venue, or skip." in joined(calls)
+    assert "Skip ⏭" in lyon.labels(EN_COORDINATOR)
+    assert "buttons" in joined(await lyon.send(EN_COORDINATOR, "the town hall"))
+    assert "Room or hall?" in joined(await lyon.press(EN_COORDINATOR, "ns:venue:0"))
+    await lyon.send(EN_COORDINATOR, "Salle 3")
+    await lyon.press(EN_COORDINATOR, "ns:description_fr:0")
+    calls = await lyon.send(EN_COORDINATOR, "For the press.")
+    assert "Session added." in joined(calls)
+    added = await item(lyon, "press-briefing")
+    assert added.ends_at == datetime(2017, 4, 11, 11, 45, tzinfo=UTC)
+    assert (added.venue_id, added.room, added.description_en) == (None, "Salle 3", "For the press.")
 
 
 OUTLOOK_ICS = (

@@ -278,6 +278,7 @@ async def add_faq(
 async def add_session(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, mission_id: int,
     title_fr: str, title_en: str, starts_at: datetime, ends_at: datetime, venue_id: int | None,
+    room: str | None = None, description_fr: str = "", description_en: str = "",
 ) -> int | None:  # fmt: skip
     if not may_edit(person, mission_id) or ends_at <= starts_at:
         return None
@@ -292,7 +293,9 @@ async def add_session(
         item = AgendaItem(
             mission_id=mission_id, key=_free_key(_slug_of(title_en or title_fr), existing),
             title_fr=title_fr[:200], title_en=title_en[:200], starts_at=starts_at, ends_at=ends_at,
-            venue_id=venue_id, kind=SessionKind.OTHER, audience=Audience.EVERYONE, audience_tags=[],
+            venue_id=venue_id, room=room[:120] if room else None,
+            description_fr=description_fr[:4000], description_en=description_en[:4000],
+            kind=SessionKind.OTHER, audience=Audience.EVERYONE, audience_tags=[],
             cancelled=False, updated_at=clock.now(),
         )  # fmt: skip
         session.add(item)
