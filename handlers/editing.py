@@ -37,8 +37,8 @@ from bot.services import agenda as svc
 from bot.services import editing
 from bot.services.importers import FileRefused, ImportedSession, parse_csv, parse_ics
 from bot.services.profile import clean_text
-from bot.views import session_card, shorten
-from handlers.agenda import expired, session_keyboard
+from bot.views import session_card, shorten, venue_card
+from handlers.agenda import expired, send_venue_pin, session_keyboard
 from handlers.common import (
     Handlers,
     answer,
@@ -53,10 +53,15 @@ from handlers.common import (
 from handlers.questions import plain_text
 from models import Role
 
-EDIT_VALUE, NEW_SESSION, NEW_FAQ = range(3)
+EDIT_VALUE, NEW_SESSION, NEW_FAQ, NEW_VENUE = range(4)
 EDITING = "editing"
 PENDING_IMPORT = "pending_import"
 NEW = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+LOCATION = filters.UpdateType.MESSAGE & filters.LOCATION
+LOCATION_PROMPT = N_(
+    "Send the place's location: 📎 → Location, move the pin onto the venue, send. "
+    "Or type it like 45.7578, 4.8320."
+)
 
 FIELD_LABELS = {
     "title_fr": N_("Title (French)"),
@@ -75,16 +80,18 @@ FIELD_LABELS = {
     "address": N_("Address"),
     "notes_fr": N_("Notes (French)"),
     "notes_en": N_("Notes (English)"),
+    "coords": N_("Map pin"),
 }
 FIELDS = {
     "s": (*editing.SESSION_FIELDS, "venue", "start", "end"),
     "f": editing.FAQ_FIELDS,
-    "v": editing.VENUE_FIELDS,
+    "v": (*editing.VENUE_FIELDS, "coords"),
 }
 SESSION_STEPS = (
     "title_fr", "title_en", "start", "end", "venue", "room", "description_fr", "description_en",
 )  # fmt: skip
 OPTIONAL_STEPS = ("venue", "room", "description_fr", "description_en")
+VENUE_STEPS = ("name", "address", "location")
 FAQ_STEPS = editing.FAQ_FIELDS
 STEP_PROMPTS = {
     "title_fr": N_("Title in French?"),
@@ -98,6 +105,9 @@ STEP_PROMPTS = {
     "question_en": N_("The question, in English?"),
     "answer_fr": N_("The answer, in French?"),
     "answer_en": N_("The answer, in English?"),
+    "name": N_("The venue's name?"),
+    "address": N_("Its street address?"),
+    "location": LOCATION_PROMPT,
 }
 
 
@@ -151,6 +161,8 @@ async def ask_value(update: Update, context: BotContext) -> int | None:
             "New start? For example 14:30 (same day) or 2017-04-12 14:30, in the mission's "
             "time zone. The length stays the same. Or send /cancel.",
         )
+    elif field == "coords":
+        await send(update, render(LOCATION_PROMPT) + "\n" + render("Or send /cancel."))
     elif field == "end":
         await say(
             update,
@@ -182,6 +194,8 @@ async def receive_value(update: Update, context: BotContext) -> int:
         return await _move(update, context, row_id, value, target)
     if kind == "s" and field == "end":
         return await _change_end(update, context, row_id, value, target)
+    if kind == "v" and field == "coords":
+        return await _move_pin(update, context, row_id, editing.parse_coordinates(value), target)
     saved = await editing.edit_text(
         context.db, context.clock, context.me, kind, row_id, field, value
     )
@@ -220,6 +234,54 @@ async def _move(update: Update, context: BotContext, row_id: int, value: str, ta
     )
     await _show_session(update, context, row_id)
     return ConversationHandler.END
+
+
+async def receive_location(update: Update, context: BotContext) -> int:
+    """A location shared while a venue's pin is awaited."""
+    assert update.message is not None
+    assert update.message.location is not None
+    assert context.user_data is not None
+    target = context.user_data.get(EDITING)
+    if not (isinstance(target, tuple) and target[0] == "v" and target[2] == "coords"):
+        await say(update, "Please type the new value, or send /cancel.")
+        return EDIT_VALUE
+    context.user_data.pop(EDITING, None)
+    where = update.message.location
+    found = editing.valid_coordinates(where.latitude, where.longitude)
+    return await _move_pin(update, context, target[1], found, target)
+
+
+async def _move_pin(
+    update: Update,
+    context: BotContext,
+    venue_id: int,
+    where: tuple[float, float] | None,
+    target: Any,
+) -> int:
+    assert context.user_data is not None
+    if where is None:
+        await say(update, "I could not read that location. Share it with 📎 → Location, "
+                          "or type it like 45.7578, 4.8320.")  # fmt: skip
+        context.user_data[EDITING] = target
+        return EDIT_VALUE
+    if not await editing.set_coordinates(context.db, context.clock, context.me, venue_id, *where):
+        await expired(update)
+        return ConversationHandler.END
+    await say(update, "Saved.")
+    await _show_venue(update, context, venue_id)
+    return ConversationHandler.END
+
+
+async def _show_venue(update: Update, context: BotContext, venue_id: int) -> None:
+    found = await svc.venue_for(context.db, context.me, venue_id)
+    if found is None:
+        return
+    viewer, venue = found
+    now = context.clock.now()
+    await send_venue_pin(update, venue)
+    upcoming = await svc.next_at_venue(context.db, viewer, venue.id, now)
+    edit = inline([[(render("✏ Edit"), f"em:v:{venue.id}")]])
+    await send(update, venue_card(viewer, venue, upcoming, now), edit)
 
 
 async def _change_end(
@@ -337,7 +399,7 @@ async def keep(update: Update, context: BotContext) -> None:
 
 async def cancel_edit(update: Update, context: BotContext) -> int:
     if context.user_data is not None:
-        for key in (EDITING, "new_session", "new_faq"):
+        for key in (EDITING, "new_session", "new_faq", "new_venue"):
             context.user_data.pop(key, None)
     await say(update, "Nothing was changed.")
     return ConversationHandler.END
@@ -519,6 +581,90 @@ async def new_faq_step(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+@restricted(Role.COORDINATOR)
+async def start_new_venue(update: Update, context: BotContext) -> int | None:
+    viewer = await staff_mission(update, context)
+    if viewer is None:
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data["new_venue"] = {"mission_id": viewer.mission.id, "values": {}}
+    await _prompt(update, "name")
+    return NEW_VENUE
+
+
+async def new_venue_step(update: Update, context: BotContext) -> int:
+    """The name, the address, then the location (shared or typed) or Skip."""
+    assert update.message is not None
+    assert context.user_data is not None
+    draft = context.user_data.get("new_venue")
+    if not isinstance(draft, dict):
+        await plain_text(update, context)
+        return ConversationHandler.END
+    values: dict[str, Any] = draft["values"]
+    step = next(s for s in VENUE_STEPS if s not in values)
+    where = update.message.location
+    if step == "location" or where is not None:
+        if step != "location":
+            await _prompt(update, step)  # a location before the name and address
+            return NEW_VENUE
+        found = (
+            editing.valid_coordinates(where.latitude, where.longitude)
+            if where is not None
+            else editing.parse_coordinates(update.message.text or "")
+        )
+        if found is None:
+            await say(update, "I could not read that location. Share it with 📎 → Location, "
+                              "or type it like 45.7578, 4.8320.")  # fmt: skip
+            return NEW_VENUE
+        values["location"] = found
+        return await _save_venue(update, context, draft)
+    text = clean_text(update.message.text or "")
+    if not text:
+        await say(update, "That was empty. Please type an answer.")
+        return NEW_VENUE
+    values[step] = text[: editing.LIMITS[step]]
+    following = next(s for s in VENUE_STEPS if s not in values)
+    if following == "location":
+        skip = inline([[(render("Skip ⏭"), "nv:location:0")]])
+        await say(update, LOCATION_PROMPT, skip)
+    else:
+        await _prompt(update, following)
+    return NEW_VENUE
+
+
+@restricted(Role.COORDINATOR)
+async def new_venue_skip(update: Update, context: BotContext) -> int:
+    assert context.user_data is not None
+    draft = context.user_data.get("new_venue")
+    if not isinstance(draft, dict) or button_data(update) != "nv:location:0":
+        await expired(update)
+        return ConversationHandler.END
+    values: dict[str, Any] = draft["values"]
+    if "address" not in values:  # an old button: the name or address is still awaited
+        await answer(update)
+        await _prompt(update, next(s for s in VENUE_STEPS if s not in values))
+        return NEW_VENUE
+    await edit_or_send(update, render("Skipped."))
+    values["location"] = None
+    return await _save_venue(update, context, draft)
+
+
+async def _save_venue(update: Update, context: BotContext, draft: dict[str, Any]) -> int:
+    assert context.user_data is not None
+    context.user_data.pop("new_venue", None)
+    values = draft["values"]
+    venue_id = await editing.add_venue(
+        context.db, context.clock, context.me, draft["mission_id"],
+        values["name"], values["address"], values["location"],
+    )  # fmt: skip
+    if venue_id is None:
+        await expired(update)
+        return ConversationHandler.END
+    await say(update, "Venue added: sessions can be put there now.")
+    await _show_venue(update, context, venue_id)
+    return ConversationHandler.END
+
+
 # --- import -------------------------------------------------------------------------------
 
 
@@ -640,14 +786,22 @@ def conversation() -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(ask_value, pattern=r"^ef:"),
                 CommandHandler(names("session_add"), start_new_session),
                 CommandHandler(names("faq_add"), start_new_faq),
+                CommandHandler(names("venue_add"), start_new_venue),
             ],
             states={
-                EDIT_VALUE: [MessageHandler(NEW, receive_value)],
+                EDIT_VALUE: [
+                    MessageHandler(NEW, receive_value),
+                    MessageHandler(LOCATION, receive_location),
+                ],
                 NEW_SESSION: [
                     MessageHandler(NEW, new_session_step),
                     CallbackQueryHandler(new_session_button, pattern=r"^ns:"),
                 ],
                 NEW_FAQ: [MessageHandler(NEW, new_faq_step)],
+                NEW_VENUE: [
+                    MessageHandler(NEW | LOCATION, new_venue_step),
+                    CallbackQueryHandler(new_venue_skip, pattern=r"^nv:"),
+                ],
             },
             fallbacks=[CommandHandler(names("cancel"), cancel_edit)],
             allow_reentry=True,

@@ -400,3 +400,84 @@ async def test_an_end_before_the_start_is_refused_in_french(lyon: Harness) -> No
     assert (await item(lyon, "gala-dinner")).ends_at == gala.ends_at
     assert "Enregistré" in joined(await lyon.send(ADMIN, "2017-04-13 00:30"))
     assert (await item(lyon, "gala-dinner")).ends_at == datetime(2017, 4, 12, 22, 30, tzinfo=UTC)
+
+
+async def test_staff_fix_a_venue_pin_by_sharing_a_location(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    await lyon.press(EN_COORDINATOR, f"em:v:{town_hall}")
+    assert f"ef:v:{town_hall}:coords" in lyon.buttons(EN_COORDINATOR)
+    assert "Map pin" in lyon.labels(EN_COORDINATOR)
+    calls = await lyon.press(EN_COORDINATOR, f"ef:v:{town_hall}:coords")
+    assert "📎 → Location" in joined(calls)
+    calls = await lyon.share_location(EN_COORDINATOR, 45.767, 4.8357)
+    assert "Saved." in joined(calls)
+    pin = next(c for c in calls if c.method == "sendVenue")
+    assert (float(pin.params["latitude"]), float(pin.params["longitude"])) == (45.767, 4.8357)
+    async with lyon.db() as session:
+        venue = await session.get(Venue, town_hall)
+        assert venue is not None
+        assert (venue.latitude, venue.longitude) == (45.767, 4.8357)
+    # Delegates' venue list follows at once (the content version was bumped).
+    await register(lyon, EN)
+    calls = await lyon.press(EN, f"v:{town_hall}")
+    assert float(next(c for c in calls if c.method == "sendVenue").params["latitude"]) == 45.767
+
+
+async def test_staff_type_a_venue_pin_in_french(lyon: Harness) -> None:
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    await lyon.press(ADMIN, f"ef:v:{town_hall}:coords")
+    assert "Je n'ai pas pu lire ce lieu" in joined(await lyon.send(ADMIN, "91, 200"))
+    assert "Enregistré" in joined(await lyon.send(ADMIN, "45,7676 ; 4,8360"))
+    async with lyon.db() as session:
+        venue = await session.get(Venue, town_hall)
+        assert venue is not None
+        assert (venue.latitude, venue.longitude) == (45.7676, 4.836)
+    await lyon.press(OTHER_COORDINATOR, f"ef:v:{town_hall}:coords")
+    await lyon.share_location(OTHER_COORDINATOR, 1.0, 1.0)
+    async with lyon.db() as session:
+        venue = await session.get(Venue, town_hall)
+        assert venue is not None
+        assert venue.latitude == 45.7676
+
+
+async def test_venue_added_by_a_guided_conversation(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    assert "/venue_add — Add a venue, with its map pin" in joined(
+        await lyon.send(EN_COORDINATOR, "/help")
+    )
+    await lyon.send(EN_COORDINATOR, "/venue_add")
+    await lyon.send(EN_COORDINATOR, "Musée des Confluences")
+    calls = await lyon.send(EN_COORDINATOR, "86 quai Perrache, 69002 Lyon")
+    assert "📎 → Location" in joined(calls)
+    assert "nv:location:0" in lyon.buttons(EN_COORDINATOR)
+    calls = await lyon.share_location(EN_COORDINATOR, 45.7326, 4.8182)
+    assert "Venue added" in joined(calls)
+    assert any(c.method == "sendVenue" for c in calls)
+    async with lyon.db() as session:
+        added = await session.scalar(select(Venue).where(Venue.key == "musee-des-confluences"))
+        assert added is not None
+        assert (added.name, added.latitude, added.longitude) == (
+            "Musée des Confluences",
+            45.7326,
+            4.8182,
+        )
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:venue")
+    assert f"ev:{gala.id}:{added.id}" in lyon.buttons(EN_COORDINATOR)
+
+
+async def test_venue_added_in_french_without_a_location(lyon: Harness) -> None:
+    await register(lyon, FR)
+    assert "/venue_add" in joined(await lyon.send(ADMIN, "/help"))
+    assert "/venue_add" not in joined(await lyon.send(FR, "/help"))
+    assert "réservé" in joined(await lyon.send(FR, "/venue_add"))
+    await lyon.send(ADMIN, "/venue_add")
+    await lyon.send(ADMIN, "Parc de la Tête d'Or")
+    await lyon.send(ADMIN, "Boulevard des Belges, Lyon")
+    calls = await lyon.press(ADMIN, "nv:location:0")
+    assert "Lieu ajouté" in joined(calls)
+    async with lyon.db() as session:
+        added = await session.scalar(select(Venue).where(Venue.name == "Parc de la Tête d'Or"))
+        assert added is not None
+        assert added.latitude is None

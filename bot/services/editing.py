@@ -244,6 +244,84 @@ async def edit_text(
         return True
 
 
+_COORDINATES = re.compile(r"\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[,;/ ]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*")
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """'45.7578, 4.8320' (or '45,7578 ; 4,8320', '45.7578 4.8320') as latitude and longitude,
+    when both are on the globe."""
+    match = _COORDINATES.fullmatch(text)
+    if match is None:
+        return None
+    latitude, longitude = (float(part.replace(",", ".")) for part in match.groups())
+    return valid_coordinates(latitude, longitude)
+
+
+def valid_coordinates(latitude: float, longitude: float) -> tuple[float, float] | None:
+    if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        return round(latitude, 6), round(longitude, 6)
+    return None
+
+
+async def set_coordinates(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    venue_id: int,
+    latitude: float,
+    longitude: float,
+) -> bool:
+    """Move a venue's map pin."""
+    if valid_coordinates(latitude, longitude) is None:
+        return False
+    async with sessions.begin() as session:
+        venue = await session.get(Venue, venue_id)
+        if venue is None or not may_edit(person, venue.mission_id):
+            return False
+        venue.latitude, venue.longitude = round(latitude, 6), round(longitude, 6)
+        await bump_content(session, venue.mission_id)
+        _audit(
+            session,
+            clock,
+            person,
+            "venues.edit",
+            venue.mission_id,
+            key=venue.key,
+            field="coordinates",
+        )
+        return True
+
+
+async def add_venue(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    mission_id: int,
+    name: str,
+    address: str,
+    coordinates: tuple[float, float] | None,
+) -> int | None:
+    if not may_edit(person, mission_id):
+        return None
+    if coordinates is not None and valid_coordinates(*coordinates) is None:
+        return None
+    async with sessions.begin() as session:
+        existing = set(
+            await session.scalars(select(Venue.key).where(Venue.mission_id == mission_id))
+        )
+        venue = Venue(
+            mission_id=mission_id, key=_free_key(_slug_of(name) or "venue", existing),
+            name=name[: LIMITS["name"]], address=address[: LIMITS["address"]],
+            latitude=coordinates[0] if coordinates else None,
+            longitude=coordinates[1] if coordinates else None, notes_fr="", notes_en="",
+        )  # fmt: skip
+        session.add(venue)
+        await session.flush()
+        await bump_content(session, mission_id)
+        _audit(session, clock, person, "venue.add", mission_id, key=venue.key)
+        return venue.id
+
+
 async def mission_of(
     sessions: async_sessionmaker[AsyncSession], kind: str, row_id: int
 ) -> int | None:
