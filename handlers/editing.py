@@ -713,12 +713,36 @@ async def document(update: Update, context: BotContext) -> None:
         context.db, viewer.mission.id, parsed.sessions, get_locale()
     )
     assert context.user_data is not None
-    context.user_data[PENDING_IMPORT] = (viewer.mission.id, parsed.sessions)
-    await send(
-        update,
-        _preview_text(preview),
-        inline([[(render("✅ Import"), "imp:ok"), (render("✖ Cancel"), "imp:no")]]),
+    # What "cancel the missing" may cancel: the sessions this preview named, no others.
+    context.user_data[PENDING_IMPORT] = (viewer.mission.id, parsed.sessions, preview.removed_keys)
+    await send(update, _preview_text(preview), _preview_buttons(preview))
+
+
+def _preview_buttons(preview: editing.Preview) -> Any:
+    cancel = (render("✖ Cancel"), "imp:no")
+    if not preview.removed:
+        return inline([[(render("✅ Import"), "imp:ok"), cancel]])
+    # Sessions missing from the file are cancelled only when the coordinator says so.
+    removing = render_plural(
+        "✅ Import and cancel the %(n)s missing",
+        "✅ Import and cancel the %(n)s missing",
+        len(preview.removed),
     )
+    return inline(
+        [[(removing, "imp:ok")], [(render("✅ Import, keep the others"), "imp:keep")], [cancel]]
+    )
+
+
+ASPECT_LABELS = {
+    "time": N_("time"),
+    "title": N_("title"),
+    "venue": N_("place"),
+    "description": N_("description"),
+    "kind": N_("kind"),
+    "audience": N_("audience"),
+    "restored": N_("back on the agenda"),
+}
+REMOVED_SHOWN = 8
 
 
 def _preview_text(preview: editing.Preview) -> str:
@@ -731,20 +755,36 @@ def _preview_text(preview: editing.Preview) -> str:
     ]
     lines = [render("<b>Preview</b>: %(counts)s.", counts=Markup(", ".join(counts)))]
 
-    def listed(title: str, items: list[str]) -> None:
+    def listed(title: str, items: list[str], shown: int = 10) -> None:
         if items:
-            lines.extend(["", title, *(f"• {escape(t)}" for t in items[:10])])
-            if len(items) > 10:
-                lines.append(render("… and %(n)s more", n=len(items) - 10))
+            lines.extend(["", title, *items[:shown]])
+            if len(items) > shown:
+                lines.append(render("… and %(n)s more", n=len(items) - shown))
 
-    listed(render("New:"), [_title(s, locale) for s in preview.new])
-    listed(render("Changed:"), [_title(s, locale) for s in preview.changed])
-    listed(
-        render("Removed (will be cancelled):"),
-        [fr if locale == "fr" else en for fr, en in preview.removed],
-    )
+    listed(render("New:"), [f"• {escape(_title(s, locale))}" for s in preview.new])
+    listed(render("Changed:"), [_changed_line(s, preview, locale) for s in preview.changed])
+    if preview.removed:
+        listed(
+            render("Not in the file:"),
+            [f"• {escape(fr if locale == 'fr' else en)}" for fr, en in preview.removed],
+            REMOVED_SHOWN,
+        )
+        lines += [
+            "",
+            render_plural(
+                "Cancel the %(n)s session missing from the file, or keep it?",
+                "Cancel the %(n)s sessions missing from the file, or keep them?",
+                len(preview.removed),
+            ),
+        ]
     lines += ["", render("Nothing is saved until you confirm.")]
     return "\n".join(lines)
+
+
+def _changed_line(item: ImportedSession, preview: editing.Preview, locale: str) -> str:
+    aspects = ", ".join(gettext(ASPECT_LABELS[a]) for a in preview.changes.get(item.key, ()))
+    line = f"• {escape(shorten(_title(item, locale), 40))}"
+    return f"{line} — {escape(aspects)}" if aspects else line
 
 
 def _title(item: ImportedSession, locale: str) -> str:
@@ -755,16 +795,18 @@ def _title(item: ImportedSession, locale: str) -> str:
 async def confirm_import(update: Update, context: BotContext) -> None:
     assert context.user_data is not None
     pending = context.user_data.pop(PENDING_IMPORT, None)
-    if button_data(update) != "imp:ok":
+    choice = button_data(update)
+    if choice not in ("imp:ok", "imp:keep"):
         await edit_or_send(update, render("Import cancelled: nothing was saved."))
         return
     if not isinstance(pending, tuple):
         await expired(update)
         return
-    mission_id, imported = pending
+    mission_id, imported, missing = pending
     done = await editing.apply_import(
-        context.db, context.clock, context.me, mission_id, imported, get_locale()
-    )
+        context.db, context.clock, context.me, mission_id, imported, get_locale(),
+        cancel=missing if choice == "imp:ok" else frozenset(),
+    )  # fmt: skip
     if done is None:
         await expired(update)
         return
@@ -815,7 +857,7 @@ HANDLERS: Handlers = [
     CallbackQueryHandler(cancel_session, pattern=r"^ecy?:"),
     CallbackQueryHandler(keep, pattern=r"^edit:keep$"),
     CallbackQueryHandler(pick_venue, pattern=r"^ev:"),
-    CallbackQueryHandler(confirm_import, pattern=r"^imp:(ok|no)$"),
+    CallbackQueryHandler(confirm_import, pattern=r"^imp:(ok|keep|no)$"),
 ]
 # After the conversations: a document sent while composing a broadcast is its attachment.
 DOCUMENT_HANDLER = MessageHandler(filters.UpdateType.MESSAGE & filters.Document.ALL, document)

@@ -481,3 +481,74 @@ async def test_venue_added_in_french_without_a_location(lyon: Harness) -> None:
         added = await session.scalar(select(Venue).where(Venue.name == "Parc de la Tête d'Or"))
         assert added is not None
         assert added.latitude is None
+
+
+TWO_ROWS_CSV = (
+    "key;title_fr;title_en;start;end;venue;room;kind\n"
+    "gala-dinner;Dîner de gala;Gala dinner;2017-04-12 20:00;2017-04-12 23:00;"
+    "hotel-de-ville;;meal\n"
+    "badge-pickup;Retrait des badges;Badge pick-up;2017-04-10 08:00;2017-04-10 09:00;;;other\n"
+)
+
+
+async def sessions_on_agenda(h: Harness) -> int:
+    async with h.db() as session:
+        rows = await session.scalars(select(AgendaItem).where(AgendaItem.cancelled.is_(False)))
+        return len(list(rows))
+
+
+async def test_import_preview_names_what_would_be_removed_and_can_keep_it(lyon: Harness) -> None:
+    before = await sessions_on_agenda(lyon)
+    missing = before - 2
+    preview = joined(await lyon.send_file(ADMIN, "deux.csv", TWO_ROWS_CSV.encode()))
+    assert f"0 nouvelle, 2 modifiées, {missing} retirées" in preview
+    assert "Absentes du fichier :" in preview
+    assert preview.count("\n• ") == 2 + 8  # the changed ones, then the first 8 missing
+    assert f"… et {missing - 8} de plus" in preview
+    assert "• Dîner de gala — horaire, titre, lieu" in preview
+    assert f"Annuler les {missing} séances absentes du fichier, ou les garder ?" in preview
+    assert lyon.buttons(ADMIN) == ["imp:ok", "imp:keep", "imp:no"]
+    assert lyon.labels(ADMIN)[0] == f"✅ Importer et annuler les {missing} absentes"
+    calls = await lyon.press(ADMIN, "imp:keep")
+    assert "Importé : 0 nouvelle, 2 modifiées, 0 annulée" in joined(calls)
+    assert await sessions_on_agenda(lyon) == before
+    gala = await item(lyon, "gala-dinner")
+    assert gala.starts_at == datetime(2017, 4, 12, 18, 0, tzinfo=UTC)
+    assert gala.venue_id == await venue_id(lyon, "hotel-de-ville")
+
+
+async def test_import_and_cancel_the_missing_ones_in_english(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    await register(lyon, EN)
+    before = await sessions_on_agenda(lyon)
+    missing = before - 2
+    preview = joined(await lyon.send_file(EN_COORDINATOR, "two.csv", TWO_ROWS_CSV.encode()))
+    assert f"0 new, 2 changed, {missing} removed" in preview
+    assert "Not in the file:" in preview
+    assert f"Cancel the {missing} sessions missing from the file, or keep them?" in preview
+    assert "• Gala dinner — time, title, place" in preview
+    assert lyon.labels(EN_COORDINATOR) == [
+        f"✅ Import and cancel the {missing} missing",
+        "✅ Import, keep the others",
+        "✖ Cancel",
+    ]
+    # A session added after the preview is not one the coordinator saw: it stays.
+    await lyon.send(ADMIN, "/session_add")
+    for answer in ("Ajout", "Late addition", "2017-04-13 09:00", "10:00"):
+        await lyon.send(ADMIN, answer)
+    for step in ("venue", "room", "description_fr", "description_en"):
+        await lyon.press(ADMIN, f"ns:{step}:0")
+    calls = await lyon.press(EN_COORDINATOR, "imp:ok")
+    assert f"Imported: 0 new, 2 changed, {missing} cancelled." in joined(calls)
+    assert await sessions_on_agenda(lyon) == 3
+    assert not (await item(lyon, "late-addition")).cancelled
+    assert any("Cancelled" in text for text in lyon.texts(EN))  # delegates are told
+
+
+async def test_an_import_that_removes_nothing_keeps_two_buttons(lyon: Harness) -> None:
+    calls = await lyon.send(ADMIN, "/ics")
+    document = next(c for c in calls if c.method == "sendDocument")
+    _name, exported = next(iter(document.files.values()))
+    preview = joined(await lyon.send_file(ADMIN, "lyon-2017.ics", exported))
+    assert "Absentes du fichier" not in preview
+    assert lyon.buttons(ADMIN) == ["imp:ok", "imp:no"]

@@ -8,7 +8,7 @@ rebuild) and leaves an audit record naming fields, not values.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -405,6 +405,21 @@ class Preview:
     changed: list[ImportedSession]
     removed: list[tuple[str, str]]  # (French, English) titles the file no longer has
     unchanged: int
+    # What changed in each changed session, by key: aspects of ASPECTS, in that order.
+    changes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    removed_keys: frozenset[str] = frozenset()
+
+
+# The aspects of a session an import can change, and the columns behind each.
+ASPECTS: dict[str, tuple[str, ...]] = {
+    "time": ("starts_at", "ends_at"),
+    "title": ("title_fr", "title_en"),
+    "venue": ("venue_id", "room"),
+    "description": ("description_fr", "description_en"),
+    "kind": ("kind",),
+    "audience": ("audience", "audience_tags"),
+    "restored": ("cancelled",),  # cancelled before, back in the file
+}
 
 
 def _values(
@@ -454,6 +469,11 @@ def _differs(row: AgendaItem, values: dict[str, Any]) -> bool:
     return any(getattr(row, k) != v for k, v in values.items())
 
 
+def _aspects(row: AgendaItem, values: dict[str, Any]) -> tuple[str, ...]:
+    changed = {k for k, v in values.items() if getattr(row, k) != v}
+    return tuple(aspect for aspect, columns in ASPECTS.items() if changed & set(columns))
+
+
 async def _context(
     session: AsyncSession, mission_id: int
 ) -> tuple[dict[str, AgendaItem], dict[str, int], dict[str, str]]:
@@ -476,16 +496,23 @@ async def preview_import(
     async with sessions() as session:
         items, venue_ids, venue_names = await _context(session, mission_id)
     new, changed, unchanged = [], [], 0
+    changes: dict[str, tuple[str, ...]] = {}
     for entry in imported:
         row = items.pop(entry.key, None)
         if row is None:
             new.append(entry)
-        elif _differs(row, _values(entry, row, venue_ids, venue_names, locale)):
+            continue
+        aspects = _aspects(row, _values(entry, row, venue_ids, venue_names, locale))
+        if aspects:
             changed.append(entry)
+            changes[entry.key] = aspects
         else:
             unchanged += 1
-    removed = [(row.title_fr, row.title_en) for row in items.values() if not row.cancelled]
-    return Preview(new, changed, removed, unchanged)
+    missing = sorted(
+        (row for row in items.values() if not row.cancelled), key=lambda r: (r.starts_at, r.id)
+    )
+    removed = [(row.title_fr, row.title_en) for row in missing]
+    return Preview(new, changed, removed, unchanged, changes, frozenset(r.key for r in missing))
 
 
 async def apply_import(
@@ -495,13 +522,18 @@ async def apply_import(
     mission_id: int,
     imported: list[ImportedSession],
     locale: str,
+    cancel: frozenset[str] = frozenset(),
 ) -> Preview | None:
-    """Write the imported agenda: new sessions added, changed ones updated, missing ones
-    cancelled (not deleted: delegates who had them can still be told)."""
+    """Write the imported agenda: new sessions added, changed ones updated; of the sessions
+    the file does not have, those whose keys are in `cancel` (the ones the coordinator saw
+    in the preview and chose to cancel) are cancelled, not deleted: delegates who had them
+    can still be told. The others stay as they are. The preview returned lists as removed
+    only the sessions that were cancelled."""
     if not may_edit(person, mission_id):
         return None
     preview = await preview_import(sessions, mission_id, imported, locale)
     now = clock.now()
+    removed: list[tuple[str, str]] = []
     async with sessions.begin() as session:
         mission = await session.get(Mission, mission_id)
         if mission is None:
@@ -528,17 +560,19 @@ async def apply_import(
                 await reminders.agenda_changed(session, row)
                 if row.starts_at != old_start:
                     await notices.session_moved(session, clock, row, old_start)
-        for row in items.values():
-            if not row.cancelled:
+        for row in sorted(items.values(), key=lambda r: (r.starts_at, r.id)):
+            if not row.cancelled and row.key in cancel:
                 row.cancelled = True
                 row.updated_at = now
                 await notices.session_cancelled(session, clock, row)
+                removed.append((row.title_fr, row.title_en))
         await bump_content(session, mission_id)
         _audit(
             session, clock, person, "agenda.import", mission_id,
-            new=len(preview.new), changed=len(preview.changed), removed=len(preview.removed),
+            new=len(preview.new), changed=len(preview.changed), removed=len(removed),
         )  # fmt: skip
-    return preview
+    keys = frozenset(k for k in preview.removed_keys if k in cancel)
+    return replace(preview, removed=removed, removed_keys=keys)
 
 
 async def staff_missions(
