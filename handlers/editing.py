@@ -784,7 +784,7 @@ def _preview_text(preview: editing.Preview) -> str:
 def _changed_line(item: ImportedSession, preview: editing.Preview, locale: str) -> str:
     aspects = ", ".join(gettext(ASPECT_LABELS[a]) for a in preview.changes.get(item.key, ()))
     line = f"• {escape(shorten(_title(item, locale), 40))}"
-    return f"{line} — {escape(aspects)}" if aspects else line
+    return f"{line} ({escape(aspects)})" if aspects else line
 
 
 def _title(item: ImportedSession, locale: str) -> str:

@@ -505,7 +505,7 @@ async def test_import_preview_names_what_would_be_removed_and_can_keep_it(lyon: 
     assert "Absentes du fichier :" in preview
     assert preview.count("\n• ") == 2 + 8  # the changed ones, then the first 8 missing
     assert f"… et {missing - 8} de plus" in preview
-    assert "• Dîner de gala — horaire, titre, lieu" in preview
+    assert "• Dîner de gala (horaire, titre, lieu)" in preview
     assert f"Annuler les {missing} séances absentes du fichier, ou les garder ?" in preview
     assert lyon.buttons(ADMIN) == ["imp:ok", "imp:keep", "imp:no"]
     assert lyon.labels(ADMIN)[0] == f"✅ Importer et annuler les {missing} absentes"
@@ -526,7 +526,7 @@ async def test_import_and_cancel_the_missing_ones_in_english(lyon: Harness) -> N
     assert f"0 new, 2 changed, {missing} removed" in preview
     assert "Not in the file:" in preview
     assert f"Cancel the {missing} sessions missing from the file, or keep them?" in preview
-    assert "• Gala dinner — time, title, place" in preview
+    assert "• Gala dinner (time, title, place)" in preview
     assert lyon.labels(EN_COORDINATOR) == [
         f"✅ Import and cancel the {missing} missing",
         "✅ Import, keep the others",
