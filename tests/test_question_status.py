@@ -98,7 +98,7 @@ async def test_an_alert_not_sent_yet_goes_out_answered(lyon: Harness) -> None:
             row.status = OutboxStatus.QUEUED
     answered = await inbox.answer_question(
         lyon.db, lyon.clock, question_id, "A gym.", JORDAN.id, False,
-        frozenset(await _missions_of(lyon)), staff_name="Jordan",
+        frozenset(await _missions_of(lyon)), staff_name="Jordan & Co",
     )  # fmt: skip
     assert answered is not None
     async with lyon.db() as session:
@@ -107,9 +107,12 @@ async def test_an_alert_not_sent_yet_goes_out_answered(lyon: Harness) -> None:
         assert not [r for r in rows if r.kind == "question_edit"]
         question = await session.get(Question, question_id)
         assert question is not None
-        assert (question.status, question.answered_by_name) == (QuestionStatus.ANSWERED, "Jordan")
+        assert (question.status, question.answered_by_name) == (
+            QuestionStatus.ANSWERED,
+            "Jordan & Co",
+        )
     labels = {r.reply_markup["inline_keyboard"][0][0]["text"] for r in alerts if r.reply_markup}
-    assert labels == {"✓ Answered by Jordan", "✓ Répondu par Jordan"}
+    assert labels == {"✓ Answered by Jordan & Co", "✓ Répondu par Jordan & Co"}  # not HTML
 
 
 async def _missions_of(h: Harness) -> list[int]:

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.i18n import pick_locale, render, split_text
+from bot.i18n import N_, gettext, pick_locale, render, split_text
 from bot.outbox import Outgoing, enqueue
 from models import (
     AuditRecord,
@@ -26,6 +26,7 @@ from models import (
 )
 
 MAX_QUESTION = 1000
+ANSWERED_BY = N_("✓ Answered by %(name)s")
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def _alert_key(question_id: int) -> str:
 
 
 def _answered_markup(question_id: int, name: str, locale: str) -> dict[str, Any]:
-    label = render("✓ Answered by %(name)s", locale, name=name)
+    # A button's text is not HTML: the name goes in as it is, not escaped.
+    label = gettext(ANSWERED_BY, locale) % {"name": name}
     return {"inline_keyboard": [[{"text": label, "callback_data": f"qr:{question_id}"}]]}
 
 
