@@ -49,6 +49,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("deliveries", N_("Broadcasts sent and who was reached"), Role.COORDINATOR),
     CommandInfo("session_add", N_("Add a session to the agenda"), Role.COORDINATOR),
     CommandInfo("faq_add", N_("Add a question and answer"), Role.COORDINATOR),
+    CommandInfo("venue_add", N_("Add a venue, with its map pin"), Role.COORDINATOR),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
 )
 

@@ -41,6 +41,7 @@ Type as the delegate would: /start BIOVISION2017, /help, /language, plain text..
   :en         talk as Alex, an English-speaking delegate
   :admin      talk as Dominique, an admin
   :contact    share the current persona's phone number
+  :location 45.7578 4.8320   share a location (a venue's map pin)
   :time       the mission time   :ff 30m   fast-forward (with --clock; also 2h, 1d)
   :help       this help        :quit   leave (Ctrl-D works too)"""
 
@@ -217,6 +218,13 @@ class Demo:
             return delta
         if line == ":contact":
             return self.contact_update()
+        if line.startswith(":location"):
+            numbers = re.findall(r"-?\d+(?:\.\d+)?", line)
+            if len(numbers) != 2:
+                self.print("  (:location needs a latitude and a longitude: :location 45.75 4.83)")
+                return None
+            where = {"latitude": float(numbers[0]), "longitude": float(numbers[1])}
+            return {"update_id": next(self.update_ids), "message": self._message(location=where)}
         if re.fullmatch(r"#\d+", line):
             return self.press(int(line[1:]))
         if line.startswith(":"):

@@ -409,6 +409,13 @@ class Sender:
     async def _send(self, row: OutboxMessage, markup: InlineKeyboardMarkup | None) -> Message:
         media = row.media or {}
         kind = media.get("type")
+        if kind == "edit_markup":  # a message sent earlier gets new buttons (no new message)
+            edited = await self.bot.edit_message_reply_markup(
+                row.chat_id, int(media["message_id"]), reply_markup=markup
+            )
+            if not isinstance(edited, Message):  # only for inline-mode messages
+                raise BadRequest("the edited message was not returned")
+            return edited
         if kind in {"photo", "document"} and len(row.text) <= CAPTION_LIMIT:
             send = self.bot.send_photo if kind == "photo" else self.bot.send_document
             return await send(row.chat_id, media["file_id"], caption=row.text, reply_markup=markup)

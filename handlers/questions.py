@@ -37,6 +37,7 @@ from handlers.common import (
     Handlers,
     answer,
     button_data,
+    edit_or_send,
     inline,
     mission_buttons,
     not_registered,
@@ -254,11 +255,12 @@ async def _my_questions(update: Update, context: BotContext) -> None:
 
 @restricted(Role.COORDINATOR)
 async def open_questions(update: Update, context: BotContext) -> None:
+    """The questions waiting for an answer, each with Reply; then the last ones answered."""
     me = context.me
     waiting = await inbox.open_questions(context.db, me.is_admin, me.coordinator_of)
+    answered = await inbox.answered_questions(context.db, me.is_admin, me.coordinator_of)
     if not waiting:
         await say(update, "No question is waiting for an answer.")
-        return
     for q in waiting:
         text = render(
             "❓ <b>%(name)s</b>, %(when)s:\n%(text)s",
@@ -267,25 +269,57 @@ async def open_questions(update: Update, context: BotContext) -> None:
             text=q.text,
         )
         await send(update, text, inline([[(render("↩ Reply"), f"qr:{q.id}")]]))
+    if answered:
+        lines = [render("<b>Answered lately</b>")]
+        for q in answered:
+            lines += ["", _answered_line(q)]
+        await send(update, "\n".join(lines))
+
+
+def _answered_line(q: inbox.QuestionView) -> str:
+    when = format_moment(q.answered_at, q.mission_timezone) if q.answered_at else ""
+    return render(
+        "✓ %(name)s: “%(text)s”\nanswered by %(staff)s, %(when)s",
+        name=q.asker_name,
+        text=_short(q.text, 80),
+        staff=q.answered_by_name or render("a coordinator"),
+        when=when,
+    )
 
 
 @restricted(Role.COORDINATOR)
 async def start_reply(update: Update, context: BotContext) -> int | None:
-    match = re.fullmatch(r"qr:(\d+)", button_data(update))
+    """Reply (qr:ID); for a question answered already, a confirm step first (qra:ID)."""
+    match = re.fullmatch(r"qr(a?):(\d+)", button_data(update))
     me = context.me
     question = (
-        await inbox.question_for_staff(context.db, int(match[1]), me.is_admin, me.coordinator_of)
+        await inbox.question_for_staff(context.db, int(match[2]), me.is_admin, me.coordinator_of)
         if match
         else None
     )
     await answer(update)
-    if question is None:
+    if match is None or question is None:
         await say(update, "That button has expired. Send /help to see what you can do now.")
         return ConversationHandler.END
     assert context.user_data is not None
+    context.user_data.pop("answering", None)
+    if question.status == QuestionStatus.ANSWERED and not match[1]:
+        text = render(
+            "This question was already answered by %(staff)s, %(when)s:\n“%(answer)s”\n\n"
+            "Send another answer to %(name)s?",
+            staff=question.answered_by_name or render("a coordinator"),
+            when=format_moment(question.answered_at, question.mission_timezone)
+            if question.answered_at
+            else "",
+            answer=_short(question.answer or "", 300),
+            name=question.asker_name,
+        )
+        keyboard = inline(
+            [[(render("↩ Answer again"), f"qra:{question.id}")], [(render("No"), "qrn")]]
+        )
+        await send(update, text, keyboard)
+        return ConversationHandler.END
     context.user_data["answering"] = question.id
-    if question.status == QuestionStatus.ANSWERED:
-        await say(update, "This question was already answered; a new answer will be sent too.")
     await say(
         update,
         "Type your answer to %(name)s:\n“%(text)s”\n\nOr send /cancel.",
@@ -293,6 +327,10 @@ async def start_reply(update: Update, context: BotContext) -> int | None:
         text=question.text,
     )
     return WAIT_ANSWER
+
+
+async def keep_answer(update: Update, context: BotContext) -> None:
+    await edit_or_send(update, render("Cancelled: nothing was sent."))
 
 
 async def receive_reply(update: Update, context: BotContext) -> int:
@@ -304,9 +342,11 @@ async def receive_reply(update: Update, context: BotContext) -> int:
     if not isinstance(question_id, int) or not text:
         await plain_text(update, context)  # no reply awaited any more: a question
         return ConversationHandler.END
+    user = update.effective_user
     answered = await inbox.answer_question(
-        context.db, context.clock, question_id, text, me.telegram_id, me.is_admin, me.coordinator_of
-    )
+        context.db, context.clock, question_id, text, me.telegram_id, me.is_admin,
+        me.coordinator_of, staff_name=user.full_name if user else "",
+    )  # fmt: skip
     if answered is None:
         await say(update, "That button has expired. Send /help to see what you can do now.")
         return ConversationHandler.END
@@ -327,7 +367,7 @@ def reply_conversation() -> ConversationHandler[BotContext]:
         # Tracked per chat on purpose: one reply in progress per coordinator.
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(start_reply, pattern=r"^qr:")],
+            entry_points=[CallbackQueryHandler(start_reply, pattern=r"^qra?:")],
             states={
                 WAIT_ANSWER: [
                     MessageHandler(
@@ -347,6 +387,7 @@ HANDLERS: Handlers = [
     CommandHandler(names("faq"), faq_list),
     CommandHandler(names("questions"), open_questions),
     CallbackQueryHandler(ask_button, pattern=r"^askq$"),
+    CallbackQueryHandler(keep_answer, pattern=r"^qrn$"),
     CallbackQueryHandler(faq_button, pattern=r"^f:"),
 ]
 TEXT_HANDLER = MessageHandler(

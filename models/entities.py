@@ -312,6 +312,8 @@ class Question(Base):
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The name the coordinator who answered goes by on Telegram, shown to the other staff.
+    answered_by_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
@@ -344,7 +346,8 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # Inline keyboard as the Bot API's JSON (callback data only: never a secret).
     reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    # An attachment: {"type": "photo"|"document", "file_id": ...} or {"type": "venue", ...}.
+    # An attachment: {"type": "photo"|"document", "file_id": ...} or {"type": "venue", ...};
+    # or {"type": "edit_markup", "message_id": ...}: new buttons for a message sent before.
     media: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

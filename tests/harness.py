@@ -129,6 +129,14 @@ class Harness:
             {"update_id": next(self._ids), "message": self._message(user, contact=contact)}
         )
 
+    async def share_location(
+        self, user: TgUser, latitude: float, longitude: float
+    ) -> list[ApiCall]:
+        location = {"latitude": latitude, "longitude": longitude}
+        return await self.process(
+            {"update_id": next(self._ids), "message": self._message(user, location=location)}
+        )
+
     async def send_file(self, user: TgUser, name: str, content: bytes) -> list[ApiCall]:
         file_id = f"file{next(self._ids)}"
         self.api.stored_files[file_id] = content

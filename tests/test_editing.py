@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from models import AgendaItem, FaqEntry, Mission, Role, RoleGrant
+from models import AgendaItem, FaqEntry, Mission, Role, RoleGrant, Venue
 from tests.harness import ADMIN_ID, Harness, TgUser, joined
 from tests.test_agenda import item, paris, register
 
@@ -115,9 +115,47 @@ async def test_session_added_by_a_guided_conversation(lyon: Harness) -> None:
     await lyon.send(ADMIN, "Old Lyon walking tour")
     await lyon.send(ADMIN, "2017-04-13 09:00")
     calls = await lyon.send(ADMIN, "10:30")
+    assert "Choisissez le lieu, ou passez" in joined(calls)
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    assert f"ns:venue:{town_hall}" in lyon.buttons(ADMIN)
+    assert "Passer ⏭" in lyon.labels(ADMIN)
+    assert "Salle" in joined(await lyon.press(ADMIN, f"ns:venue:{town_hall}"))
+    await lyon.press(ADMIN, "ns:room:0")
+    await lyon.press(ADMIN, "ns:room:0")  # pressed twice: the next step is asked again
+    assert "en français" in lyon.last_text(ADMIN)
+    await lyon.send(ADMIN, "Rendez-vous devant l'hôtel de ville.")
+    calls = await lyon.press(ADMIN, "ns:description_en:0")
     assert "Séance ajoutée" in joined(calls)
+    assert "📍 Carte" in lyon.labels(ADMIN)  # a venue: the card has a map button
+    added = await item(lyon, "old-lyon-walking-tour")
+    assert (added.venue_id, added.room) == (town_hall, None)
+    assert (added.description_fr, added.description_en) == (
+        "Rendez-vous devant l'hôtel de ville.",
+        "",
+    )
     lyon.clock.set(paris(13, 7))
     assert "Old Lyon walking tour" in joined(await lyon.send(EN, "/agenda"))
+
+
+async def test_session_added_in_english_with_a_room_and_no_venue(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    await lyon.send(EN_COORDINATOR, "/session_add")
+    await lyon.send(EN_COORDINATOR, "Point presse")
+    await lyon.send(EN_COORDINATOR, "Press briefing")
+    await lyon.send(EN_COORDINATOR, "2017-04-11 13:00")
+    assert "must be after the start" in joined(await lyon.send(EN_COORDINATOR, "12:00"))
+    calls = await lyon.send(EN_COORDINATOR, "+45 min")
+    assert "Pick the venue, or skip." in joined(calls)
+    assert "Skip ⏭" in lyon.labels(EN_COORDINATOR)
+    assert "buttons" in joined(await lyon.send(EN_COORDINATOR, "the town hall"))
+    assert "Room or hall?" in joined(await lyon.press(EN_COORDINATOR, "ns:venue:0"))
+    await lyon.send(EN_COORDINATOR, "Salle 3")
+    await lyon.press(EN_COORDINATOR, "ns:description_fr:0")
+    calls = await lyon.send(EN_COORDINATOR, "For the press.")
+    assert "Session added." in joined(calls)
+    added = await item(lyon, "press-briefing")
+    assert added.ends_at == datetime(2017, 4, 11, 11, 45, tzinfo=UTC)
+    assert (added.venue_id, added.room, added.description_en) == (None, "Salle 3", "For the press.")
 
 
 OUTLOOK_ICS = (
@@ -265,3 +303,252 @@ async def test_unreadable_event_is_reported_by_line(lyon: Harness) -> None:
     text = joined(await lyon.send_file(ADMIN, "broken.ics", broken.encode()))
     assert "Ligne 27" in text
     assert "imp:ok" not in lyon.buttons(ADMIN)
+
+
+EN_COORDINATOR = TgUser(905, "Jordan", "en")
+
+
+async def make_coordinator(h: Harness, user: TgUser, mission_key: str = "lyon-2017") -> None:
+    async with h.db.begin() as session:
+        mission = await session.scalar(select(Mission).where(Mission.key == mission_key))
+        assert mission is not None
+        session.add(
+            RoleGrant(
+                telegram_id=user.id, role=Role.COORDINATOR, mission_id=mission.id,
+                created_at=h.clock.now(),
+            )
+        )  # fmt: skip
+
+
+async def venue_id(h: Harness, key: str) -> int:
+    async with h.db() as session:
+        found = await session.scalar(select(Venue.id).where(Venue.key == key))
+        assert found is not None
+        return found
+
+
+async def test_staff_put_a_session_at_another_venue_or_none(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(EN_COORDINATOR, f"em:s:{gala.id}")
+    assert f"ef:s:{gala.id}:venue" in lyon.buttons(EN_COORDINATOR)
+    assert f"ef:s:{gala.id}:end" in lyon.buttons(EN_COORDINATOR)
+    assert f"ef:s:{gala.id}:description_en" in lyon.buttons(EN_COORDINATOR)
+    calls = await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:venue")
+    assert "Pick the venue" in joined(calls)
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    assert f"ev:{gala.id}:{town_hall}" in lyon.buttons(EN_COORDINATOR)
+    assert f"ev:{gala.id}:0" in lyon.buttons(EN_COORDINATOR)
+    assert any(label.startswith("✓ Brasserie") for label in lyon.labels(EN_COORDINATOR))
+    card = joined(await lyon.press(EN_COORDINATOR, f"ev:{gala.id}:{town_hall}"))
+    assert "Saved." in card
+    assert "Hôtel de Ville" in card
+    assert (await item(lyon, "gala-dinner")).venue_id == town_hall
+    await lyon.press(EN_COORDINATOR, f"ev:{gala.id}:0")
+    assert (await item(lyon, "gala-dinner")).venue_id is None
+
+
+async def test_a_venue_of_another_mission_or_a_forged_id_is_refused(lyon: Harness) -> None:
+    from tests.harness import add_boston_mission
+
+    gala = await item(lyon, "gala-dinner")
+    boston = await add_boston_mission(lyon)
+    async with lyon.db.begin() as session:
+        elsewhere = Venue(mission_id=boston, key="bcec", name="BCEC", address="Boston")
+        session.add(elsewhere)
+        await session.flush()
+        elsewhere_id = elsewhere.id
+    await lyon.press(ADMIN, f"ev:{gala.id}:{elsewhere_id}")
+    await lyon.press(ADMIN, f"ev:{gala.id}:999999")
+    assert (await item(lyon, "gala-dinner")).venue_id == gala.venue_id
+    await lyon.send(OTHER_COORDINATOR, "/start")
+    calls = await lyon.press(OTHER_COORDINATOR, f"ev:{gala.id}:0")
+    assert "only for the mission's staff" in joined(calls)
+    assert (await item(lyon, "gala-dinner")).venue_id == gala.venue_id
+
+
+async def test_staff_change_the_end_of_a_session(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    gala = await item(lyon, "gala-dinner")  # 19:30 to 22:30, Paris time
+    await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:end")
+    calls = await lyon.send(EN_COORDINATOR, "18:00")
+    assert (
+        "The end must be after the start, Wednesday, April 12, 2017 at 7:30\u202fPM (Paris time)."
+        in joined(calls)
+    )
+    assert (await item(lyon, "gala-dinner")).ends_at == gala.ends_at
+    card = joined(await lyon.send(EN_COORDINATOR, "23:15"))  # still waiting for the end
+    assert "Saved." in card
+    assert "until 11:15\u202fPM" in card
+    changed = await item(lyon, "gala-dinner")
+    assert changed.ends_at == datetime(2017, 4, 12, 21, 15, tzinfo=UTC)
+    assert changed.starts_at == gala.starts_at
+    await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:end")
+    await lyon.send(EN_COORDINATOR, "+90 min")
+    assert (await item(lyon, "gala-dinner")).ends_at == datetime(2017, 4, 12, 19, 0, tzinfo=UTC)
+
+
+async def test_an_end_before_the_start_is_refused_in_french(lyon: Harness) -> None:
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(ADMIN, f"ef:s:{gala.id}:end")
+    calls = await lyon.send(ADMIN, "19:30")
+    assert (
+        "La fin doit être après le début, mercredi 12 avril 2017 à 19:30 (heure de Paris)."
+        in joined(calls)
+    )
+    assert "n'ai pas compris cette fin" in joined(await lyon.send(ADMIN, "bientôt"))
+    assert (await item(lyon, "gala-dinner")).ends_at == gala.ends_at
+    assert "Enregistré" in joined(await lyon.send(ADMIN, "2017-04-13 00:30"))
+    assert (await item(lyon, "gala-dinner")).ends_at == datetime(2017, 4, 12, 22, 30, tzinfo=UTC)
+
+
+async def test_staff_fix_a_venue_pin_by_sharing_a_location(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    await lyon.press(EN_COORDINATOR, f"em:v:{town_hall}")
+    assert f"ef:v:{town_hall}:coords" in lyon.buttons(EN_COORDINATOR)
+    assert "Map pin" in lyon.labels(EN_COORDINATOR)
+    calls = await lyon.press(EN_COORDINATOR, f"ef:v:{town_hall}:coords")
+    assert "📎 → Location" in joined(calls)
+    calls = await lyon.share_location(EN_COORDINATOR, 45.767, 4.8357)
+    assert "Saved." in joined(calls)
+    pin = next(c for c in calls if c.method == "sendVenue")
+    assert (float(pin.params["latitude"]), float(pin.params["longitude"])) == (45.767, 4.8357)
+    async with lyon.db() as session:
+        venue = await session.get(Venue, town_hall)
+        assert venue is not None
+        assert (venue.latitude, venue.longitude) == (45.767, 4.8357)
+    # Delegates' venue list follows at once (the content version was bumped).
+    await register(lyon, EN)
+    calls = await lyon.press(EN, f"v:{town_hall}")
+    assert float(next(c for c in calls if c.method == "sendVenue").params["latitude"]) == 45.767
+
+
+async def test_staff_type_a_venue_pin_in_french(lyon: Harness) -> None:
+    town_hall = await venue_id(lyon, "hotel-de-ville")
+    await lyon.press(ADMIN, f"ef:v:{town_hall}:coords")
+    assert "Je n'ai pas pu lire ce lieu" in joined(await lyon.send(ADMIN, "91, 200"))
+    assert "Enregistré" in joined(await lyon.send(ADMIN, "45,7676 ; 4,8360"))
+    async with lyon.db() as session:
+        venue = await session.get(Venue, town_hall)
+        assert venue is not None
+        assert (venue.latitude, venue.longitude) == (45.7676, 4.836)
+    await lyon.press(OTHER_COORDINATOR, f"ef:v:{town_hall}:coords")
+    await lyon.share_location(OTHER_COORDINATOR, 1.0, 1.0)
+    async with lyon.db() as session:
+        venue = await session.get(Venue, town_hall)
+        assert venue is not None
+        assert venue.latitude == 45.7676
+
+
+async def test_venue_added_by_a_guided_conversation(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    assert "/venue_add — Add a venue, with its map pin" in joined(
+        await lyon.send(EN_COORDINATOR, "/help")
+    )
+    await lyon.send(EN_COORDINATOR, "/venue_add")
+    await lyon.send(EN_COORDINATOR, "Musée des Confluences")
+    calls = await lyon.send(EN_COORDINATOR, "86 quai Perrache, 69002 Lyon")
+    assert "📎 → Location" in joined(calls)
+    assert "nv:location:0" in lyon.buttons(EN_COORDINATOR)
+    calls = await lyon.share_location(EN_COORDINATOR, 45.7326, 4.8182)
+    assert "Venue added" in joined(calls)
+    assert any(c.method == "sendVenue" for c in calls)
+    async with lyon.db() as session:
+        added = await session.scalar(select(Venue).where(Venue.key == "musee-des-confluences"))
+        assert added is not None
+        assert (added.name, added.latitude, added.longitude) == (
+            "Musée des Confluences",
+            45.7326,
+            4.8182,
+        )
+    gala = await item(lyon, "gala-dinner")
+    await lyon.press(EN_COORDINATOR, f"ef:s:{gala.id}:venue")
+    assert f"ev:{gala.id}:{added.id}" in lyon.buttons(EN_COORDINATOR)
+
+
+async def test_venue_added_in_french_without_a_location(lyon: Harness) -> None:
+    await register(lyon, FR)
+    assert "/venue_add" in joined(await lyon.send(ADMIN, "/help"))
+    assert "/venue_add" not in joined(await lyon.send(FR, "/help"))
+    assert "réservé" in joined(await lyon.send(FR, "/venue_add"))
+    await lyon.send(ADMIN, "/venue_add")
+    await lyon.send(ADMIN, "Parc de la Tête d'Or")
+    await lyon.send(ADMIN, "Boulevard des Belges, Lyon")
+    calls = await lyon.press(ADMIN, "nv:location:0")
+    assert "Lieu ajouté" in joined(calls)
+    async with lyon.db() as session:
+        added = await session.scalar(select(Venue).where(Venue.name == "Parc de la Tête d'Or"))
+        assert added is not None
+        assert added.latitude is None
+
+
+TWO_ROWS_CSV = (
+    "key;title_fr;title_en;start;end;venue;room;kind\n"
+    "gala-dinner;Dîner de gala;Gala dinner;2017-04-12 20:00;2017-04-12 23:00;"
+    "hotel-de-ville;;meal\n"
+    "badge-pickup;Retrait des badges;Badge pick-up;2017-04-10 08:00;2017-04-10 09:00;;;other\n"
+)
+
+
+async def sessions_on_agenda(h: Harness) -> int:
+    async with h.db() as session:
+        rows = await session.scalars(select(AgendaItem).where(AgendaItem.cancelled.is_(False)))
+        return len(list(rows))
+
+
+async def test_import_preview_names_what_would_be_removed_and_can_keep_it(lyon: Harness) -> None:
+    before = await sessions_on_agenda(lyon)
+    missing = before - 2
+    preview = joined(await lyon.send_file(ADMIN, "deux.csv", TWO_ROWS_CSV.encode()))
+    assert f"0 nouvelle, 2 modifiées, {missing} retirées" in preview
+    assert "Absentes du fichier :" in preview
+    assert preview.count("\n• ") == 2 + 8  # the changed ones, then the first 8 missing
+    assert f"… et {missing - 8} de plus" in preview
+    assert "• Dîner de gala (horaire, titre, lieu)" in preview
+    assert f"Annuler les {missing} séances absentes du fichier, ou les garder ?" in preview
+    assert lyon.buttons(ADMIN) == ["imp:ok", "imp:keep", "imp:no"]
+    assert lyon.labels(ADMIN)[0] == f"✅ Importer et annuler les {missing} absentes"
+    calls = await lyon.press(ADMIN, "imp:keep")
+    assert "Importé : 0 nouvelle, 2 modifiées, 0 annulée" in joined(calls)
+    assert await sessions_on_agenda(lyon) == before
+    gala = await item(lyon, "gala-dinner")
+    assert gala.starts_at == datetime(2017, 4, 12, 18, 0, tzinfo=UTC)
+    assert gala.venue_id == await venue_id(lyon, "hotel-de-ville")
+
+
+async def test_import_and_cancel_the_missing_ones_in_english(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    await register(lyon, EN)
+    before = await sessions_on_agenda(lyon)
+    missing = before - 2
+    preview = joined(await lyon.send_file(EN_COORDINATOR, "two.csv", TWO_ROWS_CSV.encode()))
+    assert f"0 new, 2 changed, {missing} removed" in preview
+    assert "Not in the file:" in preview
+    assert f"Cancel the {missing} sessions missing from the file, or keep them?" in preview
+    assert "• Gala dinner (time, title, place)" in preview
+    assert lyon.labels(EN_COORDINATOR) == [
+        f"✅ Import and cancel the {missing} missing",
+        "✅ Import, keep the others",
+        "✖ Cancel",
+    ]
+    # A session added after the preview is not one the coordinator saw: it stays.
+    await lyon.send(ADMIN, "/session_add")
+    for answer in ("Ajout", "Late addition", "2017-04-13 09:00", "10:00"):
+        await lyon.send(ADMIN, answer)
+    for step in ("venue", "room", "description_fr", "description_en"):
+        await lyon.press(ADMIN, f"ns:{step}:0")
+    calls = await lyon.press(EN_COORDINATOR, "imp:ok")
+    assert f"Imported: 0 new, 2 changed, {missing} cancelled." in joined(calls)
+    assert await sessions_on_agenda(lyon) == 3
+    assert not (await item(lyon, "late-addition")).cancelled
+    assert any("Cancelled" in text for text in lyon.texts(EN))  # delegates are told
+
+
+async def test_an_import_that_removes_nothing_keeps_two_buttons(lyon: Harness) -> None:
+    calls = await lyon.send(ADMIN, "/ics")
+    document = next(c for c in calls if c.method == "sendDocument")
+    _name, exported = next(iter(document.files.values()))
+    preview = joined(await lyon.send_file(ADMIN, "lyon-2017.ics", exported))
+    assert "Absentes du fichier" not in preview
+    assert lyon.buttons(ADMIN) == ["imp:ok", "imp:no"]

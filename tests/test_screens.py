@@ -321,7 +321,8 @@ async def test_session_add_says_when_a_date_does_not_exist_or_is_outside_the_mis
     await lyon.send(ADMIN_FR, "2017-04-12 21:00")
     fr = joined(await lyon.send(ADMIN_FR, "2017-02-30 22:00"))
     assert "Cette date n'existe pas." in fr
-    assert "Séance ajoutée" in joined(await lyon.send(ADMIN_FR, "23:00"))
+    assert "Choisissez le lieu, ou passez" in joined(await lyon.send(ADMIN_FR, "23:00"))
+    await lyon.send(ADMIN_FR, "/cancel")
     await lyon.send(ADMIN_EN, "/language")
     await lyon.press(ADMIN_EN, "lang:en")
     await lyon.send(ADMIN_EN, "/session_add")

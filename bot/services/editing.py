@@ -7,7 +7,8 @@ rebuild) and leaves an audit record naming fields, not values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -104,6 +105,87 @@ async def move_session(
         return Moved(item.id, old, new_start)
 
 
+@dataclass(frozen=True)
+class EndRefused:
+    """Why a new end was refused: "before" (not after the start), or a TimeProblem kind."""
+
+    kind: str
+
+
+_HOURS = re.compile(r"\+\s*(\d{1,2})\s*h\s*(\d{1,2})?", re.IGNORECASE)
+_MINUTES = re.compile(r"\+?\s*(\d{1,4})\s*(?:min|mn|minutes?)|\+\s*(\d{1,4})", re.IGNORECASE)
+
+
+def _length(text: str) -> int | None:
+    """Minutes of '+1h30', '+2h', '+90', '90 min', '45 minutes'; None for anything else."""
+    if hours := _HOURS.fullmatch(text):
+        return int(hours[1]) * 60 + int(hours[2] or 0)
+    if minutes := _MINUTES.fullmatch(text):
+        return int(minutes[1] or minutes[2])
+    return None
+
+
+def session_end(
+    text: str, calendar: MissionCalendar, now: datetime, start: datetime
+) -> datetime | EndRefused:
+    """The end typed for a session starting at `start`: a time ('15:30', on the start's
+    day), a day and time ('2017-04-13 00:30') or a length ('+90 min', '+1h30', '45 min')."""
+    minutes = _length(text.strip())
+    if minutes is not None:
+        return start + timedelta(minutes=minutes) if minutes > 0 else EndRefused("before")
+    end = session_time(text, calendar, now, calendar.today(start))
+    if isinstance(end, TimeProblem):
+        return EndRefused(end.kind)
+    return end if end > start else EndRefused("before")
+
+
+async def change_end(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    item_id: int,
+    new_end: datetime,
+) -> bool | None:
+    """Set a session's end (the start stays). None: not allowed or not found; False: the
+    end is not after the start."""
+    async with sessions.begin() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not may_edit(person, item.mission_id):
+            return None
+        if new_end <= item.starts_at:
+            return False
+        item.ends_at = new_end
+        item.updated_at = clock.now()
+        await reminders.agenda_changed(session, item)  # queued ones carry the old times
+        await bump_content(session, item.mission_id)
+        _audit(session, clock, person, "session.end", item.mission_id, item=item.key)
+        return True
+
+
+async def change_venue(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    item_id: int,
+    venue_id: int | None,
+) -> bool:
+    """Put a session at one of its mission's venues, or at none (venue_id None)."""
+    async with sessions.begin() as session:
+        item = await session.get(AgendaItem, item_id)
+        if item is None or not may_edit(person, item.mission_id):
+            return False
+        if venue_id is not None:
+            venue = await session.get(Venue, venue_id)
+            if venue is None or venue.mission_id != item.mission_id:
+                return False  # a forged id, or a venue of another mission
+        item.venue_id = venue_id
+        item.updated_at = clock.now()
+        await reminders.agenda_changed(session, item)  # queued ones name the old place
+        await bump_content(session, item.mission_id)
+        _audit(session, clock, person, "session.venue", item.mission_id, item=item.key)
+        return True
+
+
 async def cancel_session(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, item_id: int
 ) -> bool:
@@ -162,6 +244,84 @@ async def edit_text(
         return True
 
 
+_COORDINATES = re.compile(r"\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[,;/ ]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*")
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """'45.7578, 4.8320' (or '45,7578 ; 4,8320', '45.7578 4.8320') as latitude and longitude,
+    when both are on the globe."""
+    match = _COORDINATES.fullmatch(text)
+    if match is None:
+        return None
+    latitude, longitude = (float(part.replace(",", ".")) for part in match.groups())
+    return valid_coordinates(latitude, longitude)
+
+
+def valid_coordinates(latitude: float, longitude: float) -> tuple[float, float] | None:
+    if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        return round(latitude, 6), round(longitude, 6)
+    return None
+
+
+async def set_coordinates(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    venue_id: int,
+    latitude: float,
+    longitude: float,
+) -> bool:
+    """Move a venue's map pin."""
+    if valid_coordinates(latitude, longitude) is None:
+        return False
+    async with sessions.begin() as session:
+        venue = await session.get(Venue, venue_id)
+        if venue is None or not may_edit(person, venue.mission_id):
+            return False
+        venue.latitude, venue.longitude = round(latitude, 6), round(longitude, 6)
+        await bump_content(session, venue.mission_id)
+        _audit(
+            session,
+            clock,
+            person,
+            "venues.edit",
+            venue.mission_id,
+            key=venue.key,
+            field="coordinates",
+        )
+        return True
+
+
+async def add_venue(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    mission_id: int,
+    name: str,
+    address: str,
+    coordinates: tuple[float, float] | None,
+) -> int | None:
+    if not may_edit(person, mission_id):
+        return None
+    if coordinates is not None and valid_coordinates(*coordinates) is None:
+        return None
+    async with sessions.begin() as session:
+        existing = set(
+            await session.scalars(select(Venue.key).where(Venue.mission_id == mission_id))
+        )
+        venue = Venue(
+            mission_id=mission_id, key=_free_key(_slug_of(name) or "venue", existing),
+            name=name[: LIMITS["name"]], address=address[: LIMITS["address"]],
+            latitude=coordinates[0] if coordinates else None,
+            longitude=coordinates[1] if coordinates else None, notes_fr="", notes_en="",
+        )  # fmt: skip
+        session.add(venue)
+        await session.flush()
+        await bump_content(session, mission_id)
+        _audit(session, clock, person, "venue.add", mission_id, key=venue.key)
+        return venue.id
+
+
 async def mission_of(
     sessions: async_sessionmaker[AsyncSession], kind: str, row_id: int
 ) -> int | None:
@@ -196,6 +356,7 @@ async def add_faq(
 async def add_session(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, mission_id: int,
     title_fr: str, title_en: str, starts_at: datetime, ends_at: datetime, venue_id: int | None,
+    room: str | None = None, description_fr: str = "", description_en: str = "",
 ) -> int | None:  # fmt: skip
     if not may_edit(person, mission_id) or ends_at <= starts_at:
         return None
@@ -210,7 +371,9 @@ async def add_session(
         item = AgendaItem(
             mission_id=mission_id, key=_free_key(_slug_of(title_en or title_fr), existing),
             title_fr=title_fr[:200], title_en=title_en[:200], starts_at=starts_at, ends_at=ends_at,
-            venue_id=venue_id, kind=SessionKind.OTHER, audience=Audience.EVERYONE, audience_tags=[],
+            venue_id=venue_id, room=room[:120] if room else None,
+            description_fr=description_fr[:4000], description_en=description_en[:4000],
+            kind=SessionKind.OTHER, audience=Audience.EVERYONE, audience_tags=[],
             cancelled=False, updated_at=clock.now(),
         )  # fmt: skip
         session.add(item)
@@ -242,6 +405,21 @@ class Preview:
     changed: list[ImportedSession]
     removed: list[tuple[str, str]]  # (French, English) titles the file no longer has
     unchanged: int
+    # What changed in each changed session, by key: aspects of ASPECTS, in that order.
+    changes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    removed_keys: frozenset[str] = frozenset()
+
+
+# The aspects of a session an import can change, and the columns behind each.
+ASPECTS: dict[str, tuple[str, ...]] = {
+    "time": ("starts_at", "ends_at"),
+    "title": ("title_fr", "title_en"),
+    "venue": ("venue_id", "room"),
+    "description": ("description_fr", "description_en"),
+    "kind": ("kind",),
+    "audience": ("audience", "audience_tags"),
+    "restored": ("cancelled",),  # cancelled before, back in the file
+}
 
 
 def _values(
@@ -291,6 +469,11 @@ def _differs(row: AgendaItem, values: dict[str, Any]) -> bool:
     return any(getattr(row, k) != v for k, v in values.items())
 
 
+def _aspects(row: AgendaItem, values: dict[str, Any]) -> tuple[str, ...]:
+    changed = {k for k, v in values.items() if getattr(row, k) != v}
+    return tuple(aspect for aspect, columns in ASPECTS.items() if changed & set(columns))
+
+
 async def _context(
     session: AsyncSession, mission_id: int
 ) -> tuple[dict[str, AgendaItem], dict[str, int], dict[str, str]]:
@@ -313,16 +496,23 @@ async def preview_import(
     async with sessions() as session:
         items, venue_ids, venue_names = await _context(session, mission_id)
     new, changed, unchanged = [], [], 0
+    changes: dict[str, tuple[str, ...]] = {}
     for entry in imported:
         row = items.pop(entry.key, None)
         if row is None:
             new.append(entry)
-        elif _differs(row, _values(entry, row, venue_ids, venue_names, locale)):
+            continue
+        aspects = _aspects(row, _values(entry, row, venue_ids, venue_names, locale))
+        if aspects:
             changed.append(entry)
+            changes[entry.key] = aspects
         else:
             unchanged += 1
-    removed = [(row.title_fr, row.title_en) for row in items.values() if not row.cancelled]
-    return Preview(new, changed, removed, unchanged)
+    missing = sorted(
+        (row for row in items.values() if not row.cancelled), key=lambda r: (r.starts_at, r.id)
+    )
+    removed = [(row.title_fr, row.title_en) for row in missing]
+    return Preview(new, changed, removed, unchanged, changes, frozenset(r.key for r in missing))
 
 
 async def apply_import(
@@ -332,13 +522,18 @@ async def apply_import(
     mission_id: int,
     imported: list[ImportedSession],
     locale: str,
+    cancel: frozenset[str] = frozenset(),
 ) -> Preview | None:
-    """Write the imported agenda: new sessions added, changed ones updated, missing ones
-    cancelled (not deleted: delegates who had them can still be told)."""
+    """Write the imported agenda: new sessions added, changed ones updated; of the sessions
+    the file does not have, those whose keys are in `cancel` (the ones the coordinator saw
+    in the preview and chose to cancel) are cancelled, not deleted: delegates who had them
+    can still be told. The others stay as they are. The preview returned lists as removed
+    only the sessions that were cancelled."""
     if not may_edit(person, mission_id):
         return None
     preview = await preview_import(sessions, mission_id, imported, locale)
     now = clock.now()
+    removed: list[tuple[str, str]] = []
     async with sessions.begin() as session:
         mission = await session.get(Mission, mission_id)
         if mission is None:
@@ -365,17 +560,19 @@ async def apply_import(
                 await reminders.agenda_changed(session, row)
                 if row.starts_at != old_start:
                     await notices.session_moved(session, clock, row, old_start)
-        for row in items.values():
-            if not row.cancelled:
+        for row in sorted(items.values(), key=lambda r: (r.starts_at, r.id)):
+            if not row.cancelled and row.key in cancel:
                 row.cancelled = True
                 row.updated_at = now
                 await notices.session_cancelled(session, clock, row)
+                removed.append((row.title_fr, row.title_en))
         await bump_content(session, mission_id)
         _audit(
             session, clock, person, "agenda.import", mission_id,
-            new=len(preview.new), changed=len(preview.changed), removed=len(preview.removed),
+            new=len(preview.new), changed=len(preview.changed), removed=len(removed),
         )  # fmt: skip
-    return preview
+    keys = frozenset(k for k in preview.removed_keys if k in cancel)
+    return replace(preview, removed=removed, removed_keys=keys)
 
 
 async def staff_missions(

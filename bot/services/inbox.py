@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.i18n import pick_locale, render, split_text
+from bot.i18n import N_, gettext, pick_locale, render, split_text
 from bot.outbox import Outgoing, enqueue
 from models import (
     AuditRecord,
     Delegate,
     Mission,
+    OutboxMessage,
+    OutboxStatus,
     Question,
     QuestionStatus,
     Registration,
@@ -23,6 +26,7 @@ from models import (
 )
 
 MAX_QUESTION = 1000
+ANSWERED_BY = N_("✓ Answered by %(name)s")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class QuestionView:
     asker_telegram_id: int
     asker_locale: str
     answer: str | None
+    answered_by_name: str | None = None
+    answered_at: datetime | None = None
 
     def mission_name(self, locale: str) -> str:
         return self.mission_name_fr if locale == "fr" else self.mission_name_en
@@ -104,6 +110,8 @@ async def _view(session: AsyncSession, question: Question) -> QuestionView:
         asker_telegram_id=delegate.telegram_id,
         asker_locale=delegate.language or pick_locale(delegate.telegram_language),
         answer=question.answer,
+        answered_by_name=question.answered_by_name,
+        answered_at=question.answered_at,
     )
 
 
@@ -142,12 +150,62 @@ async def ask(
             )
             reply = render("↩ Reply", recipient.locale)
             markup = {"inline_keyboard": [[{"text": reply, "callback_data": f"qr:{question.id}"}]]}
+            # Keyed so that the alerts can be found again and marked answered.
             outgoing += [
-                Outgoing(recipient.telegram_id, part, kind="question", reply_markup=markup)
-                for part in split_text(message)
+                Outgoing(
+                    recipient.telegram_id,
+                    part,
+                    kind="question",
+                    reply_markup=markup,
+                    dedupe_key=f"{_alert_key(question.id)}{recipient.telegram_id}:{index}",
+                )
+                for index, part in enumerate(split_text(message))
             ]
         enqueue(session, clock, outgoing)
         return Asked(view, len(staff), shortened)
+
+
+def _alert_key(question_id: int) -> str:
+    return f"question:{question_id}:"
+
+
+def _answered_markup(question_id: int, name: str, locale: str) -> dict[str, Any]:
+    # A button's text is not HTML: the name goes in as it is, not escaped.
+    label = gettext(ANSWERED_BY, locale) % {"name": name}
+    return {"inline_keyboard": [[{"text": label, "callback_data": f"qr:{question_id}"}]]}
+
+
+async def _mark_alerts_answered(
+    session: AsyncSession, clock: Clock, question: Question, name: str
+) -> int:
+    """The alerts of a question, in each staff member's chat, show who answered it: the
+    button of those sent is edited (through the outbox), those not yet sent go out so.
+    Returns how many edits were queued."""
+    alerts = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(_alert_key(question.id) + "%"),
+            OutboxMessage.kind == "question",
+        )
+    )
+    edits = []
+    for alert in alerts:
+        locale = await _locale_of(session, alert.chat_id, question.language)
+        markup = _answered_markup(question.id, name, locale)
+        if alert.status == OutboxStatus.QUEUED:
+            alert.reply_markup = markup
+        elif alert.status == OutboxStatus.SENT and alert.telegram_message_id is not None:
+            media = {"type": "edit_markup", "message_id": alert.telegram_message_id}
+            edits.append(
+                Outgoing(alert.chat_id, "", kind="question_edit", reply_markup=markup, media=media)
+            )
+    return enqueue(session, clock, edits)
+
+
+async def _locale_of(session: AsyncSession, telegram_id: int, fallback: str) -> str:
+    delegate = await session.scalar(select(Delegate).where(Delegate.telegram_id == telegram_id))
+    if delegate is None:
+        return pick_locale(fallback)
+    return delegate.language or pick_locale(delegate.telegram_language)
 
 
 async def _staff_of(session: AsyncSession, mission_id: int, fallback: str) -> list[Recipient]:
@@ -165,16 +223,10 @@ async def _staff_of(session: AsyncSession, mission_id: int, fallback: str) -> li
     )
     coordinators = [g for g in grants if g.role == Role.COORDINATOR]
     chosen = coordinators or grants
-    recipients = []
-    for telegram_id in dict.fromkeys(g.telegram_id for g in chosen):
-        delegate = await session.scalar(select(Delegate).where(Delegate.telegram_id == telegram_id))
-        locale = (
-            (delegate.language or pick_locale(delegate.telegram_language))
-            if delegate
-            else pick_locale(fallback)
-        )
-        recipients.append(Recipient(telegram_id, locale))
-    return recipients
+    return [
+        Recipient(telegram_id, await _locale_of(session, telegram_id, fallback))
+        for telegram_id in dict.fromkeys(g.telegram_id for g in chosen)
+    ]
 
 
 def may_answer(is_admin: bool, coordinator_of: frozenset[int], mission_id: int) -> bool:
@@ -203,15 +255,25 @@ async def answer_question(
     staff_telegram_id: int,
     is_admin: bool,
     coordinator_of: frozenset[int],
+    staff_name: str = "",
 ) -> QuestionView | None:
+    """Record the answer, queue it for the delegate, and mark the question answered (by
+    `staff_name`, the coordinator's Telegram name) in every staff member's alert."""
     async with sessions.begin() as session:
         question = await session.get(Question, question_id)
         if question is None or not may_answer(is_admin, coordinator_of, question.mission_id):
             return None
+        name = staff_name.strip()[:120] or None
+        # A second answer by the same person leaves the alerts as they are (Telegram
+        # refuses an edit that changes nothing).
+        marked = question.status == QuestionStatus.ANSWERED and question.answered_by_name == name
         question.answer = text.strip()[: MAX_QUESTION * 4]
         question.status = QuestionStatus.ANSWERED
         question.answered_by = staff_telegram_id
+        question.answered_by_name = name
         question.answered_at = clock.now()
+        if not marked:
+            await _mark_alerts_answered(session, clock, question, (name or "?")[:60])
         session.add(
             AuditRecord(
                 at=clock.now(),
@@ -249,6 +311,23 @@ async def open_questions(
         if not is_admin:
             query = query.where(Question.mission_id.in_(coordinator_of))
         rows = await session.scalars(query.order_by(Question.asked_at).limit(20))
+        return [await _view(session, q) for q in rows]
+
+
+async def answered_questions(
+    sessions: async_sessionmaker[AsyncSession],
+    is_admin: bool,
+    coordinator_of: frozenset[int],
+    limit: int = 5,
+) -> list[QuestionView]:
+    """The last questions answered, latest first."""
+    async with sessions() as session:
+        query = select(Question).where(Question.status == QuestionStatus.ANSWERED)
+        if not is_admin:
+            query = query.where(Question.mission_id.in_(coordinator_of))
+        rows = await session.scalars(
+            query.order_by(Question.answered_at.desc(), Question.id.desc()).limit(limit)
+        )
         return [await _view(session, q) for q in rows]
 
 

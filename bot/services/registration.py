@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.services.profile import FIELDS, Field
-from models import AuditRecord, Delegate, Mission, Registration, RegistrationStatus, RoleGrant
+from models import (
+    AuditRecord,
+    Delegate,
+    Mission,
+    Question,
+    Registration,
+    RegistrationStatus,
+    RoleGrant,
+)
 from models import queries as q
 from models.queries import ACTIVE_STATUSES
 
@@ -259,6 +267,12 @@ async def forget(sessions: async_sessionmaker[AsyncSession], clock: Clock, deleg
             update(AuditRecord)
             .where(AuditRecord.actor_telegram_id == delegate.telegram_id)
             .values(actor_telegram_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            update(Question)
+            .where(Question.answered_by == delegate.telegram_id)
+            .values(answered_by=None, answered_by_name=None)
             .execution_options(synchronize_session=False)
         )
         await session.execute(
