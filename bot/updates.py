@@ -18,13 +18,19 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-# Updates in progress at once, all people together; a person's own wait for their turn.
+# Updates being handled at once, all people together.
 MAX_CONCURRENT = 64
+# Updates accepted from the queue at once, most of them waiting for their person's turn.
+# PTB takes its slot before `do_process_update` runs: were that the limit above, one person
+# with many updates queued behind a slow one would hold every slot and stall everyone else.
+MAX_WAITING = 4096
 
 
 class PerPersonUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(MAX_WAITING)
+        # Taken once it is the person's turn, so only updates that can run hold one.
+        self._running = asyncio.BoundedSemaphore(max_concurrent_updates)
         # A lock per person with updates in progress or waiting; dropped when none are left.
         self._lanes: dict[int | None, tuple[asyncio.Lock, int]] = {}
 
@@ -44,7 +50,8 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         lock, users = self._lanes.get(lane) or (asyncio.Lock(), 0)
         self._lanes[lane] = (lock, users + 1)
         try:
-            async with lock:  # asyncio.Lock is fair: waiters go in the order they came
+            # asyncio.Lock is fair: a person's updates go in the order they came.
+            async with lock, self._running:
                 await coroutine
         finally:
             lock, users = self._lanes[lane]

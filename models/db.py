@@ -25,6 +25,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Error messages must not carry the values of a query: they are delegates' details.
     kwargs.setdefault("hide_parameters", True)
+    # Updates of different people run at once (bot/updates.py): room for a writer waiting
+    # on SQLite's lock, or a slow PostgreSQL query, without readers queueing for the pool.
+    if kwargs.get("poolclass") is None and ":memory:" not in url:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
     if url.startswith("sqlite"):
         # 30 s busy timeout: concurrent writers wait instead of failing with "database is locked".
         kwargs.setdefault("connect_args", {"timeout": 30})
@@ -77,6 +82,9 @@ class CommitWatch:
             else None
         )
         self._connection: sqlite3.Connection | None = None
+        # data_version counts per connection: a reopened one starts again from where an old
+        # one was, so a token also names the connection it was read on.
+        self._generation = 0
 
     def token(self) -> int | None:
         if self._path is None:
@@ -89,8 +97,9 @@ class CommitWatch:
                     f"file:{quote(self._path)}?mode=ro", uri=True, timeout=0, isolation_level=None,
                     check_same_thread=False,
                 )  # fmt: skip
+                self._generation += 1
             row = self._connection.execute("PRAGMA data_version").fetchone()
-            return int(row[0])
+            return self._generation << 48 | int(row[0])
         except sqlite3.Error:
             self.close()
             return None

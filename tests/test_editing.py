@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -552,3 +553,55 @@ async def test_an_import_that_removes_nothing_keeps_two_buttons(lyon: Harness) -
     preview = joined(await lyon.send_file(ADMIN, "lyon-2017.ics", exported))
     assert "Absentes du fichier" not in preview
     assert lyon.buttons(ADMIN) == ["imp:ok", "imp:no"]
+
+
+async def test_a_cache_read_overtaken_by_an_edit_is_not_kept(lyon: Harness) -> None:
+    """A delegate's update reads the agenda while a coordinator's commits an edit: what it
+    read is not kept, so the coordinator's card, in the same update (person read before the
+    edit), has the new title."""
+    from contextlib import asynccontextmanager
+    from typing import Any
+
+    from bot.services import agenda as svc
+    from bot.services import editing
+    from bot.services.people import identify
+
+    await register(lyon, EN)
+    lyon.clock.set(paris(11, 8))
+    svc.clear_caches()
+    reader = await identify(lyon.db, lyon.clock, EN.id, "en")
+    editor = await identify(lyon.db, lyon.clock, ADMIN.id, "fr")
+    seen = await svc.viewer(lyon.db, reader)
+    assert isinstance(seen, svc.Viewer)
+    gala = await item(lyon, "gala-dinner")
+    reached, gate = asyncio.Event(), asyncio.Event()
+
+    class Slow:  # the delegate's read pauses after the sessions, before the venues
+        def __init__(self, session: Any) -> None:
+            self.session = session
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.session, name)
+
+        async def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await self.session.scalars(statement, *args, **kwargs)
+            if "FROM venues" in str(statement):
+                reached.set()
+                await gate.wait()
+            return result
+
+    @asynccontextmanager
+    async def slow_sessions() -> Any:
+        async with lyon.db() as session:
+            yield Slow(session)
+
+    reading = asyncio.create_task(svc.day_sessions(slow_sessions, seen, paris(12, 8).date()))  # type: ignore[arg-type]
+    await reached.wait()
+    assert await editing.edit_text(
+        lyon.db, lyon.clock, editor, "s", gala.id, "title_en", "Gala (black tie)"
+    )
+    gate.set()
+    await reading
+    found = await svc.session_for(lyon.db, editor, gala.id)
+    assert found is not None
+    assert found[1].title_en == "Gala (black tie)"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select, update
+import pytest
+from sqlalchemy import delete, event, select, update
 
 from bot.services.people import identify
-from models import Delegate, Mission, Role, RoleGrant
-from models.db import create_engine, create_session_factory, memo_of
+from models import Delegate, Mission, Registration, Role, RoleGrant
+from models.db import SessionFactory, create_engine, create_session_factory, memo_of
 from tests.harness import Harness, TgUser, joined
 from tests.test_agenda import paris, register
 
@@ -88,3 +89,51 @@ async def test_a_change_made_by_the_bot_itself_is_seen_at_once(lyon: Harness) ->
     await lyon.send(EN, "/language")
     await lyon.press(EN, "lang:fr")
     assert "avril" in joined(await lyon.send(EN, "/agenda"))
+
+
+def sqlite_memo(h: Harness) -> SessionFactory:
+    memo = memo_of(h.db)
+    if memo is None or memo.change_token() is None:
+        pytest.skip("PostgreSQL: nothing is kept, every update reads")
+    return memo
+
+
+async def test_a_reopened_watch_never_matches_a_token_of_the_old_one(lyon: Harness) -> None:
+    """data_version counts per connection: after the watch reconnects (an sqlite3.Error),
+    a new connection's count could come back to a remembered value."""
+    memo = sqlite_memo(lyon)
+    await register(lyon, EN)
+    lyon.clock.set(paris(11, 8))
+    memo.watch.close()
+    await identify(lyon.db, lyon.clock, EN.id, "en")  # writes last_seen_at
+    person = await identify(lyon.db, lyon.clock, EN.id, "en")  # read and kept
+    assert person.access
+    kept = memo._memo[("person", EN.id, "en")][0]
+    memo.watch.close()  # as after an error
+    async with lyon.db.begin() as session:
+        await session.execute(
+            delete(Registration).where(Registration.delegate_id == person.delegate_id)
+        )
+    for _ in range(20):  # commits until the new connection's count passes the old one's
+        assert memo.change_token() != kept
+        async with lyon.db.begin() as session:
+            mission = await session.scalar(select(Mission))
+            assert mission is not None
+            mission.updated_at = lyon.clock.now()
+    assert (await identify(lyon.db, lyon.clock, EN.id, "en")).access == ()
+
+
+async def test_the_locale_follows_each_updates_telegram_language(lyon: Harness) -> None:
+    """A person read from an update without language_code (optional in the Bot API) is not
+    served to the next update, which has one."""
+    sqlite_memo(lyon)
+    fr = TgUser(906, "Camille", "fr")
+    await register(lyon, fr)
+    lyon.clock.set(paris(11, 8))
+    assert (await identify(lyon.db, lyon.clock, fr.id, "fr")).locale == "fr"
+    async with lyon.db.begin() as session:
+        mission = await session.scalar(select(Mission))
+        assert mission is not None
+        mission.updated_at = lyon.clock.now()  # someone else's commit
+    await identify(lyon.db, lyon.clock, fr.id, None)
+    assert (await identify(lyon.db, lyon.clock, fr.id, "fr")).locale == "fr"

@@ -65,6 +65,33 @@ async def test_one_persons_updates_wait_for_each_other_and_keep_their_order() ->
     assert processor.busy_lanes == 0  # nothing kept once a person has nothing in progress
 
 
+async def test_one_persons_backlog_does_not_hold_up_anyone_else() -> None:
+    """Many updates of one person queued behind a slow one (a busy database, a slow Bot
+    API call) take no slot from other people."""
+    processor = PerPersonUpdateProcessor(4)
+    slow = asyncio.Event()
+    done: list[str] = []
+
+    async def handle(name: str, wait: bool) -> None:
+        if wait:
+            await slow.wait()
+        done.append(name)
+
+    backlog = [
+        asyncio.create_task(processor.process_update(message(1, i), handle(f"a{i}", i == 0)))
+        for i in range(10)
+    ]
+    await asyncio.sleep(0)
+    other = asyncio.create_task(processor.process_update(message(2, 99), handle("b", False)))
+    try:
+        await asyncio.wait_for(asyncio.shield(other), timeout=2)
+    finally:
+        slow.set()
+        await asyncio.gather(*backlog, other)
+    assert done[0] == "b"
+    assert done[1:] == [f"a{i}" for i in range(10)]
+
+
 async def test_a_failing_update_frees_the_persons_lane() -> None:
     processor = PerPersonUpdateProcessor(4)
 

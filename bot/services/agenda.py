@@ -265,7 +265,22 @@ def clear_caches() -> None:
     _AGENDAS.clear()
 
 
-q.CONTENT_LISTENERS.append(lambda mission_id: _AGENDAS.pop(mission_id, None))
+# How many content changes this process has committed, by mission. A cache read that began
+# before one of them is not kept: it may hold what the change replaced, under a version
+# that the editor's own (earlier) viewer would take for current.
+_CHANGES: dict[int, int] = {}
+
+
+def changes_of(mission_id: int) -> int:
+    return _CHANGES.get(mission_id, 0)
+
+
+def _changed(mission_id: int) -> None:
+    _CHANGES[mission_id] = changes_of(mission_id) + 1
+    _AGENDAS.pop(mission_id, None)
+
+
+q.CONTENT_LISTENERS.append(_changed)
 
 
 def current(cached: Version, wanted: Version) -> bool:
@@ -294,6 +309,7 @@ async def _content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -
 
 
 async def _read_content(sessions: async_sessionmaker[AsyncSession], viewer: Viewer) -> _Content:
+    changes = changes_of(viewer.mission.id)
     async with sessions() as session:
         mission = await session.get(Mission, viewer.mission.id)
         rows = (
@@ -323,7 +339,7 @@ async def _read_content(sessions: async_sessionmaker[AsyncSession], viewer: View
         {v.id: v for v in venues},
         {f.id: f for f in entries_faq},
     )
-    if mission is not None:
+    if mission is not None and changes_of(viewer.mission.id) == changes:
         _AGENDAS[viewer.mission.id] = ((mission.content_version, mission.created_at), content)
     return content
 

@@ -72,7 +72,8 @@ async def identify(
     """
     now = clock.now()
     memo = memo_of(sessions)
-    key = ("person", telegram_id)
+    # The locale falls back on the Telegram language of this update: part of the key.
+    key = ("person", telegram_id, language_code)
     known = memo.recall(key) if memo else None
     if isinstance(known, _Known) and known.person and known.serves(now, language_code):
         return known.person  # nothing was committed anywhere since it was read

@@ -26,7 +26,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.agenda import Viewer, building, current, named_items
+from bot.services.agenda import Viewer, building, changes_of, current, named_items
 from bot.services.dates import (
     MONTHS,
     RELATIVE,
@@ -834,6 +834,7 @@ async def mission_index(sessions: async_sessionmaker[AsyncSession], viewer: View
 
 
 async def _build(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> MissionIndex:
+    changes = changes_of(mission_id)  # see agenda._CHANGES: a build overtaken is not kept
     async with sessions() as session:
         mission = await session.get(Mission, mission_id)
         assert mission is not None
@@ -846,7 +847,8 @@ async def _build(sessions: async_sessionmaker[AsyncSession], mission_id: int) ->
         )
         index = build_index(mission, items, venues, faqs)
     # Keyed by the version the index was built from, which may be newer than the viewer's.
-    _CACHE[mission_id] = ((mission.content_version, mission.created_at), index)
+    if changes_of(mission_id) == changes:
+        _CACHE[mission_id] = ((mission.content_version, mission.created_at), index)
     return index
 
 
