@@ -602,6 +602,9 @@ class Doc:
     contingency: bool = False
 
 
+DISTINCT_WEIGHT = 0.8
+
+
 @dataclass
 class MissionIndex:
     timezone: str
@@ -629,6 +632,19 @@ class MissionIndex:
         for index, doc in enumerate(self.docs):
             for word, weight in doc.weights.items():
                 postings[word].append((index, weight))
+        for word, posting in postings.items():
+            if (
+                len(posting) == 1
+                and len(word) >= 5
+                and word.isalpha()
+                and self.docs[posting[0][0]].kind == AnswerKind.SESSION
+            ):
+                # A word only one session uses, in its description: a detail that names it
+                # ("interprétation", "latecomers") nearly as its title does. (An FAQ answer
+                # is long and full of words of its own; its question names it.)
+                doc_index, weight = posting[0]
+                if weight < DISTINCT_WEIGHT:
+                    posting[0] = (doc_index, DISTINCT_WEIGHT)
         total = max(1, len(self.docs))
         self.postings = dict(postings)
         self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
