@@ -394,6 +394,32 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # The time between here and home: "time gap", "time diff".
     "gap": ("difference", "decalage"), "diff": ("difference", "decalage"),
     "ecart": ("difference", "decalage"),
+    # Someone taken ill or hurt, suddenly: the emergency numbers, not the phone plan.
+    "collapse": ("urgence", "emergency"), "collapsed": ("urgence", "emergency"),
+    "faint": ("urgence", "emergency"), "fainted": ("urgence", "emergency"),
+    "unconscious": ("urgence", "emergency"), "accident": ("urgence", "emergency"),
+    "malaise": ("urgence", "medical"), "evanoui": ("urgence",), "evanouie": ("urgence",),
+    "inconscient": ("urgence",), "inconsciente": ("urgence",), "effondre": ("urgence",),
+    "fire": ("pompier", "emergency"), "feu": ("pompier", "urgence"),
+    "incendie": ("pompier", "urgence"), "heart": ("urgence", "emergency", "medical"),
+    "cardiaque": ("urgence", "medical"), "urgent": ("urgence", "emergency"),
+    # Getting about the city on one's own: the public transport lines.
+    "transit": ("transport", "commun", "tcl"), "ligne": ("tram", "transport", "tcl"),
+    "line": ("tram", "transport", "tcl"), "lines": ("tram", "transport", "tcl"),
+    "moyens": ("transport", "commun"),
+    # Money in hand: the currency entry.
+    "liquide": ("comptant", "monnaie"), "especes": ("comptant", "monnaie"),
+    "retirer": ("comptant", "monnaie"), "withdraw": ("cash", "currency"), "atm": ("cash", "currency"),
+    "guichet": ("comptant",), "euros": ("euro", "monnaie", "currency"),
+    # Whoever runs the delegation: the coordinator.
+    "organisation": ("coordination", "coordinator"), "organisatrice": ("coordination", "coordinator"),
+    "organisateurs": ("coordination", "coordinator"), "organizers": ("coordinator",),
+    "organisers": ("coordinator",), "organiser": ("coordinator",), "staff": ("coordinator", "coordination"),
+    "equipe": ("coordination",),
+    # Booking appointments: the partnering platform.
+    "reserve": ("reservent", "plateforme"), "reserver": ("reservent", "plateforme"),
+    "book": ("plateforme"), "booking": ("plateforme"),
+    "entreprises": ("b2b", "rencontre"), "companies": ("b2b", "meeting"),
     "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
     "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
     "photographe": ("photo",), "photographer": ("photo",),
@@ -602,7 +628,7 @@ class Doc:
     contingency: bool = False
 
 
-DISTINCT_WEIGHT = 0.8
+DISTINCT_WEIGHT = 0.6
 
 
 @dataclass
