@@ -2129,6 +2129,14 @@ def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# A greeting before the question ("Good morning, what's on today?", "Bonjour! On fait
+# quoi?"): politeness, not a part of the day or a subject.
+GREETING = re.compile(
+    r"^\s*(good (morning|afternoon|evening|day)|morning|hi|hello|hey|hiya|bonjour|bonsoir|"
+    r"salut|allo|allô|coucou)( (all|everyone|everybody|team|there|folks|tout le monde|à tous|"
+    r"a tous|la gang))?\s*[,!.:;-]+\s*|^\s*(hi|hello|hey|bonjour|bonsoir|salut|coucou)\s+",
+    re.IGNORECASE,
+)
 
 
 def understand(
@@ -2140,6 +2148,9 @@ def understand(
     default_language: str,
 ) -> Understanding:
     language = language_of(text, default_language, index.french_words, index.english_words)
+    greeted = GREETING.sub("", text, count=1)
+    if greeted.strip():
+        text = greeted
     found = _understand(index, text, viewer, named, now, language)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     if found.kind == AnswerKind.UNKNOWN and len(sentences) > 1:
