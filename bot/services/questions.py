@@ -2115,6 +2115,17 @@ FINISHED = re.compile(
     r"vient de (finir|se terminer|sortir)|viens de (sortir|finir)|est passee?)\b"
 )
 
+# Being somewhere now, settled ("we're all checked in at the hotel", "on vient d'arriver à
+# l'hôtel", "back at the hotel"): the place is where one is, not where one goes; what
+# follows is what comes next.
+ARRIVED = re.compile(
+    r"\b(checked in|just (arrived|got (in|here))|(we|i) (re|are|am|m) "
+    r"(all )?(here|in|back|settled|installed)|(just arrived|landed|settled in|got here|"
+    r"are back|re back) (at|in)|(vient|viens|venons|venez) d (arriver|atterrir)|"
+    r"(sommes|suis|est) (tous |toutes |bien )?(arrives?|arrivees?|rendus?|rendues?|installes?|"
+    r"installees?|enregistres?|de retour)|(on|je|j) (s est|me suis|m suis) install)"
+)
+
 
 def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     """Whether the question asks for a day's programme (and whether for all of it)."""
@@ -2193,6 +2204,13 @@ def _understand(
         and not parsed.yes_no
         and FINISHED.search(fold(text))
         and not _direction(parsed.words)[1]
+    ):
+        return Understanding(AnswerKind.NEXT, language)
+    if (
+        parsed.wants_next
+        and parsed.day is None
+        and not parsed.yes_no
+        and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
     ):
         return Understanding(AnswerKind.NEXT, language)
     scored = score_documents(index, parsed, viewer, named, now)
