@@ -1856,6 +1856,39 @@ def _prefer_faq_when_generic(
     return None
 
 
+# Words that name an event, not a ride: what it is ("la soirée", "the party", "the event")
+# or what it does (it starts, where a ride leaves).
+EVENT_NOUNS = _stemmed(
+    _words(
+        "soiree soirees evenement evenements event events party fete celebration gathering "
+        "commence commencent start starts starting begin begins debute debutent"
+    )
+)
+
+
+def _names_event(parsed: Parsed) -> bool:
+    return bool(set(parsed.words) & EVENT_NOUNS) and not _about_transport(parsed)
+
+
+def _event_after_ride(index: MissionIndex, viewer: Viewer, named: set[int], ride: Doc) -> Doc | None:
+    """The event held where a ride goes, the first to start once it is there."""
+    marks = {m[1:] for m in ride.destination if m.startswith("@")}
+    venues = {d.ref_id for d in index.docs if d.kind == AnswerKind.VENUE and d.key in marks}
+    if not venues or ride.ends_at is None:
+        return None
+    return next(
+        (
+            d
+            for d in _sessions(index, viewer, named)
+            if not d.transport
+            and d.venue_id in venues
+            and d.starts_at is not None
+            and ride.ends_at <= d.starts_at <= ride.ends_at + timedelta(hours=3)
+        ),
+        None,
+    )
+
+
 def _ride_after(
     index: MissionIndex, viewer: Viewer, named: set[int], event: Doc, parsed: Parsed
 ) -> Doc | None:
@@ -2255,6 +2288,12 @@ def _understand(
             # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
             # the event there, not the address; "when do we leave for bioMérieux": the ride.
             event = _event_at(index, viewer, named, doc.ref_id, now, _about_transport(parsed))
+            if event is not None:
+                doc = event
+        elif doc.kind == AnswerKind.SESSION and doc.transport and _names_event(parsed):
+            # "La soirée à la mairie, ça commence à quelle heure?": no ride asked for, an
+            # event named by where it is held; the ride there only shares the place.
+            event = _event_after_ride(index, viewer, named, doc)
             if event is not None:
                 doc = event
         elif doc.kind == AnswerKind.SESSION and not doc.transport:
