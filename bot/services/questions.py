@@ -1623,7 +1623,34 @@ def score_documents(
     if raw & AFTER_WORDS and about_transport:
         scored = _after_named_event(scored, destination)
     scored.sort(key=lambda pair: -pair[0])
+    scored = _prefer_covering_faq(scored, per_doc, index)
     return _prefer_upcoming(scored, now, parsed)
+
+
+COVERING_FAQ = 0.8
+
+
+def _prefer_covering_faq(
+    scored: list[tuple[float, Doc]], per_doc: dict[int, dict[str, float]], index: MissionIndex
+) -> list[tuple[float, Doc]]:
+    """ "Black tie for the gala dinner?", "une cravate à la réception?": a general practice
+    asked about one event. An FAQ entry whose answer speaks of that event and that holds
+    every word the session matched, and more, is what the question asks."""
+    if len(scored) < 2 or scored[0][1].kind != AnswerKind.SESSION:
+        return scored
+    top, session = scored[0]
+    positions = {id(d): i for i, d in enumerate(index.docs)}
+    session_words = per_doc[positions[id(session)]].keys()
+    for value, doc in scored[1:]:
+        if value < COVERING_FAQ * top:
+            break
+        if doc.kind != AnswerKind.FAQ:
+            continue
+        faq_words = per_doc[positions[id(doc)]].keys()
+        if session_words < faq_words:
+            rest = [(v, d) for v, d in scored if d is not doc]
+            return [(top, doc), *rest]
+    return scored
 
 
 RIDE_AFTER = 1.25
