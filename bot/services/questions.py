@@ -1378,6 +1378,16 @@ DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
 
 
+# Going somewhere, whatever the means ("how do we get over to", "on va comment à", "head
+# to", "on enchaîne direct"): with a place to go to, a trip.
+MOVE_WORDS = _stemmed(
+    _words(
+        "get go goes going head heading aller va vont allons allez rendre rend rendons rendez "
+        "enchaine enchainer enchaine straight direct directement"
+    )
+)
+
+
 def _about_transport(parsed: Parsed) -> bool:
     raw = set(parsed.words)
     return bool(raw & TRANSPORT_WORDS) or any(
@@ -1514,8 +1524,10 @@ def score_documents(
     origin, destination = _direction(parsed.words)
     origin = _with_places(origin, index.place_words)
     destination = _with_places(destination, index.place_words)
-    # "From Marcy to Gerland": a trip, whatever the verb.
+    # "From Marcy to Gerland": a trip, whatever the verb; "how do we get to Gerland", "on va
+    # comment à Gerland": a verb of going somewhere, a trip too.
     about_transport = about_transport or bool(origin and destination)
+    about_transport = about_transport or bool(destination and raw & MOVE_WORDS)
     # "The reception at City Hall": an event named with its place is about the event.
     event_venues = {
         index.docs[d].venue_id
@@ -1667,6 +1679,9 @@ def _after_named_event(
         for v, d in scored
         if d.kind == AnswerKind.SESSION and not d.transport and d.ends_at is not None and v > 0
     ]
+    # "After bioMérieux, how do we get to Gerland": the visit at Gerland is where the ride
+    # goes, not the event it follows.
+    events = [(v, d) for v, d in events if not d.primary & destination] or events
     if not events:
         return scored
     top, event = max(events, key=lambda pair: pair[0])
@@ -1688,12 +1703,24 @@ def _after_named_event(
         return scored
     # The first ride after it, unless a later one goes where the question says.
     first = next((d for d in rides if destination & d.destination), rides[0])
+    # "Après bioMérieux": the event named by its place; the place is when, too.
+    held = [
+        (v, d) for v, d in scored if d.kind == AnswerKind.VENUE and d.ref_id == event.venue_id
+    ]
+    top = max([top] + [v for v, _ in held])
     out = []
     for v, d in scored:
         if d is first:
-            v = max(v * RIDE_AFTER, top)
-        elif d is event:
+            v = max(v, top) * RIDE_AFTER
+        elif d is event or any(d is h for _, h in held):
             v *= AFTER_EVENT  # the event is when, not what
+        elif (
+            d.transport
+            and d.ends_at is not None
+            and event.starts_at is not None
+            and d.ends_at <= event.starts_at
+        ):
+            v *= AFTER_EVENT  # the ride there was before it, not after
         out.append((v, d))
     return out
 
