@@ -1524,10 +1524,14 @@ def score_documents(
     origin, destination = _direction(parsed.words)
     origin = _with_places(origin, index.place_words)
     destination = _with_places(destination, index.place_words)
-    # "From Marcy to Gerland": a trip, whatever the verb; "how do we get to Gerland", "on va
-    # comment à Gerland": a verb of going somewhere, a trip too.
+    # "From Marcy to Gerland": a trip, whatever the verb; "after the visit, how do we get to
+    # Gerland", "après Marcy, on va comment à Gerland": going somewhere after an event, a
+    # trip too (going somewhere alone may be any way there: "combien de temps pour aller à
+    # l'aéroport").
     about_transport = about_transport or bool(origin and destination)
-    about_transport = about_transport or bool(destination and raw & MOVE_WORDS)
+    about_transport = about_transport or bool(
+        destination and raw & MOVE_WORDS and raw & AFTER_WORDS
+    )
     # "The reception at City Hall": an event named with its place is about the event.
     event_venues = {
         index.docs[d].venue_id
@@ -1704,9 +1708,7 @@ def _after_named_event(
     # The first ride after it, unless a later one goes where the question says.
     first = next((d for d in rides if destination & d.destination), rides[0])
     # "Après bioMérieux": the event named by its place; the place is when, too.
-    held = [
-        (v, d) for v, d in scored if d.kind == AnswerKind.VENUE and d.ref_id == event.venue_id
-    ]
+    held = [(v, d) for v, d in scored if d.kind == AnswerKind.VENUE and d.ref_id == event.venue_id]
     top = max([top] + [v for v, _ in held])
     out = []
     for v, d in scored:
@@ -1924,7 +1926,9 @@ def _names_event(parsed: Parsed) -> bool:
     return bool(set(parsed.words) & EVENT_NOUNS) and not _about_transport(parsed)
 
 
-def _event_after_ride(index: MissionIndex, viewer: Viewer, named: set[int], ride: Doc) -> Doc | None:
+def _event_after_ride(
+    index: MissionIndex, viewer: Viewer, named: set[int], ride: Doc
+) -> Doc | None:
     """The event held where a ride goes, the first to start once it is there."""
     marks = {m[1:] for m in ride.destination if m.startswith("@")}
     venues = {d.ref_id for d in index.docs if d.kind == AnswerKind.VENUE and d.key in marks}
