@@ -311,7 +311,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "brancher": ("prise", "plug"), "ordi": ("ordinateur", "laptop"),
     "ordinateur": ("laptop",), "laptop": ("ordinateur",), "computer": ("laptop",),
     "grab": ("pick", "recupere", "take"), "recuperer": ("pick",),
-    "delay": ("late", "retard"), "retard": ("late",), "late": ("retard",),
+    "delay": ("late", "retard"),
     "wrap": ("closing", "cloture"), "fin": ("cloture", "closing"),
     "end": ("closing", "cloture"), "final": ("closing", "cloture"),
     "question": ("q&a", "questions"), "questions": ("question",),
@@ -420,6 +420,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "reserve": ("reservent", "plateforme"), "reserver": ("reservent", "plateforme"),
     "book": ("plateforme"), "booking": ("plateforme"),
     "entreprises": ("b2b", "rencontre"), "companies": ("b2b", "meeting"),
+    # A dressy evening: the gala.
+    "chic": ("gala",), "fancy": ("gala",), "formal": ("gala", "vestimentaire"),
+    "elegant": ("gala",), "elegante": ("gala",), "habillee": ("gala", "vestimentaire"),
+    "prestigieux": ("gala",), "banquet": ("gala", "diner"),
+    # Being late, and those who are: "latecomers", "les retardataires".
+    "late": ("retard", "latecomer", "retardataire"), "retard": ("late", "retardataire", "latecomer"),
+    "tard": ("retard", "retardataire", "late"), "latecomer": ("retardataire",),
     "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
     "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
     "photographe": ("photo",), "photographer": ("photo",),
