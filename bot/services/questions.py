@@ -1063,8 +1063,21 @@ PURPOSE_CLAUSE = re.compile(
 NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
 
 
+# The ride the delegate means not to take ("skip the shuttle", "instead of the shuttle",
+# "sans la navette", "plutôt que le bus"): not the subject; the other way there is. (Only
+# a means of transport: "sans badge" is about the badge.)
+AVOIDED = re.compile(
+    r"\b(skip(ping)?|instead of|rather than|without|au lieu (de|d|du|des)|sans|plutot que|"
+    r"plutot qu|not take|pas prendre)\s+((the|a|la|le|les|l|une|un|du|des|d)\s+)?"
+    r"(navettes?|shuttles?|bus|autobus|coach|autocar|taxis?|tram|metro|vans?|rides?|char|car|"
+    r"uber)(\s+(shuttle|bus|coach|de la delegation|du groupe|de l hotel))?\b"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     folded = fold(text)
+    if AVOIDED.search(folded):
+        text = folded = AVOIDED.sub(" ", re.sub(r"[’'`´]", " ", folded))
     when = WHEN_CLAUSE.match(folded)
     if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
         text = folded[: when.start(1)] + folded[when.end(1) :]
