@@ -925,6 +925,8 @@ class Parsed:
     # week. Does my coverage work in France?"): a word there the mission does not know is
     # the story, not the subject.
     aside: frozenset[str] = frozenset()
+    # A sentence told after the question ("… ? I need it for the taxi driver").
+    told_after: bool = False
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
     # Content words that only look like a word the mission knows (filled while scoring).
@@ -1133,8 +1135,10 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     sentence = " ".join(words)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     aside: set[str] = set()
+    told_after = False
     if len(sentences) > 1:
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+        told_after = asked is not sentences[-1]
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
         aside -= set(_split_compounds(words_of(asked)))
     purpose = PURPOSE_CLAUSE.search(folded, 1)
@@ -1164,6 +1168,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         yes_no=yes_no is not None,
         yes_no_words=frozenset(_split_compounds(words_of(clause))),
         aside=frozenset(aside),
+        told_after=told_after,
         near_head=near_head,
     )
 
@@ -1338,6 +1343,7 @@ def _local(moment: datetime, zone: str) -> datetime:
 
 
 PASSAGE_WEIGHT = 0.8
+ASIDE_NAMED = 0.85
 # What a word weighs when it is only in the story around the question, against one in the
 # question itself: a little less when the mission knows it, much less when it does not
 # (then it is the story, "I twisted my ankle last week", not the subject).
@@ -1560,6 +1566,14 @@ def score_documents(
         and hit - index.venue_vocabulary
         and _visible(index.docs[d], viewer, named)
     }
+    told_after = parsed.told_after
+    asked = {w for w in content if w not in parsed.aside}
+    named_aside = {
+        d: bool(hit)
+        and not any(w in hit or any(v in hit for v in word_hits.get(w, ())) for w in asked)
+        for d, hit in hit_primary.items()
+    }
+    named_aside = defaultdict(bool, named_aside)
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
@@ -1570,6 +1584,10 @@ def score_documents(
         mishap_here = mishap and bool(per_doc[doc_index].keys() - MISHAP)
         precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
+        if told_after and named_aside[doc_index]:
+            # "The address of our hotel? I need it for the taxi driver": named only in what
+            # is said after the question, what it is for, not in the question itself.
+            value *= ASIDE_NAMED
         if doc.key_words and doc.key_words <= hit_any[doc_index]:
             value += 0.12  # the organiser's own name for it, all there
         if doc.kind == AnswerKind.FAQ:
