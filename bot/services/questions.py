@@ -409,23 +409,27 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "moyens": ("transport", "commun"),
     # Money in hand: the currency entry.
     "liquide": ("comptant", "monnaie"), "especes": ("comptant", "monnaie"),
-    "retirer": ("comptant", "monnaie"), "withdraw": ("cash", "currency"), "atm": ("cash", "currency"),
+    "retirer": ("comptant", "monnaie"), "withdraw": ("cash", "currency"),
+    "atm": ("cash", "currency"),
     "guichet": ("comptant",), "euros": ("euro", "monnaie", "currency"),
     # Whoever runs the delegation: the coordinator.
-    "organisation": ("coordination", "coordinator"), "organisatrice": ("coordination", "coordinator"),
+    "organisation": ("coordination", "coordinator"),
+    "organisatrice": ("coordination", "coordinator"),
     "organisateurs": ("coordination", "coordinator"), "organizers": ("coordinator",),
-    "organisers": ("coordinator",), "organiser": ("coordinator",), "staff": ("coordinator", "coordination"),
+    "organisers": ("coordinator",), "organiser": ("coordinator",),
+    "staff": ("coordinator", "coordination"),
     "equipe": ("coordination",),
     # Booking appointments: the partnering platform.
     "reserve": ("reservent", "plateforme"), "reserver": ("reservent", "plateforme"),
-    "book": ("plateforme"), "booking": ("plateforme"),
+    "book": ("plateforme",), "booking": ("plateforme",),
     "entreprises": ("b2b", "rencontre"), "companies": ("b2b", "meeting"),
     # A dressy evening: the gala.
     "chic": ("gala",), "fancy": ("gala",), "formal": ("gala", "vestimentaire"),
     "elegant": ("gala",), "elegante": ("gala",), "habillee": ("gala", "vestimentaire"),
     "prestigieux": ("gala",), "banquet": ("gala", "diner"),
     # Being late, and those who are: "latecomers", "les retardataires".
-    "late": ("retard", "latecomer", "retardataire"), "retard": ("late", "retardataire", "latecomer"),
+    "late": ("retard", "latecomer", "retardataire"),
+    "retard": ("late", "retardataire", "latecomer"),
     "tard": ("retard", "retardataire", "late"), "latecomer": ("retardataire",),
     "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
     "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
