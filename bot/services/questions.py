@@ -1680,9 +1680,60 @@ def score_documents(
     scored = _within_named_time(scored, parsed, zone)
     if raw & AFTER_WORDS and about_transport:
         scored = _after_named_event(scored, destination)
+    elif raw & AFTER_WORDS:
+        scored = _follows_named_event(scored, per_doc, index, parsed.words)
     scored.sort(key=lambda pair: -pair[0])
     scored = _prefer_covering_faq(scored, per_doc, index)
     return _prefer_upcoming(scored, now, parsed)
+
+
+def _follows_named_event(
+    scored: list[tuple[float, Doc]],
+    per_doc: dict[int, dict[str, float]],
+    index: MissionIndex,
+    words: list[str],
+) -> list[tuple[float, Doc]]:
+    """ "The drinks after the opening talks", "le repas après la table ronde": what the
+    words before "after" name, among the sessions that follow the one named after it."""
+    at = next(i for i, w in enumerate(words) if w in AFTER_WORDS)
+    before, after = set(words[:at]), set(words[at + 1 :])
+    positions = {id(d): i for i, d in enumerate(index.docs)}
+
+    def matched(doc: Doc) -> set[str]:
+        return set(per_doc[positions[id(doc)]])
+
+    named = [
+        (v, d)
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and d.ends_at is not None
+        and matched(d) & after
+        and not matched(d) & before
+    ]
+    if not named:
+        return scored
+    top, event = max(named, key=lambda pair: pair[0])
+    end = event.ends_at
+    assert end is not None
+    following = [
+        d
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and d is not event
+        and d.starts_at is not None
+        and end - timedelta(minutes=15) <= d.starts_at <= end + timedelta(hours=2)
+        and matched(d) & before
+    ]
+    if len(following) != 1:
+        return scored
+    out = []
+    for v, d in scored:
+        if d is following[0]:
+            v = max(v, top) * RIDE_AFTER
+        elif d is event:
+            v *= AFTER_EVENT  # the event is when, not what
+        out.append((v, d))
+    return out
 
 
 COVERING_FAQ = 0.8
