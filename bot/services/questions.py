@@ -663,8 +663,11 @@ class MissionIndex:
     # The vocabulary words each question word matched (the same words come back in
     # question after question; the index lives as long as the mission's content).
     match_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
+    # Each document's place in docs, by identity.
+    positions: dict[int, int] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
+        self.positions = {id(doc): i for i, doc in enumerate(self.docs)}
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, doc in enumerate(self.docs):
             for word, weight in doc.weights.items():
@@ -1575,7 +1578,7 @@ def score_documents(
     named_aside = {
         d: bool(hit)
         and not any(w in hit or any(v in hit for v in word_hits.get(w, ())) for w in asked)
-        for d, hit in hit_primary.items()
+        for d, hit in (hit_primary.items() if told_after else ())
     }
     named_aside = defaultdict(bool, named_aside)
     for doc_index, total in totals.items():
@@ -1697,7 +1700,7 @@ def _follows_named_event(
     words before "after" name, among the sessions that follow the one named after it."""
     at = next(i for i, w in enumerate(words) if w in AFTER_WORDS)
     before, after = set(words[:at]), set(words[at + 1 :])
-    positions = {id(d): i for i, d in enumerate(index.docs)}
+    positions = index.positions
 
     def matched(doc: Doc) -> set[str]:
         return set(per_doc[positions[id(doc)]])
@@ -1748,7 +1751,7 @@ def _prefer_covering_faq(
     if len(scored) < 2 or scored[0][1].kind != AnswerKind.SESSION:
         return scored
     top, session = scored[0]
-    positions = {id(d): i for i, d in enumerate(index.docs)}
+    positions = index.positions
     session_words = per_doc[positions[id(session)]].keys()
     for value, doc in scored[1:]:
         if value < COVERING_FAQ * top:
