@@ -130,8 +130,11 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("fresh_d.yaml"))) >= 0.95
     # Held out until round 6 (88, 75, 81 %), tuned on since.
     assert accuracy(await evaluate(CASES.with_name("fresh_e.yaml"))) >= 0.97
-    assert accuracy(await evaluate(CASES.with_name("fresh_f.yaml"))) >= 0.92
-    assert accuracy(await evaluate(CASES.with_name("fresh_g.yaml"))) >= 0.91
+    assert accuracy(await evaluate(CASES.with_name("fresh_f.yaml"))) >= 0.93
+    assert accuracy(await evaluate(CASES.with_name("fresh_g.yaml"))) >= 0.92
+    # Held out until round 7 (87, 93 %), tuned on since.
+    assert accuracy(await evaluate(CASES.with_name("fresh_h.yaml"))) >= 0.96
+    assert accuracy(await evaluate(CASES.with_name("fresh_i.yaml"))) >= 0.98
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.
@@ -306,6 +309,52 @@ GENERAL_6 = [
 async def test_general_understanding_round_6(tmp_path: Path) -> None:
     cases = tmp_path / "general6.yaml"
     cases.write_text(yaml.safe_dump(GENERAL_6, allow_unicode=True), encoding="utf-8")
+    failures = [(o.case["q"], o.got.kind) for o in await evaluate(cases) if not o.ok]
+    assert failures == []
+
+
+# Round 7: one question per new behaviour, phrased unlike fresh_h and fresh_i.
+GENERAL_7 = [
+    # A word only one session's description uses names that session.
+    {"q": "Y aura-t-il de la traduction simultanée à la plénière d'ouverture?", "lang": "fr",
+     "expect": {"session": "opening-plenary"}},
+    {"q": "Does the Tuesday morning shuttle wait for latecomers?", "lang": "en",
+     "now": "2017-04-10T21:00", "expect": {"session": "shuttle-hotel-ccl-d2"}},
+    # Someone taken ill suddenly: the emergency numbers.
+    {"q": "There's been an accident, what number should I dial?", "lang": "en",
+     "expect": {"faq": "emergency"}},
+    # A greeting is not a part of the day.
+    {"q": "Hello, what's the plan for today?", "lang": "en", "now": "2017-04-12T07:30",
+     "expect": {"day": "2017-04-12"}},
+    {"q": "Salut! On fait quoi aujourd'hui?", "lang": "fr", "now": "2017-04-12T07:30",
+     "expect": {"day": "2017-04-12"}},
+    # Being somewhere now, then asking what is next.
+    {"q": "On vient d'arriver à l'hôtel, c'est quoi la suite?", "lang": "fr",
+     "now": "2017-04-10T14:30", "expect": {"next": True}},
+    # An event named by its place, no ride asked for.
+    {"q": "The party at City Hall, when does it start?", "lang": "en",
+     "now": "2017-04-11T09:00", "expect": {"session": "reception-quebec-aura"}},
+    # A general practice asked about one event: the FAQ that speaks of it.
+    {"q": "Do I need a tie for the City Hall reception?", "lang": "en",
+     "expect": {"faq": "dress-code"}},
+    # Going somewhere after an event: the ride that follows it.
+    {"q": "Après la visite de Marcy, on va comment à Gerland?", "lang": "fr",
+     "now": "2017-04-12T08:00", "expect": {"session": "transfer-marcy-gerland"}},
+    # A dressy evening is the gala.
+    {"q": "What time is the formal dinner on the last night?", "lang": "en",
+     "expect": {"session": "gala-dinner"}},
+    # The ride one means not to take is not the subject.
+    {"q": "Can I take the tram to the forum instead of the shuttle?", "lang": "en",
+     "expect": {"faq": "public-transport"}},
+    # What a question is for, told after it, does not name the answer.
+    {"q": "What's the hotel's street address? I want to send it to my family.", "lang": "en",
+     "expect": {"venue": "hotel"}},
+]  # fmt: skip
+
+
+async def test_general_understanding_round_7(tmp_path: Path) -> None:
+    cases = tmp_path / "general7.yaml"
+    cases.write_text(yaml.safe_dump(GENERAL_7, allow_unicode=True), encoding="utf-8")
     failures = [(o.case["q"], o.got.kind) for o in await evaluate(cases) if not o.ok]
     assert failures == []
 

@@ -311,7 +311,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "brancher": ("prise", "plug"), "ordi": ("ordinateur", "laptop"),
     "ordinateur": ("laptop",), "laptop": ("ordinateur",), "computer": ("laptop",),
     "grab": ("pick", "recupere", "take"), "recuperer": ("pick",),
-    "delay": ("late", "retard"), "retard": ("late",), "late": ("retard",),
+    "delay": ("late", "retard"),
     "wrap": ("closing", "cloture"), "fin": ("cloture", "closing"),
     "end": ("closing", "cloture"), "final": ("closing", "cloture"),
     "question": ("q&a", "questions"), "questions": ("question",),
@@ -394,6 +394,43 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # The time between here and home: "time gap", "time diff".
     "gap": ("difference", "decalage"), "diff": ("difference", "decalage"),
     "ecart": ("difference", "decalage"),
+    # Someone taken ill or hurt, suddenly: the emergency numbers, not the phone plan.
+    "collapse": ("urgence", "emergency"), "collapsed": ("urgence", "emergency"),
+    "faint": ("urgence", "emergency"), "fainted": ("urgence", "emergency"),
+    "unconscious": ("urgence", "emergency"), "accident": ("urgence", "emergency"),
+    "malaise": ("urgence", "medical"), "evanoui": ("urgence",), "evanouie": ("urgence",),
+    "inconscient": ("urgence",), "inconsciente": ("urgence",), "effondre": ("urgence",),
+    "fire": ("pompier", "emergency"), "feu": ("pompier", "urgence"),
+    "incendie": ("pompier", "urgence"), "heart": ("urgence", "emergency", "medical"),
+    "cardiaque": ("urgence", "medical"), "urgent": ("urgence", "emergency"),
+    # Getting about the city on one's own: the public transport lines.
+    "transit": ("transport", "commun", "tcl"), "ligne": ("tram", "transport", "tcl"),
+    "line": ("tram", "transport", "tcl"), "lines": ("tram", "transport", "tcl"),
+    "moyens": ("transport", "commun"),
+    # Money in hand: the currency entry.
+    "liquide": ("comptant", "monnaie"), "especes": ("comptant", "monnaie"),
+    "retirer": ("comptant", "monnaie"), "withdraw": ("cash", "currency"),
+    "atm": ("cash", "currency"),
+    "guichet": ("comptant",), "euros": ("euro", "monnaie", "currency"),
+    # Whoever runs the delegation: the coordinator.
+    "organisation": ("coordination", "coordinator"),
+    "organisatrice": ("coordination", "coordinator"),
+    "organisateurs": ("coordination", "coordinator"), "organizers": ("coordinator",),
+    "organisers": ("coordinator",), "organiser": ("coordinator",),
+    "staff": ("coordinator", "coordination"),
+    "equipe": ("coordination",),
+    # Booking appointments: the partnering platform.
+    "reserve": ("reservent", "plateforme"), "reserver": ("reservent", "plateforme"),
+    "book": ("plateforme",), "booking": ("plateforme",),
+    "entreprises": ("b2b", "rencontre"), "companies": ("b2b", "meeting"),
+    # A dressy evening: the gala.
+    "chic": ("gala",), "fancy": ("gala",), "formal": ("gala", "vestimentaire"),
+    "elegant": ("gala",), "elegante": ("gala",), "habillee": ("gala", "vestimentaire"),
+    "prestigieux": ("gala",), "banquet": ("gala", "diner"),
+    # Being late, and those who are: "latecomers", "les retardataires".
+    "late": ("retard", "latecomer", "retardataire"),
+    "retard": ("late", "retardataire", "latecomer"),
+    "tard": ("retard", "retardataire", "late"), "latecomer": ("retardataire",),
     "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
     "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
     "photographe": ("photo",), "photographer": ("photo",),
@@ -602,6 +639,9 @@ class Doc:
     contingency: bool = False
 
 
+DISTINCT_WEIGHT = 0.6
+
+
 @dataclass
 class MissionIndex:
     timezone: str
@@ -623,12 +663,28 @@ class MissionIndex:
     # The vocabulary words each question word matched (the same words come back in
     # question after question; the index lives as long as the mission's content).
     match_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
+    # Each document's place in docs, by identity.
+    positions: dict[int, int] = field(default_factory=dict)
 
     def build(self) -> MissionIndex:
+        self.positions = {id(doc): i for i, doc in enumerate(self.docs)}
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, doc in enumerate(self.docs):
             for word, weight in doc.weights.items():
                 postings[word].append((index, weight))
+        for word, posting in postings.items():
+            if (
+                len(posting) == 1
+                and len(word) >= 5
+                and word.isalpha()
+                and self.docs[posting[0][0]].kind == AnswerKind.SESSION
+            ):
+                # A word only one session uses, in its description: a detail that names it
+                # ("interprétation", "latecomers") nearly as its title does. (An FAQ answer
+                # is long and full of words of its own; its question names it.)
+                doc_index, weight = posting[0]
+                if weight < DISTINCT_WEIGHT:
+                    posting[0] = (doc_index, DISTINCT_WEIGHT)
         total = max(1, len(self.docs))
         self.postings = dict(postings)
         self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
@@ -878,6 +934,8 @@ class Parsed:
     # week. Does my coverage work in France?"): a word there the mission does not know is
     # the story, not the subject.
     aside: frozenset[str] = frozenset()
+    # A sentence told after the question ("… ? I need it for the taxi driver").
+    told_after: bool = False
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
     # Content words that only look like a word the mission knows (filled while scoring).
@@ -1016,8 +1074,21 @@ PURPOSE_CLAUSE = re.compile(
 NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
 
 
+# The ride the delegate means not to take ("skip the shuttle", "instead of the shuttle",
+# "sans la navette", "plutôt que le bus"): not the subject; the other way there is. (Only
+# a means of transport: "sans badge" is about the badge.)
+AVOIDED = re.compile(
+    r"\b(skip(ping)?|instead of|rather than|without|au lieu (de|d|du|des)|sans|plutot que|"
+    r"plutot qu|not take|pas prendre)\s+((the|a|la|le|les|l|une|un|du|des|d)\s+)?"
+    r"(navettes?|shuttles?|bus|autobus|coach|autocar|taxis?|tram|metro|vans?|rides?|char|car|"
+    r"uber)(\s+(shuttle|bus|coach|de la delegation|du groupe|de l hotel))?\b"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     folded = fold(text)
+    if AVOIDED.search(folded):
+        text = folded = AVOIDED.sub(" ", re.sub(r"[’'`´]", " ", folded))
     when = WHEN_CLAUSE.match(folded)
     if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
         text = folded[: when.start(1)] + folded[when.end(1) :]
@@ -1073,8 +1144,10 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     sentence = " ".join(words)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     aside: set[str] = set()
+    told_after = False
     if len(sentences) > 1:
         asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+        told_after = asked is not sentences[-1]
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
         aside -= set(_split_compounds(words_of(asked)))
     purpose = PURPOSE_CLAUSE.search(folded, 1)
@@ -1104,6 +1177,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         yes_no=yes_no is not None,
         yes_no_words=frozenset(_split_compounds(words_of(clause))),
         aside=frozenset(aside),
+        told_after=told_after,
         near_head=near_head,
     )
 
@@ -1278,6 +1352,7 @@ def _local(moment: datetime, zone: str) -> datetime:
 
 
 PASSAGE_WEIGHT = 0.8
+ASIDE_NAMED = 0.85
 # What a word weighs when it is only in the story around the question, against one in the
 # question itself: a little less when the mission knows it, much less when it does not
 # (then it is the story, "I twisted my ankle last week", not the subject).
@@ -1336,6 +1411,16 @@ MISHAP = _stemmed(
 GONE_RIDE = 0.85
 DAY_MISMATCH = 0.55
 PART_MISMATCH = 0.7
+
+
+# Going somewhere, whatever the means ("how do we get over to", "on va comment à", "head
+# to", "on enchaîne direct"): with a place to go to, a trip.
+MOVE_WORDS = _stemmed(
+    _words(
+        "get go goes going head heading aller va vont allons allez rendre rend rendons rendez "
+        "enchaine enchainer enchaine straight direct directement"
+    )
+)
 
 
 def _about_transport(parsed: Parsed) -> bool:
@@ -1474,8 +1559,14 @@ def score_documents(
     origin, destination = _direction(parsed.words)
     origin = _with_places(origin, index.place_words)
     destination = _with_places(destination, index.place_words)
-    # "From Marcy to Gerland": a trip, whatever the verb.
+    # "From Marcy to Gerland": a trip, whatever the verb; "after the visit, how do we get to
+    # Gerland", "après Marcy, on va comment à Gerland": going somewhere after an event, a
+    # trip too (going somewhere alone may be any way there: "combien de temps pour aller à
+    # l'aéroport").
     about_transport = about_transport or bool(origin and destination)
+    about_transport = about_transport or bool(
+        destination and raw & MOVE_WORDS and raw & AFTER_WORDS
+    )
     # "The reception at City Hall": an event named with its place is about the event.
     event_venues = {
         index.docs[d].venue_id
@@ -1484,6 +1575,14 @@ def score_documents(
         and hit - index.venue_vocabulary
         and _visible(index.docs[d], viewer, named)
     }
+    told_after = parsed.told_after
+    asked = {w for w in content if w not in parsed.aside}
+    named_aside = {
+        d: bool(hit)
+        and not any(w in hit or any(v in hit for v in word_hits.get(w, ())) for w in asked)
+        for d, hit in (hit_primary.items() if told_after else ())
+    }
+    named_aside = defaultdict(bool, named_aside)
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
@@ -1494,6 +1593,10 @@ def score_documents(
         mishap_here = mishap and bool(per_doc[doc_index].keys() - MISHAP)
         precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
+        if told_after and named_aside[doc_index]:
+            # "The address of our hotel? I need it for the taxi driver": named only in what
+            # is said after the question, what it is for, not in the question itself.
+            value *= ASIDE_NAMED
         if doc.key_words and doc.key_words <= hit_any[doc_index]:
             value += 0.12  # the organiser's own name for it, all there
         if doc.kind == AnswerKind.FAQ:
@@ -1582,8 +1685,86 @@ def score_documents(
     scored = _within_named_time(scored, parsed, zone)
     if raw & AFTER_WORDS and about_transport:
         scored = _after_named_event(scored, destination)
+    elif raw & AFTER_WORDS:
+        scored = _follows_named_event(scored, per_doc, index, parsed.words)
     scored.sort(key=lambda pair: -pair[0])
+    scored = _prefer_covering_faq(scored, per_doc, index)
     return _prefer_upcoming(scored, now, parsed)
+
+
+def _follows_named_event(
+    scored: list[tuple[float, Doc]],
+    per_doc: dict[int, dict[str, float]],
+    index: MissionIndex,
+    words: list[str],
+) -> list[tuple[float, Doc]]:
+    """ "The drinks after the opening talks", "le repas après la table ronde": what the
+    words before "after" name, among the sessions that follow the one named after it."""
+    at = next(i for i, w in enumerate(words) if w in AFTER_WORDS)
+    before, after = set(words[:at]), set(words[at + 1 :])
+    positions = index.positions
+
+    def matched(doc: Doc) -> set[str]:
+        return set(per_doc[positions[id(doc)]])
+
+    named = [
+        (v, d)
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and d.ends_at is not None
+        and matched(d) & after
+        and not matched(d) & before
+    ]
+    if not named:
+        return scored
+    top, event = max(named, key=lambda pair: pair[0])
+    end = event.ends_at
+    assert end is not None
+    following = [
+        d
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and d is not event
+        and d.starts_at is not None
+        and end - timedelta(minutes=15) <= d.starts_at <= end + timedelta(hours=2)
+        and matched(d) & before
+    ]
+    if len(following) != 1:
+        return scored
+    out = []
+    for v, d in scored:
+        if d is following[0]:
+            v = max(v, top) * RIDE_AFTER
+        elif d is event:
+            v *= AFTER_EVENT  # the event is when, not what
+        out.append((v, d))
+    return out
+
+
+COVERING_FAQ = 0.8
+
+
+def _prefer_covering_faq(
+    scored: list[tuple[float, Doc]], per_doc: dict[int, dict[str, float]], index: MissionIndex
+) -> list[tuple[float, Doc]]:
+    """ "Black tie for the gala dinner?", "une cravate à la réception?": a general practice
+    asked about one event. An FAQ entry whose answer speaks of that event and that holds
+    every word the session matched, and more, is what the question asks."""
+    if len(scored) < 2 or scored[0][1].kind != AnswerKind.SESSION:
+        return scored
+    top, session = scored[0]
+    positions = index.positions
+    session_words = per_doc[positions[id(session)]].keys()
+    for value, doc in scored[1:]:
+        if value < COVERING_FAQ * top:
+            break
+        if doc.kind != AnswerKind.FAQ:
+            continue
+        faq_words = per_doc[positions[id(doc)]].keys()
+        if session_words < faq_words:
+            rest = [(v, d) for v, d in scored if d is not doc]
+            return [(top, doc), *rest]
+    return scored
 
 
 RIDE_AFTER = 1.25
@@ -1600,6 +1781,9 @@ def _after_named_event(
         for v, d in scored
         if d.kind == AnswerKind.SESSION and not d.transport and d.ends_at is not None and v > 0
     ]
+    # "After bioMérieux, how do we get to Gerland": the visit at Gerland is where the ride
+    # goes, not the event it follows.
+    events = [(v, d) for v, d in events if not d.primary & destination] or events
     if not events:
         return scored
     top, event = max(events, key=lambda pair: pair[0])
@@ -1621,12 +1805,22 @@ def _after_named_event(
         return scored
     # The first ride after it, unless a later one goes where the question says.
     first = next((d for d in rides if destination & d.destination), rides[0])
+    # "Après bioMérieux": the event named by its place; the place is when, too.
+    held = [(v, d) for v, d in scored if d.kind == AnswerKind.VENUE and d.ref_id == event.venue_id]
+    top = max([top] + [v for v, _ in held])
     out = []
     for v, d in scored:
         if d is first:
-            v = max(v * RIDE_AFTER, top)
-        elif d is event:
+            v = max(v, top) * RIDE_AFTER
+        elif d is event or any(d is h for _, h in held):
             v *= AFTER_EVENT  # the event is when, not what
+        elif (
+            d.transport
+            and d.ends_at is not None
+            and event.starts_at is not None
+            and d.ends_at <= event.starts_at
+        ):
+            v *= AFTER_EVENT  # the ride there was before it, not after
         out.append((v, d))
     return out
 
@@ -1814,6 +2008,41 @@ def _prefer_faq_when_generic(
     if faq is not None and faq[0] >= 0.75 * top:
         return (top, faq[1])
     return None
+
+
+# Words that name an event, not a ride: what it is ("la soirée", "the party", "the event")
+# or what it does (it starts, where a ride leaves).
+EVENT_NOUNS = _stemmed(
+    _words(
+        "soiree soirees evenement evenements event events party fete celebration gathering "
+        "commence commencent start starts starting begin begins debute debutent"
+    )
+)
+
+
+def _names_event(parsed: Parsed) -> bool:
+    return bool(set(parsed.words) & EVENT_NOUNS) and not _about_transport(parsed)
+
+
+def _event_after_ride(
+    index: MissionIndex, viewer: Viewer, named: set[int], ride: Doc
+) -> Doc | None:
+    """The event held where a ride goes, the first to start once it is there."""
+    marks = {m[1:] for m in ride.destination if m.startswith("@")}
+    venues = {d.ref_id for d in index.docs if d.kind == AnswerKind.VENUE and d.key in marks}
+    if not venues or ride.ends_at is None:
+        return None
+    return next(
+        (
+            d
+            for d in _sessions(index, viewer, named)
+            if not d.transport
+            and d.venue_id in venues
+            and d.starts_at is not None
+            and ride.ends_at <= d.starts_at <= ride.ends_at + timedelta(hours=3)
+        ),
+        None,
+    )
 
 
 def _ride_after(
@@ -2075,6 +2304,17 @@ FINISHED = re.compile(
     r"vient de (finir|se terminer|sortir)|viens de (sortir|finir)|est passee?)\b"
 )
 
+# Being somewhere now, settled ("we're all checked in at the hotel", "on vient d'arriver à
+# l'hôtel", "back at the hotel"): the place is where one is, not where one goes; what
+# follows is what comes next.
+ARRIVED = re.compile(
+    r"\b(checked in|just (arrived|got (in|here))|(we|i) (re|are|am|m) "
+    r"(all )?(here|in|back|settled|installed)|(just arrived|landed|settled in|got here|"
+    r"are back|re back) (at|in)|(vient|viens|venons|venez) d (arriver|atterrir)|"
+    r"(sommes|suis|est) (tous |toutes |bien )?(arrives?|arrivees?|rendus?|rendues?|installes?|"
+    r"installees?|enregistres?|de retour)|(on|je|j) (s est|me suis|m suis) install)"
+)
+
 
 def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     """Whether the question asks for a day's programme (and whether for all of it)."""
@@ -2089,6 +2329,14 @@ def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# A greeting before the question ("Good morning, what's on today?", "Bonjour! On fait
+# quoi?"): politeness, not a part of the day or a subject.
+GREETING = re.compile(
+    r"^\s*(good (morning|afternoon|evening|day)|morning|hi|hello|hey|hiya|bonjour|bonsoir|"
+    r"salut|allo|allô|coucou)( (all|everyone|everybody|team|there|folks|tout le monde|à tous|"
+    r"a tous|la gang))?\s*[,!.:;-]+\s*|^\s*(hi|hello|hey|bonjour|bonsoir|salut|coucou)\s+",
+    re.IGNORECASE,
+)
 
 
 def understand(
@@ -2100,6 +2348,9 @@ def understand(
     default_language: str,
 ) -> Understanding:
     language = language_of(text, default_language, index.french_words, index.english_words)
+    greeted = GREETING.sub("", text, count=1)
+    if greeted.strip():
+        text = greeted
     found = _understand(index, text, viewer, named, now, language)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     if found.kind == AnswerKind.UNKNOWN and len(sentences) > 1:
@@ -2144,6 +2395,13 @@ def _understand(
         and not _direction(parsed.words)[1]
     ):
         return Understanding(AnswerKind.NEXT, language)
+    if (
+        parsed.wants_next
+        and parsed.day is None
+        and not parsed.yes_no
+        and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
+    ):
+        return Understanding(AnswerKind.NEXT, language)
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
     if (
@@ -2186,6 +2444,12 @@ def _understand(
             # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
             # the event there, not the address; "when do we leave for bioMérieux": the ride.
             event = _event_at(index, viewer, named, doc.ref_id, now, _about_transport(parsed))
+            if event is not None:
+                doc = event
+        elif doc.kind == AnswerKind.SESSION and doc.transport and _names_event(parsed):
+            # "La soirée à la mairie, ça commence à quelle heure?": no ride asked for, an
+            # event named by where it is held; the ride there only shares the place.
+            event = _event_after_ride(index, viewer, named, doc)
             if event is not None:
                 doc = event
         elif doc.kind == AnswerKind.SESSION and not doc.transport:
