@@ -359,6 +359,23 @@ async def test_general_understanding_round_7(tmp_path: Path) -> None:
     assert failures == []
 
 
+# Round 8: one question per new behaviour, phrased unlike fresh_j.
+GENERAL_8 = [
+    # "What's after X" asked during X is what comes next; asked before X, what follows X.
+    {"q": "so what comes after the drinks", "lang": "en", "now": "2017-04-10T18:30",
+     "expect": {"next": True}},
+    {"q": "Qu'est-ce qui vient après la plénière d'ouverture?", "lang": "fr",
+     "now": "2017-04-10T09:00", "expect": {"session": "welcome-cocktail"}},
+]  # fmt: skip
+
+
+async def test_general_understanding_round_8(tmp_path: Path) -> None:
+    cases = tmp_path / "general8.yaml"
+    cases.write_text(yaml.safe_dump(GENERAL_8, allow_unicode=True), encoding="utf-8")
+    failures = [(o.case["q"], o.got.kind) for o in await evaluate(cases) if not o.ok]
+    assert failures == []
+
+
 def test_elided_and_several_relative_days() -> None:
     calendar = MissionCalendar("Europe/Paris", date(2017, 4, 9), date(2017, 4, 13))
     now = datetime(2017, 4, 10, 20, 0, tzinfo=ZoneInfo("Europe/Paris"))

@@ -2316,6 +2316,54 @@ ARRIVED = re.compile(
 )
 
 
+# "What's after the meetup", "ok pis après le cocktail on fait quoi?": nothing asked but
+# what follows the event named; asked at or after it, that is what comes next.
+WHAT_AFTER = re.compile(
+    r"^\W*((ok|okay|so|and|alright|bon|et|pis|puis|ok pis)\W+)*("
+    r"(what s|whats|what is|what comes|what happens|what do we do|what are we doing|"
+    r"c est quoi|qu est ce qu on fait|qu est ce qui (vient|suit|se passe)|qu y a t il|"
+    r"on fait quoi)\s+(right\s+|just\s+|juste\s+)?(after|apres)\s+(?P<a>[a-z0-9 -]{2,40}?)|"
+    r"(right\s+|just\s+|juste\s+)?(after|apres)\s+(?P<b>[a-z0-9 -]{2,40}?),?\s+"
+    r"(what s next|whats next|what s up|what do we do|what now|on fait quoi|c est quoi|"
+    r"qu est ce qu on fait|on va ou|next))\W*$"
+)
+WHAT_AFTER_GRACE = timedelta(minutes=30)
+
+
+def _what_after(
+    index: MissionIndex, text: str, viewer: Viewer, named: set[int], now: datetime
+) -> Doc | None | bool:
+    """For "what's after X": True when X is under way or over (what comes next), the
+    session following X when X is still to come, None when the question is not that."""
+    found = WHAT_AFTER.match(re.sub(r"[\s’'`´-]+", " ", fold(text)).strip())
+    if found is None:
+        return None
+    subject = parse_question(found["a"] or found["b"], viewer, now)
+    if subject.day is not None or not subject.content:
+        return None
+    scored = score_documents(index, subject, viewer, named, now)
+    if not scored or scored[0][1].kind != AnswerKind.SESSION or scored[0][0] < PLAUSIBLE:
+        return None
+    event = scored[0][1]
+    if event.starts_at is None:
+        return None
+    if event.starts_at <= now + WHAT_AFTER_GRACE:
+        return True
+    # "Après le dîner" at noon: of the events the words fit about as well, the one on now.
+    for value, doc in scored[1:]:
+        if value < 0.8 * scored[0][0]:
+            break
+        if (
+            doc.kind == AnswerKind.SESSION
+            and doc.starts_at is not None
+            and doc.starts_at <= now + WHAT_AFTER_GRACE
+            and (doc.ends_at or doc.starts_at) >= now - timedelta(hours=1)
+        ):
+            return True
+    end = event.ends_at or event.starts_at
+    return _next_after(index, viewer, named, end - timedelta(minutes=1), None, None)
+
+
 def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     """Whether the question asks for a day's programme (and whether for all of it)."""
     folded = re.sub(r"[’'`´]", " ", fold(text))
@@ -2402,6 +2450,14 @@ def _understand(
         and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
     ):
         return Understanding(AnswerKind.NEXT, language)
+    if parsed.day is None and not parsed.yes_no:
+        after = _what_after(index, text, viewer, named, now)
+        if after is True:
+            return Understanding(AnswerKind.NEXT, language)
+        if isinstance(after, Doc):
+            return Understanding(
+                after.kind, language, Match(after.kind, after.key, after.ref_id, PLAUSIBLE)
+            )
     scored = score_documents(index, parsed, viewer, named, now)
     best = scored[0] if scored else None
     if (
