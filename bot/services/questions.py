@@ -336,7 +336,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "chilly": ("weather",), "froid": ("meteo", "weather"), "chaud": ("meteo", "weather"),
     "frais": ("meteo", "weather"), "temperature": ("weather", "meteo"),
     "jacket": ("weather",), "manteau": ("meteo",), "timezone": ("difference", "decalage"),
-    "fuseau": ("decalage", "difference"), "compared": ("difference",),
+    "fuseau": ("decalage", "difference"), "frette": ("meteo", "weather"), "compared": ("difference",),
     "takeoff": ("flight", "vol", "depart"), "plant": ("production", "site", "usine"),
     "usine": ("production", "site"), "factory": ("production", "site"),
     "pictures": ("photo",), "photos": ("photo",), "picture": ("photo",),
@@ -2387,6 +2387,24 @@ GREETING = re.compile(
 )
 
 
+# Québec French as it is typed ("à soir", "chu rendu", "y fait-tu froid", "j'sais pus"):
+# said the way the rest of the engine reads it. "-tu" after a verb only marks a question
+# ("ça marche-tu?"), except in "y a-tu", which the yes/no patterns know.
+QUEBEC_FORMS = (
+    (re.compile(r"\b[àa] (soir|matin|midi)\b", re.IGNORECASE), r"ce \1"),
+    (re.compile(r"\b(chu|chus|j[’']?suis|j[’']?su)\b", re.IGNORECASE), "je suis"),
+    (re.compile(r"\bj[’'](sais|sus|peux|vais|veux)\b", re.IGNORECASE), r"je \1"),
+    (re.compile(r"\bpus\b", re.IGNORECASE), "plus"),
+    (re.compile(r"\b(?!a-tu\b)(\w{2,})-tu\b", re.IGNORECASE), r"\1"),
+)
+
+
+def _quebec(text: str) -> str:
+    for pattern, replacement in QUEBEC_FORMS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def understand(
     index: MissionIndex,
     text: str,
@@ -2396,6 +2414,8 @@ def understand(
     default_language: str,
 ) -> Understanding:
     language = language_of(text, default_language, index.french_words, index.english_words)
+    if language == "fr":
+        text = _quebec(text)
     greeted = GREETING.sub("", text, count=1)
     if greeted.strip():
         text = greeted
