@@ -1455,7 +1455,12 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
                 out.append(joined)
                 i += 2
                 continue
-        if len(word) >= 7 and word.isalpha() and word not in index.postings:
+        if (
+            len(word) >= 7
+            and word.isalpha()
+            and word not in index.postings
+            and word not in SYNONYMS  # "takeoff" is a flight, not "take" and "off"
+        ):
             halves = next(
                 (
                     (word[:k], word[k:])
