@@ -161,7 +161,9 @@ FILLER = _words(
     # Asking for details: "me préciser", "specify"; "running late".
     "preciser precisez specify running once "
     # What a part of the programme holds: "what the Gerland portion involves".
-    "involve involves consist consists consiste comprend portion segment"
+    "involve involves consist consists consiste comprend portion segment "
+    # Candour around a question, and "around the hotel": "honestly", "franchement".
+    "honestly honnetement franchement around alentours"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -301,8 +303,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "verre": ("cocktail", "reception"), "apero": ("cocktail", "reception"),
     "mixer": ("cocktail", "reception"), "happy": ("cocktail",),
     "checkout": ("liberez",), "checkin": ("enregistrement",),
-    "dial": ("composez", "call"), "call": ("dial", "appeler", "phone"),
-    "appeler": ("composez", "dial", "telephone"), "composer": ("composez", "dial"),
+    "dial": ("composez", "call"), "call": ("dial", "appeler", "phone", "joindre", "reach"),
+    "appeler": ("composez", "dial", "telephone", "joindre"),
+    "appelle": ("composez", "telephone", "joindre"), "composer": ("composez", "dial"),
     "numero": ("number", "telephone"), "number": ("numero", "phone"),
     "phone": ("telephone",), "telephone": ("phone",), "tel": ("telephone", "phone"),
     "mtl": ("montreal",), "yul": ("montreal", "trudeau"), "lyo": ("lyon",),
@@ -578,6 +581,17 @@ PHRASES = {
     "how many kilometers": "distance",
     "how many kilometres": "distance",
     "combien de kilometres": "distance",
+    # Losing the group is a matter for whoever coordinates it.
+    "lost the group": "coordinator",
+    "lost my group": "coordinator",
+    "lost track of the group": "coordinator",
+    "separated from the group": "coordinator",
+    "perdu le groupe": "coordinator",
+    "perdu mon groupe": "coordinator",
+    "perdu la delegation": "coordinator",
+    "perdu de vue le groupe": "coordinator",
+    "am i expected": "should",
+    "are we expected": "should",
     "street address": "address",
     "civic address": "address",
     "adresse civique": "address",
