@@ -581,6 +581,11 @@ PHRASES = {
     "how many kilometers": "distance",
     "how many kilometres": "distance",
     "combien de kilometres": "distance",
+    # Getting into a city is arriving there ("what time do we get into Montreal").
+    "get into": "arrive in",
+    "get in to": "arrive in",
+    "touch down in": "arrive in",
+    "touch down at": "arrive at",
     # Losing the group is a matter for whoever coordinates it.
     "lost the group": "coordinator",
     "lost my group": "coordinator",
