@@ -1497,6 +1497,36 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
     return out
 
 
+# "From here", "d'ici": where the asker is, which the programme knows from the moment.
+FROM_HERE = re.compile(r"\b(from here|from where we are|d ici|depuis ici)\b")
+
+
+def _where_one_is(
+    index: MissionIndex, viewer: Viewer, named: set[int], now: datetime
+) -> set[str]:
+    """The words of the place one is at now: that of the session under way, or where the
+    last one was held (for a ride, where it went)."""
+    last: Doc | None = None
+    for doc in _sessions(index, viewer, named):
+        if doc.starts_at is None or doc.starts_at > now:
+            continue
+        if not doc.transport and (doc.ends_at or doc.starts_at) >= now:
+            last = doc
+            break
+        if last is None or (doc.ends_at or doc.starts_at) >= (last.ends_at or last.starts_at):
+            last = doc
+    if last is None:
+        return set()
+    if last.transport:
+        return set(last.destination)
+    return {
+        w
+        for doc in index.docs
+        if doc.kind == AnswerKind.VENUE and doc.ref_id == last.venue_id
+        for w in doc.primary
+    }
+
+
 def score_documents(
     index: MissionIndex, parsed: Parsed, viewer: Viewer, named: set[int], now: datetime
 ) -> list[tuple[float, Doc]]:
@@ -1581,6 +1611,8 @@ def score_documents(
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
     origin, destination = _direction(parsed.words)
+    if FROM_HERE.search(sentence):
+        origin |= _where_one_is(index, viewer, named, now)
     origin = _with_places(origin, index.place_words)
     destination = _with_places(destination, index.place_words)
     # "From Marcy to Gerland": a trip, whatever the verb; "after the visit, how do we get to
