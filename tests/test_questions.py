@@ -366,6 +366,24 @@ GENERAL_8 = [
      "expect": {"next": True}},
     {"q": "Qu'est-ce qui vient après la plénière d'ouverture?", "lang": "fr",
      "now": "2017-04-10T09:00", "expect": {"session": "welcome-cocktail"}},
+    # Québec forms: "à soir" is this evening.
+    {"q": "La navette pour revenir à l'hôtel à soir part quand?", "lang": "fr",
+     "now": "2017-04-10T17:00", "expect": {"session": "shuttle-ccl-hotel-d1"}},
+    # A word with synonyms of its own is not two known words.
+    {"q": "takeoff tonight, what time?", "lang": "en", "now": "2017-04-09T14:00",
+     "expect": {"session": "flight-out"}},
+    # Getting into a city is arriving there.
+    {"q": "When do we get into Montréal on Thursday?", "lang": "en",
+     "now": "2017-04-12T20:00", "expect": {"session": "flight-home"}},
+    # "From here" is where one is now: the hotel, after the ride from the airport.
+    {"q": "How long is the ride from here to the forum?", "lang": "en",
+     "now": "2017-04-10T14:40", "expect": {"session": "shuttle-hotel-ccl-d1"}},
+    # "Where are you?" is the session under way.
+    {"q": "I'm at the counters, where is everyone?", "lang": "en",
+     "now": "2017-04-09T23:40", "expect": {"session": "yul-meetup"}},
+    # Losing the group is the coordinator's.
+    {"q": "I've lost my group, what number do I call?", "lang": "en",
+     "expect": {"faq": "coordinator"}},
 ]  # fmt: skip
 
 

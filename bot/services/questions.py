@@ -303,9 +303,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "verre": ("cocktail", "reception"), "apero": ("cocktail", "reception"),
     "mixer": ("cocktail", "reception"), "happy": ("cocktail",),
     "checkout": ("liberez",), "checkin": ("enregistrement",),
-    "dial": ("composez", "call"), "call": ("dial", "appeler", "phone", "joindre", "reach"),
-    "appeler": ("composez", "dial", "telephone", "joindre"),
-    "appelle": ("composez", "telephone", "joindre"), "composer": ("composez", "dial"),
+    "dial": ("composez", "call"), "call": ("dial", "appeler", "phone"),
+    "appeler": ("composez", "dial", "telephone"), "composer": ("composez", "dial"),
     "numero": ("number", "telephone"), "number": ("numero", "phone"),
     "phone": ("telephone",), "telephone": ("phone",), "tel": ("telephone", "phone"),
     "mtl": ("montreal",), "yul": ("montreal", "trudeau"), "lyo": ("lyon",),
@@ -2420,6 +2419,35 @@ def _what_after(
     return _next_after(index, viewer, named, end - timedelta(minutes=1), None, None)
 
 
+# "Vous êtes où?", "where are you guys", "where's everyone": where the group is now, which
+# is where the session under way (or about to start) is held.
+WHERE_ARE_YOU = re.compile(
+    r"\b(vous etes ou|ou etes vous|ou vous etes|vous etes rendus ou|ou est le groupe|"
+    r"le groupe est ou|ou est tout le monde|tout le monde est ou|ou est la delegation|"
+    r"where are you|where r u|where are u|where are y all|where is everyone|"
+    r"where s everyone|where is everybody|where s everybody|where is the group|"
+    r"where s the group|where are the others|where is the delegation)"
+    # Nothing after it but who and how exactly: not "where are you taking us".
+    r"( (guys|all|folks|people|exactement|exactly|exactly now|now|right now|maintenant|la))*"
+    r"\s*([?!.,;]|$)"
+)
+GATHERING_SOON = timedelta(hours=1)
+
+
+def _session_now(
+    index: MissionIndex, viewer: Viewer, named: set[int], now: datetime
+) -> Doc | None:
+    """The session under way, or the one about to start: not a ride, when one fits."""
+    found = [
+        doc
+        for doc in _sessions(index, viewer, named)
+        if doc.starts_at is not None
+        and doc.starts_at <= now + GATHERING_SOON
+        and (doc.ends_at or doc.starts_at) >= now
+    ]
+    return next((d for d in found if not d.transport), found[0] if found else None)
+
+
 def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     """Whether the question asks for a day's programme (and whether for all of it)."""
     folded = re.sub(r"[’'`´]", " ", fold(text))
@@ -2526,6 +2554,14 @@ def _understand(
         and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
     ):
         return Understanding(AnswerKind.NEXT, language)
+    if parsed.day is None and WHERE_ARE_YOU.search(re.sub(r"[\s’'`´-]+", " ", fold(text))):
+        gathering = _session_now(index, viewer, named, now)
+        if gathering is not None:
+            return Understanding(
+                gathering.kind,
+                language,
+                Match(gathering.kind, gathering.key, gathering.ref_id, CONFIDENT),
+            )
     if parsed.day is None and not parsed.yes_no:
         after = _what_after(index, text, viewer, named, now)
         if after is True:
