@@ -381,6 +381,9 @@ GENERAL_8 = [
     # "Where are you?" is the session under way.
     {"q": "I'm at the counters, where is everyone?", "lang": "en",
      "now": "2017-04-09T23:40", "expect": {"session": "yul-meetup"}},
+    # "In general": the practice (the FAQ), not one session of it.
+    {"q": "En règle générale, on prend les navettes où?", "lang": "fr",
+     "now": "2017-04-11T07:00", "expect": {"faq": "shuttle-meeting-point"}},
     # Losing the group is the coordinator's.
     {"q": "I've lost my group, what number do I call?", "lang": "en",
      "expect": {"faq": "coordinator"}},

@@ -580,6 +580,13 @@ PHRASES = {
     "how many kilometers": "distance",
     "how many kilometres": "distance",
     "combien de kilometres": "distance",
+    # In general: the practice, not one session ("de façon générale", "as a rule").
+    "de facon generale": "general",
+    "de maniere generale": "general",
+    "d une facon generale": "general",
+    "en regle generale": "general",
+    "as a rule": "general",
+    "generally speaking": "general",
     # Getting into a city is arriving there ("what time do we get into Montreal").
     "get into": "arrive in",
     "get in to": "arrive in",
@@ -2045,6 +2052,15 @@ def _event_at(
     return chosen[0] if chosen else None
 
 
+IN_GENERAL = _stemmed(
+    _words(
+        "general generale generalement generally usually usual normally normalement "
+        "habituellement habitude typically typiquement ordinairement"
+    )
+)
+IN_GENERAL_SHARE = 0.6
+
+
 def _prefer_faq_when_generic(
     scored: list[tuple[float, Doc]], parsed: Parsed
 ) -> tuple[float, Doc] | None:
@@ -2054,10 +2070,19 @@ def _prefer_faq_when_generic(
     if not scored or scored[0][1].kind != AnswerKind.SESSION:
         return None
     top = scored[0][0]
+    faq = next(((v, d) for v, d in scored if d.kind == AnswerKind.FAQ), None)
+    if (
+        faq is not None
+        and set(parsed.words) & IN_GENERAL
+        and parsed.day is None
+        and faq[0] >= IN_GENERAL_SHARE * top
+    ):
+        # "In general, where are the pickup spots", "d'habitude, les navettes partent
+        # d'où": the practice, not one session of it.
+        return (top, faq[1])
     alike = [d for v, d in scored if d.kind == AnswerKind.SESSION and top - v <= 0.05]
     if len(alike) < 3:
         return None
-    faq = next(((v, d) for v, d in scored if d.kind == AnswerKind.FAQ), None)
     if faq is not None and set(parsed.words) & ASKS_WHEN and not faq[1].asks_when:
         return None
     if faq is not None and faq[0] >= 0.75 * top:
