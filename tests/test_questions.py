@@ -384,6 +384,9 @@ GENERAL_8 = [
     # "In general": the practice (the FAQ), not one session of it.
     {"q": "En règle générale, on prend les navettes où?", "lang": "fr",
      "now": "2017-04-11T07:00", "expect": {"faq": "shuttle-meeting-point"}},
+    # Of the sessions named about as well, the one about to start.
+    {"q": "The info breakfast, what room at the hotel?", "lang": "en",
+     "now": "2017-04-11T07:05", "expect": {"session": "briefing-breakfast"}},
     # Losing the group is the coordinator's.
     {"q": "I've lost my group, what number do I call?", "lang": "en",
      "expect": {"faq": "coordinator"}},

@@ -163,7 +163,9 @@ FILLER = _words(
     # What a part of the programme holds: "what the Gerland portion involves".
     "involve involves consist consists consiste comprend portion segment "
     # Candour around a question, and "around the hotel": "honestly", "franchement".
-    "honestly honnetement franchement around alentours"
+    "honestly honnetement franchement around alentours "
+    # Size said in passing: "la grosse séance d'ouverture", "the big dinner".
+    "gros grosse grosses big"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -1963,6 +1965,8 @@ KNOWN_WINNER = 0.25
 KNOWN_MARGIN = 2.0
 # Plausible, and three times as good as anything else: the only candidate there is.
 ALONE_MARGIN = 3.0
+# Of sessions the words fit about as well, the one under way or about to start.
+NOW_MARGIN = 1.1
 
 
 def _confident(
@@ -1996,6 +2000,17 @@ def _confident(
     if best[0] >= bar and best[0] >= margin * runner_up:
         return True
     if best[0] >= PLAUSIBLE and best[0] >= ALONE_MARGIN * runner_up:
+        return True
+    if (
+        parsed.day is None
+        and best[1].kind == AnswerKind.SESSION
+        and best[1].starts_at is not None
+        and best[1].starts_at - GATHERING_SOON <= now <= (best[1].ends_at or best[1].starts_at)
+        and best[0] >= PLAUSIBLE
+        and best[0] >= NOW_MARGIN * runner_up
+    ):
+        # "I'm heading over to the mixer now", "le déjeuner d'info, quelle salle?" at 7 h:
+        # the session under way or about to start is the likelier one of those named.
         return True
     return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
 
