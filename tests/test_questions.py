@@ -387,6 +387,12 @@ GENERAL_8 = [
     # Of the sessions named about as well, the one about to start.
     {"q": "The info breakfast, what room at the hotel?", "lang": "en",
      "now": "2017-04-11T07:05", "expect": {"session": "briefing-breakfast"}},
+    # Not being there for something is a mishap: what to do then is the FAQ's.
+    {"q": "What if I'm not present when they hand out the badges?", "lang": "en",
+     "expect": {"faq": "badge"}},
+    # "Éloigné" asks how far.
+    {"q": "L'hôtel est-il éloigné du Centre de Congrès?", "lang": "fr",
+     "expect": {"venue": "centre-congres"}},
     # Losing the group is the coordinator's.
     {"q": "I've lost my group, what number do I call?", "lang": "en",
      "expect": {"faq": "coordinator"}},

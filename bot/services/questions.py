@@ -165,7 +165,9 @@ FILLER = _words(
     # Candour around a question, and "around the hotel": "honestly", "franchement".
     "honestly honnetement franchement around alentours "
     # Size said in passing: "la grosse séance d'ouverture", "the big dinner".
-    "gros grosse grosses big"
+    "gros grosse grosses big "
+    # What is asked of one, said of the thing: "la tenue demandée", "the required dress".
+    "demandee demandees requested"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -208,7 +210,8 @@ PLACE_WORDS = _words(
     "situe situee door doors porte portes entrance "
     # Where it is, in other words: "how near", "the exact address for the GPS".
     "nearby near proche km kilometre kilometres kilometer kilometers miles gps "
-    "coordinates coordonnees neighbourhood neighborhood quartier"
+    "coordinates coordonnees neighbourhood neighborhood quartier "
+    "eloigne eloignee eloignes eloignees"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -582,6 +585,16 @@ PHRASES = {
     "how many kilometers": "distance",
     "how many kilometres": "distance",
     "combien de kilometres": "distance",
+    # Not being there for something is missing it.
+    "pas present": "absent",
+    "pas presente": "absent",
+    "not there": "absent",
+    "not present": "absent",
+    "can t make it": "absent",
+    "cannot make it": "absent",
+    # How far, in other words: "a long way from", "éloigné du centre".
+    "a long way": "far",
+    "long way": "far",
     # In general: the practice, not one session ("de façon générale", "as a rule").
     "de facon generale": "general",
     "de maniere generale": "general",
@@ -1432,7 +1445,9 @@ MISHAP = _stemmed(
     _words(
         "miss missed rate rater manque manquer manquez retard late delay delayed lost perdu "
         "perdue cancel cancelled canceled annule annulee oublie forgot forget "
-        "retardataire latecomer annulation cancellation wrong problem probleme trouble"
+        "retardataire latecomer annulation cancellation wrong problem probleme trouble "
+        # Not being there: "si je ne suis pas présent", "if I can't make it".
+        "absent absente absence"
     )
 )
 GONE_RIDE = 0.85
