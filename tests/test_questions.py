@@ -393,6 +393,13 @@ GENERAL_8 = [
     # "Éloigné" asks how far.
     {"q": "L'hôtel est-il éloigné du Centre de Congrès?", "lang": "fr",
      "expect": {"venue": "centre-congres"}},
+    # Just arrived, asking who meets the group: the ride that does, not what is next;
+    # "pis" between two clauses is "and".
+    {"q": "On vient d'arriver à Saint-Exupéry, qui nous attend pis c'est où?", "lang": "fr",
+     "now": "2017-04-10T12:50", "expect": {"session": "transfer-lys-hotel"}},
+    # Hours ahead of here: the time difference.
+    {"q": "Combien d'heures de plus à Lyon?", "lang": "fr", "now": "2017-04-09T15:00",
+     "expect": {"faq": "time-difference"}},
     # Losing the group is the coordinator's.
     {"q": "I've lost my group, what number do I call?", "lang": "en",
      "expect": {"faq": "coordinator"}},

@@ -585,6 +585,14 @@ PHRASES = {
     "how many kilometers": "distance",
     "how many kilometres": "distance",
     "combien de kilometres": "distance",
+    # Hours more or fewer than here: the time difference.
+    "heures de plus": "decalage",
+    "heure de plus": "decalage",
+    "heures de moins": "decalage",
+    "heures d avance": "decalage",
+    "hours ahead": "decalage",
+    "hours behind": "decalage",
+    "hours later": "decalage",
     # Not being there for something is missing it.
     "pas present": "absent",
     "pas presente": "absent",
@@ -2534,6 +2542,9 @@ QUEBEC_FORMS = (
     (re.compile(r"\b(chu|chus|j[’']?suis|j[’']?su)\b", re.IGNORECASE), "je suis"),
     (re.compile(r"\bj[’'](sais|sus|peux|vais|veux)\b", re.IGNORECASE), r"je \1"),
     (re.compile(r"\bpus\b", re.IGNORECASE), "plus"),
+    # "Qui vient nous chercher pis on le trouve où": "pis" between two clauses is "and";
+    # "pis là?", "pis après?" and "pis" opening a question ask what comes next.
+    (re.compile(r"(?<=\w)(,?) pis\b(?! (la|là|apres|après|ensuite)\b)", re.IGNORECASE), r"\1 et"),
     (re.compile(r"\b(?!a-tu\b)(\w{2,})-tu\b", re.IGNORECASE), r"\1"),
 )
 
@@ -2607,6 +2618,8 @@ def _understand(
         and parsed.day is None
         and not parsed.yes_no
         and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
+        # "On vient d'atterrir! Qui vient nous chercher?": who meets the group, not next.
+        and not set(parsed.words) & {"who", "qui", "whoever"}
     ):
         return Understanding(AnswerKind.NEXT, language)
     if parsed.day is None and WHERE_ARE_YOU.search(re.sub(r"[\s’'`´-]+", " ", fold(text))):
