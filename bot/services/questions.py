@@ -343,7 +343,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "chilly": ("weather",), "froid": ("meteo", "weather"), "chaud": ("meteo", "weather"),
     "frais": ("meteo", "weather"), "temperature": ("weather", "meteo"),
     "jacket": ("weather",), "manteau": ("meteo",), "timezone": ("difference", "decalage"),
-    "fuseau": ("decalage", "difference"), "frette": ("meteo", "weather"), "compared": ("difference",),
+    "fuseau": ("decalage", "difference"), "compared": ("difference",),
+    "frette": ("meteo", "weather"),
     "takeoff": ("flight", "vol", "depart"), "plant": ("production", "site", "usine"),
     "usine": ("production", "site"), "factory": ("production", "site"),
     "pictures": ("photo",), "photos": ("photo",), "picture": ("photo",),
@@ -1532,20 +1533,20 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
 FROM_HERE = re.compile(r"\b(from here|from where we are|d ici|depuis ici)\b")
 
 
-def _where_one_is(
-    index: MissionIndex, viewer: Viewer, named: set[int], now: datetime
-) -> set[str]:
+def _where_one_is(index: MissionIndex, viewer: Viewer, named: set[int], now: datetime) -> set[str]:
     """The words of the place one is at now: that of the session under way, or where the
     last one was held (for a ride, where it went)."""
     last: Doc | None = None
+    last_end = now
     for doc in _sessions(index, viewer, named):
         if doc.starts_at is None or doc.starts_at > now:
             continue
-        if not doc.transport and (doc.ends_at or doc.starts_at) >= now:
+        end = doc.ends_at or doc.starts_at
+        if not doc.transport and end >= now:
             last = doc
             break
-        if last is None or (doc.ends_at or doc.starts_at) >= (last.ends_at or last.starts_at):
-            last = doc
+        if last is None or end >= last_end:
+            last, last_end = doc, end
     if last is None:
         return set()
     if last.transport:
@@ -2450,7 +2451,7 @@ WHAT_AFTER_GRACE = timedelta(minutes=30)
 
 def _what_after(
     index: MissionIndex, text: str, viewer: Viewer, named: set[int], now: datetime
-) -> Doc | None | bool:
+) -> Doc | bool | None:
     """For "what's after X": True when X is under way or over (what comes next), the
     session following X when X is still to come, None when the question is not that."""
     found = WHAT_AFTER.match(re.sub(r"[\s’'`´-]+", " ", fold(text)).strip())
@@ -2497,9 +2498,7 @@ WHERE_ARE_YOU = re.compile(
 GATHERING_SOON = timedelta(hours=1)
 
 
-def _session_now(
-    index: MissionIndex, viewer: Viewer, named: set[int], now: datetime
-) -> Doc | None:
+def _session_now(index: MissionIndex, viewer: Viewer, named: set[int], now: datetime) -> Doc | None:
     """The session under way, or the one about to start: not a ride, when one fits."""
     found = [
         doc
