@@ -402,6 +402,9 @@ GENERAL_8 = [
     # Hours ahead of here: the time difference.
     {"q": "Combien d'heures de plus à Lyon?", "lang": "fr", "now": "2017-04-09T15:00",
      "expect": {"faq": "time-difference"}},
+    # Room service is a hotel service the mission does not know, not a room to find.
+    {"q": "Can we order room service at the hotel?", "lang": "en",
+     "expect": {"unknown": True}},
     # Losing the group is the coordinator's.
     {"q": "I've lost my group, what number do I call?", "lang": "en",
      "expect": {"faq": "coordinator"}},

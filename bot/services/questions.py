@@ -115,7 +115,7 @@ STOPWORDS = _words(
     # Chat spellings and contractions typed without their apostrophe.
     "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse "
     "dont doesnt didnt isnt arent cant wont aint want wanna something anything thing "
-    "usually like kind sort ll ve re "
+    "usually like kind sort ll ve re more "
     # How much of something is wanted, not what: "the full schedule", "l'horaire complet".
     "besoin complet complete full entire whole entier entiere "
     # Asking politely: "je voudrais", "show me", "tell me".
@@ -398,7 +398,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # Having to: "suis-je obligé", "is it compulsory".
     "oblige": ("obligatoire", "mandatory"), "obligee": ("obligatoire", "mandatory"),
     "obligation": ("obligatoire", "mandatory"), "compulsory": ("mandatory", "obligatoire"),
-    "requis": ("obligatoire", "mandatory"),
+    "requis": ("obligatoire", "mandatory"), "obligatory": ("obligatoire", "mandatory"),
     # The time between here and home: "time gap", "time diff".
     "gap": ("difference", "decalage"), "diff": ("difference", "decalage"),
     "ecart": ("difference", "decalage"),
@@ -586,6 +586,11 @@ PHRASES = {
     "how many kilometers": "distance",
     "how many kilometres": "distance",
     "combien de kilometres": "distance",
+    # A service of the hotel's, not a room to find ("room service", "service aux chambres").
+    "room service": "roomservice",
+    "service aux chambres": "roomservice",
+    "service a la chambre": "roomservice",
+    "service en chambre": "roomservice",
     # Hours more or fewer than here: the time difference.
     "heures de plus": "decalage",
     "heure de plus": "decalage",
