@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 # Updates being handled at once, all people together.
-MAX_CONCURRENT = 64
+MAX_CONCURRENT = 16
 # Updates accepted from the queue at once, most of them waiting for their person's turn.
 # PTB takes its slot before `do_process_update` runs: were that the limit above, one person
 # with many updates queued behind a slow one would hold every slot and stall everyone else.
