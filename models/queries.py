@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import and_, event, or_, select, true, update
+from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -39,12 +39,6 @@ async def latest_registration(session: AsyncSession, delegate_id: int) -> Regist
         .where(Registration.delegate_id == delegate_id)
         .order_by(Registration.updated_at.desc(), Registration.id.desc())
         .limit(1)
-    )
-
-
-async def role_grants(session: AsyncSession, telegram_id: int) -> list[RoleGrant]:
-    return list(
-        await session.scalars(select(RoleGrant).where(RoleGrant.telegram_id == telegram_id))
     )
 
 
@@ -96,32 +90,12 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
 
 
-async def visible_missions(
-    session: AsyncSession, delegate_id: int, is_admin: bool, coordinator_of: frozenset[int]
-) -> list[tuple[Mission, Registration | None]]:
-    """The missions a person may look at, in date order: those they are confirmed in, with
-    the registration, and those they run (every mission for an admin), with None."""
-    confirmed = and_(
-        Registration.mission_id == Mission.id,
-        Registration.delegate_id == delegate_id,
-        # Pending registrations wait for approval before seeing the trip.
-        Registration.status == RegistrationStatus.CONFIRMED,
-    )
-    staff = true() if is_admin else Mission.id.in_(sorted(coordinator_of))
-    rows = await session.execute(
-        select(Mission, Registration)
-        .outerjoin(Registration, confirmed)
-        .where(or_(Registration.id.is_not(None), staff))
-        .order_by(Mission.starts_on, Mission.id)
-    )
-    return [(row[0], row[1]) for row in rows]
-
-
 async def person_with_missions(
     session: AsyncSession, telegram_id: int
 ) -> tuple[Delegate | None, list[RoleGrant], list[tuple[Mission, Registration | None]]]:
     """The delegate behind a Telegram user, their roles and the missions they may look at
-    (as `visible_missions`), in one statement: one round trip for most updates."""
+    (those they are confirmed in, with the registration; those they run, every mission
+    for an admin, with None), in date order, in one statement."""
     confirmed = aliased(Registration)
     registered = (
         select(confirmed.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.dates import MissionCalendar
-from bot.services.people import MissionAccess, Person, access_of
+from bot.services.people import MissionAccess, Person, with_access
 from bot.services.registration import MissionInfo
 from models import (
     AgendaItem,
@@ -145,18 +145,9 @@ async def _access(
 ) -> tuple[Person, tuple[MissionAccess, ...]]:
     """The missions this person may look at: as read with them at the start of the update,
     or from the database for a Person built without them."""
-    if who.access is not None:
-        return who, who.access
-    async with sessions() as session:
-        delegate = await session.get(Delegate, who.delegate_id)
-        if delegate is None:
-            return who, ()
-        who = replace(
-            who, current_mission_id=delegate.current_mission_id,
-            home_timezone=delegate.home_timezone,
-        )  # fmt: skip
-        rows = await q.visible_missions(session, who.delegate_id, who.is_admin, who.coordinator_of)
-        return who, tuple(access_of(who, mission, reg) for mission, reg in rows)
+    if who.access is None:
+        who = await with_access(sessions, who)
+    return who, who.access or ()
 
 
 async def viewer(

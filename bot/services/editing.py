@@ -59,6 +59,12 @@ def may_edit(person: Person, mission_id: int) -> bool:
     return person.is_admin or mission_id in person.coordinator_of
 
 
+async def _editable(session: AsyncSession, person: Person, item_id: int) -> AgendaItem | None:
+    """The session, if this person may edit it (ids come from buttons: re-checked here)."""
+    item = await session.get(AgendaItem, item_id)
+    return item if item is not None and may_edit(person, item.mission_id) else None
+
+
 def _audit(
     session: AsyncSession,
     clock: Clock,
@@ -91,8 +97,8 @@ async def move_session(
 ) -> Moved | None:
     """Move a session to a new start, keeping its length. None: not allowed or not found."""
     async with sessions.begin() as session:
-        item = await session.get(AgendaItem, item_id)
-        if item is None or not may_edit(person, item.mission_id):
+        item = await _editable(session, person, item_id)
+        if item is None:
             return None
         old = item.starts_at
         length = item.ends_at - item.starts_at
@@ -149,8 +155,8 @@ async def change_end(
     """Set a session's end (the start stays). None: not allowed or not found; False: the
     end is not after the start."""
     async with sessions.begin() as session:
-        item = await session.get(AgendaItem, item_id)
-        if item is None or not may_edit(person, item.mission_id):
+        item = await _editable(session, person, item_id)
+        if item is None:
             return None
         if new_end <= item.starts_at:
             return False
@@ -171,8 +177,8 @@ async def change_venue(
 ) -> bool:
     """Put a session at one of its mission's venues, or at none (venue_id None)."""
     async with sessions.begin() as session:
-        item = await session.get(AgendaItem, item_id)
-        if item is None or not may_edit(person, item.mission_id):
+        item = await _editable(session, person, item_id)
+        if item is None:
             return False
         if venue_id is not None:
             venue = await session.get(Venue, venue_id)
@@ -190,8 +196,8 @@ async def cancel_session(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, item_id: int
 ) -> bool:
     async with sessions.begin() as session:
-        item = await session.get(AgendaItem, item_id)
-        if item is None or not may_edit(person, item.mission_id):
+        item = await _editable(session, person, item_id)
+        if item is None:
             return False
         already = item.cancelled
         item.cancelled = True

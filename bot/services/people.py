@@ -83,8 +83,7 @@ async def identify(
     if found is not None:
         seen = _Known(found.last_seen_at, found.unreachable, found.telegram_language)
         if seen.serves(now, language_code):
-            person = _person(found, grants, language_code)
-            person = replace(person, access=tuple(access_of(person, m, r) for m, r in missions))
+            person = _person(found, grants, missions, language_code)
             if memo:
                 memo.remember(key, token, replace(seen, person=person))
             return person
@@ -106,8 +105,9 @@ async def identify(
             if now - delegate.last_seen_at >= SEEN_RESOLUTION or delegate.unreachable:
                 delegate.last_seen_at = now
                 delegate.unreachable = False  # they just wrote to us: reachable again
-        grants = await q.role_grants(session, telegram_id)
-        return await _with_access(session, _person(delegate, grants, language_code))
+        found, grants, missions = await q.person_with_missions(session, telegram_id)
+        assert found is not None  # the delegate just read or added (autoflush)
+        return _person(found, grants, missions, language_code)
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,13 @@ class _Known:
         return fresh and (self.telegram_language == language_code or not language_code)
 
 
-def _person(delegate: Delegate, grants: list[RoleGrant], language_code: str | None) -> Person:
-    return Person(
+def _person(
+    delegate: Delegate,
+    grants: list[RoleGrant],
+    missions: list[tuple[Mission, Registration | None]],
+    language_code: str | None,
+) -> Person:
+    person = Person(
         delegate_id=delegate.id,
         telegram_id=delegate.telegram_id,
         locale=delegate.language or pick_locale(language_code),
@@ -138,16 +143,26 @@ def _person(delegate: Delegate, grants: list[RoleGrant], language_code: str | No
         current_mission_id=delegate.current_mission_id,
         home_timezone=delegate.home_timezone,
     )
+    return replace(person, access=tuple(_access_of(person, m, r) for m, r in missions))
 
 
-async def _with_access(session: AsyncSession, person: Person) -> Person:
-    rows = await q.visible_missions(
-        session, person.delegate_id, person.is_admin, person.coordinator_of
-    )
-    return replace(person, access=tuple(access_of(person, m, r) for m, r in rows))
+async def with_access(sessions: async_sessionmaker[AsyncSession], who: Person) -> Person:
+    """`who` with the missions they may look at, for a Person built without them (a
+    script, a test): read as `identify` reads them. No delegate any more: no mission."""
+    async with sessions() as session:
+        found, grants, missions = await q.person_with_missions(session, who.telegram_id)
+    if found is None:
+        return replace(who, access=())
+    read = _person(found, grants, missions, who.chosen_language)
+    return replace(
+        who, access=read.access, current_mission_id=read.current_mission_id,
+        home_timezone=read.home_timezone,
+    )  # fmt: skip
 
 
-def access_of(person: Person, mission: Mission, registration: Registration | None) -> MissionAccess:
+def _access_of(
+    person: Person, mission: Mission, registration: Registration | None
+) -> MissionAccess:
     return MissionAccess(
         mission=MissionInfo.of(mission),
         starts_on=mission.starts_on,
