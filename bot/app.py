@@ -25,7 +25,7 @@ from bot.context import AppState, BotApplication, BotContext
 from bot.i18n import load_catalogs
 from bot.outbox import Sender
 from bot.services.broadcasts import ProgressReporter
-from bot.services.people import grant_admin
+from bot.services.people import flush_seen, grant_admin
 from bot.services.reminders import enqueue_due
 from bot.updates import PerPersonUpdateProcessor
 from handlers import (
@@ -153,6 +153,9 @@ async def startup(app: BotApplication) -> None:
             app.job_queue.run_repeating(
                 _queue_reminders, interval=REMINDER_CHECK, first=REMINDER_CHECK, name="reminders"
             )
+            app.job_queue.run_repeating(
+                _flush_seen, interval=SEEN_FLUSH, first=SEEN_FLUSH, name="last-seen"
+            )
     else:
         await state.sender.recover()  # demo and tests flush the outbox themselves
     log.info("ready: %d admin id(s) from the environment", len(state.settings.bot_admin_ids))
@@ -168,6 +171,12 @@ async def flush_outbox(app: BotApplication) -> int:
 
 
 REMINDER_CHECK = 20  # seconds
+SEEN_FLUSH = 60  # seconds: how often last-seen times are written (bot/services/people.py)
+
+
+async def _flush_seen(context: BotContext) -> None:
+    assert context.bot_data.sessions is not None
+    await flush_seen(context.bot_data.sessions)
 
 
 async def _queue_reminders(context: BotContext) -> None:
@@ -205,6 +214,11 @@ async def stop_sender(app: BotApplication) -> None:
 
 async def shutdown(app: BotApplication) -> None:
     await stop_sender(app)
+    if app.bot_data.sessions is not None:
+        try:
+            await flush_seen(app.bot_data.sessions)
+        except Exception:  # the database is gone: last-seen times are not worth a crash
+            log.warning("last-seen times not written at shutdown", exc_info=True)
     memo = memo_of(app.bot_data.sessions) if app.bot_data.sessions else None
     if memo is not None:
         memo.close()

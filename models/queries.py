@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import Table, and_, bindparam, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -136,3 +138,17 @@ async def person_with_missions(
         if mission is not None and mission.id not in missions:
             missions[mission.id] = (mission, registration)
     return rows[0][0], list(grants.values()), list(missions.values())
+
+
+async def record_seen(session: AsyncSession, seen: dict[int, datetime]) -> None:
+    """Last-seen times by Telegram id, in one statement; a time never moves back."""
+    table = cast(Table, Delegate.__table__)
+    await session.execute(
+        update(table)
+        .where(
+            table.c.telegram_id == bindparam("seen_id"),
+            table.c.last_seen_at < bindparam("seen_at"),
+        )
+        .values(last_seen_at=bindparam("seen_at")),
+        [{"seen_id": telegram_id, "seen_at": at} for telegram_id, at in seen.items()],
+    )

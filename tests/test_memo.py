@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, event, select, update
 
-from bot.services.people import identify
+from bot.services.people import flush_seen, identify
 from models import Delegate, Mission, Registration, Role, RoleGrant
 from models.db import SessionFactory, create_engine, create_session_factory, memo_of
 from tests.harness import Harness, TgUser, joined
@@ -137,3 +137,30 @@ async def test_the_locale_follows_each_updates_telegram_language(lyon: Harness) 
         mission.updated_at = lyon.clock.now()  # someone else's commit
     await identify(lyon.db, lyon.clock, fr.id, None)
     assert (await identify(lyon.db, lyon.clock, fr.id, "fr")).locale == "fr"
+
+
+async def test_last_seen_times_are_written_later_all_at_once(lyon: Harness) -> None:
+    """A delegate's first message after a while writes nothing (on SQLite, what was kept
+    stays kept); the time is written at the next flush, with everyone else's, and never
+    moves back."""
+    fr = TgUser(907, "Camille", "fr")
+    await register(lyon, EN)
+    await register(lyon, fr)
+    lyon.clock.set(paris(11, 8))
+    await lyon.send(EN, "/agenda")
+    await lyon.send(fr, "/agenda")
+    await flush_seen(lyon.db)
+    lyon.clock.set(paris(11, 9))  # an hour later: both are due a new last-seen time
+    queries = count_queries(lyon)
+    assert joined(await lyon.send(fr, "/agenda"))
+    await lyon.send(EN, "/next")
+    assert not [q for q in queries if q.lstrip().upper().startswith("UPDATE DELEGATES")]
+    lyon.clock.set(paris(11, 9, 2))
+    await lyon.send(EN, "/agenda")  # seen two minutes later: the same write will do
+    assert await flush_seen(lyon.db) == 2
+    assert await flush_seen(lyon.db) == 0
+    async with lyon.db() as session:
+        seen = dict(
+            (await session.execute(select(Delegate.telegram_id, Delegate.last_seen_at))).all()
+        )
+    assert seen[EN.id] == seen[fr.id] == paris(11, 9)

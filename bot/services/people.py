@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -14,8 +15,49 @@ from models import AuditRecord, Delegate, Mission, Registration, Role, RoleGrant
 from models import queries as q
 from models.db import memo_of
 
-# last_seen_at is written at most this often, so reading the agenda stays read-only.
+# last_seen_at moves by at least this much, and is written with everyone else's seen in
+# the same while (SeenTimes): reading the agenda stays read-only, and on SQLite what is kept
+# from the database (SessionFactory.recall) is not dropped by each delegate's first message.
 SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+class SeenTimes:
+    """When people were last seen, not yet written: one statement for all of them, every
+    SEEN_FLUSH seconds (a job) and at shutdown. A crash loses at most that much of it."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, datetime] = {}
+        self._noted: dict[int, datetime] = {}
+
+    def note(self, telegram_id: int, stored: datetime, now: datetime) -> None:
+        last = max(stored, self._noted.get(telegram_id, stored))
+        if now - last >= SEEN_RESOLUTION:
+            if len(self._noted) >= 100_000:
+                self._noted.clear()
+            self._pending[telegram_id] = self._noted[telegram_id] = now
+
+    def take(self) -> dict[int, datetime]:
+        pending, self._pending = self._pending, {}
+        return pending
+
+
+_SEEN: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], SeenTimes] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def seen_times(sessions: async_sessionmaker[AsyncSession]) -> SeenTimes:
+    """The last-seen times waiting to be written to this database."""
+    return _SEEN.setdefault(sessions, SeenTimes())
+
+
+async def flush_seen(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Write the last-seen times noted since the previous flush (one statement)."""
+    pending = seen_times(sessions).take()
+    if pending:
+        async with sessions.begin() as session:
+            await q.record_seen(session, pending)
+    return len(pending)
 
 
 @dataclass(frozen=True)
@@ -68,24 +110,27 @@ async def identify(
 
     Most updates only read: one query (the person, their roles and the missions they may
     look at), none while nothing was committed (see SessionFactory.recall). A write happens
-    for a new person, a changed Telegram language, or a stale last-seen time.
+    for a new person, a changed Telegram language, or one marked unreachable; the last-seen
+    time is written later, with everyone else's (SeenTimes).
     """
     now = clock.now()
     memo = memo_of(sessions)
     # The locale falls back on the Telegram language of this update: part of the key.
     key = ("person", telegram_id, language_code)
     known = memo.recall(key) if memo else None
-    if isinstance(known, _Known) and known.person and known.serves(now, language_code):
+    if isinstance(known, _Known) and known.person and known.serves(language_code):
+        seen_times(sessions).note(telegram_id, known.last_seen_at, now)
         return known.person  # nothing was committed anywhere since it was read
     token = memo.change_token() if memo else None
     async with sessions() as session:
         found, grants, missions = await q.person_with_missions(session, telegram_id)
     if found is not None:
         seen = _Known(found.last_seen_at, found.unreachable, found.telegram_language)
-        if seen.serves(now, language_code):
+        if seen.serves(language_code):
             person = _person(found, grants, missions, language_code)
             if memo:
                 memo.remember(key, token, replace(seen, person=person))
+            seen_times(sessions).note(telegram_id, found.last_seen_at, now)
             return person
     async with sessions.begin() as session:
         delegate = await q.delegate_by_telegram_id(session, telegram_id)
@@ -102,9 +147,8 @@ async def identify(
         else:
             if delegate.telegram_language != language_code and language_code:
                 delegate.telegram_language = language_code
-            if now - delegate.last_seen_at >= SEEN_RESOLUTION or delegate.unreachable:
-                delegate.last_seen_at = now
-                delegate.unreachable = False  # they just wrote to us: reachable again
+            delegate.last_seen_at = max(delegate.last_seen_at, now)
+            delegate.unreachable = False  # they just wrote to us: reachable again
         found, grants, missions = await q.person_with_missions(session, telegram_id)
         assert found is not None  # the delegate just read or added (autoflush)
         return _person(found, grants, missions, language_code)
@@ -119,10 +163,10 @@ class _Known:
     telegram_language: str | None
     person: Person | None = None
 
-    def serves(self, now: datetime, language_code: str | None) -> bool:
-        """No write is due: last seen recently, reachable, same Telegram language."""
-        fresh = now - self.last_seen_at < SEEN_RESOLUTION and not self.unreachable
-        return fresh and (self.telegram_language == language_code or not language_code)
+    def serves(self, language_code: str | None) -> bool:
+        """No write is due now: reachable, same Telegram language."""
+        same = self.telegram_language == language_code or not language_code
+        return same and not self.unreachable
 
 
 def _person(
