@@ -222,6 +222,10 @@ async def session_button(update: Update, context: BotContext) -> None:
     if action == "s":
         await edit_or_send(update, session_card(viewer, item), session_keyboard(viewer, item))
         return
+    if action == "sa":  # one of several answers: the card of the first one stays
+        await answer(update)
+        await send(update, session_card(viewer, item), session_keyboard(viewer, item))
+        return
     await answer(update)
     if action == "map" and item.venue is not None:
         await send_venue_pin(update, item.venue)
@@ -394,7 +398,7 @@ HANDLERS: Handlers = [
     CommandHandler(names("ics"), calendar_file),
     CommandHandler(names("timezone"), timezone),
     CallbackQueryHandler(agenda_button, pattern=r"^ag:"),
-    CallbackQueryHandler(session_button, pattern=r"^(s|map|ics):"),
+    CallbackQueryHandler(session_button, pattern=r"^(s|sa|map|ics):"),
     CallbackQueryHandler(venue_button, pattern=r"^v:"),
     CallbackQueryHandler(mission_choice, pattern=r"^mc:"),
     CallbackQueryHandler(switch_mission, pattern=r"^switch$"),

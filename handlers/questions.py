@@ -9,7 +9,7 @@ import warnings
 from datetime import timedelta
 
 from babel.numbers import format_decimal
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -24,7 +24,7 @@ from bot.context import BotContext
 from bot.i18n import escape, format_moment, get_locale, render, use_locale
 from bot.services import agenda as svc
 from bot.services import editing, inbox
-from bot.services.questions import AnswerKind, Understanding, answer_question
+from bot.services.questions import AnswerKind, Match, Understanding, answer_question
 from bot.views import dated_button_title, now_next, session_card, shorten, venue_card
 from handlers.agenda import (
     date_problem,
@@ -87,7 +87,7 @@ async def _reply(
     if understood.kind == AnswerKind.SESSION and match is not None:
         found = await svc.session_for(context.db, context.me, match.ref_id)
         if found is not None:
-            await send(update, session_card(*found), session_keyboard(*found))
+            await _send_session(update, context, found, understood.also)
             return
     elif understood.kind == AnswerKind.VENUE and match is not None:
         place = await svc.venue_for(context.db, context.me, match.ref_id)
@@ -114,6 +114,27 @@ async def _reply(
         await send(update, now_next(viewer, await svc.now_and_next(context.db, viewer, now), now))
         return
     await _not_sure(update, context, understood)
+
+
+async def _send_session(
+    update: Update,
+    context: BotContext,
+    found: tuple[svc.Viewer, svc.SessionView],
+    also: tuple[Match, ...],
+) -> None:
+    """The session's card; below it, the other sessions the question fits as well, in
+    time order, each a button that opens its own card."""
+    viewer, item = found
+    text, keyboard = session_card(viewer, item), session_keyboard(viewer, item)
+    others = [s for a in also if (s := await svc.session_for(context.db, context.me, a.ref_id))]
+    if others:
+        text += "\n\n" + render("Other sessions fit your question too:")
+        rows = [
+            [(dated_button_title(other, seen), f"sa:{other.id}")]
+            for seen, other in sorted(others, key=lambda found: found[1].starts_at)
+        ]
+        keyboard = InlineKeyboardMarkup([*inline(rows).inline_keyboard, *keyboard.inline_keyboard])
+    await send(update, text, keyboard)
 
 
 async def _send_faq(update: Update, entry: svc.FaqView, staff: bool = False) -> None:

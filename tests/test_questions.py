@@ -513,3 +513,39 @@ async def test_faq_list_opens_answers_and_staff_can_edit(lyon: Harness) -> None:
     assert not [b for b in lyon.buttons(FR) if b.startswith("em:")]
     await lyon.press(ADMIN, buttons[0])
     assert lyon.buttons(ADMIN) == [f"em:f:{buttons[0].removeprefix('f:')}"]
+
+
+async def test_sessions_the_question_fits_as_well_are_offered_beside_the_answer(
+    lyon: Harness,
+) -> None:
+    """'La navette demain' fits three rides equally: the likeliest is shown, the others are
+    buttons in time order, each opening its own card below; a forged one shows nothing."""
+    await register(lyon, FR)
+    await register(lyon, EN)
+    lyon.clock.set(paris(10, 20))
+    text = joined(await lyon.send(FR, "la navette demain"))
+    assert "D'autres séances répondent aussi à votre question" in text
+    also = [b for b in lyon.buttons(FR) if b.startswith("sa:")]
+    assert len(also) >= 2
+    rides = {
+        (await item(lyon, key)).id: key for key in ("shuttle-hotel-ccl-d2", "shuttle-hdv-hotel")
+    }
+    assert set(rides) & {int(b.removeprefix("sa:")) for b in also}
+    labels = [label for label in lyon.labels(FR) if label[:4] in {"mar.", "lun.", "mer."}]
+    assert labels
+    assert all(len(label) <= 40 for label in labels)
+    first = also[0]
+    calls = await lyon.press(FR, first)
+    assert [c.method for c in calls].count("sendMessage") == 1  # a new card, the first stays
+    assert "(heure de Paris)" in joined(calls)
+
+    text = joined(await lyon.send(EN, "shuttle tomorrow"))
+    assert "Other sessions fit your question too:" in text
+    assert [b for b in lyon.buttons(EN) if b.startswith("sa:")]
+    # A plain, single answer has no such line.
+    assert "Other sessions" not in joined(await lyon.send(EN, "what time is the gala dinner?"))
+
+    gala = await item(lyon, "gala-dinner")
+    outsider = TgUser(899, "Sam", "en")
+    calls = await lyon.press(outsider, f"sa:{gala.id}")
+    assert gala.title_en not in joined(calls)

@@ -69,6 +69,9 @@ class Understanding:
     confident: bool = True
     alternatives: tuple[Match, ...] = ()
     day_problem: DateProblem | None = None
+    # Other sessions the question fits exactly as well ("la navette demain" with three legs,
+    # "les rendez-vous B2B"): shown beside the answer, which is only the likeliest of them.
+    also: tuple[Match, ...] = ()
 
 
 # --- words --------------------------------------------------------------------------
@@ -2588,6 +2591,10 @@ def understand(
     return found
 
 
+# Scores this close to the answer's are a tie: the words of the question cannot tell them apart.
+TIED = 0.98
+
+
 def _understand(
     index: MissionIndex,
     text: str,
@@ -2676,6 +2683,7 @@ def _understand(
     best = _prefer_faq_when_generic(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed, now):
         value, doc = best
+        picked = doc
         if (
             doc.kind == AnswerKind.VENUE
             and (parsed.wants_agenda or parsed.wants_when)
@@ -2699,11 +2707,17 @@ def _understand(
             )
             if ride is not None:
                 doc = ride
+        tied = tuple(
+            a
+            for a in alternatives[1:]
+            if doc is picked and a.kind == AnswerKind.SESSION and a.score >= value * TIED
+        )
         return Understanding(
             doc.kind,
             language,
             Match(doc.kind, doc.key, doc.ref_id, value),
             alternatives=alternatives[1:],
+            also=tied if doc.kind == AnswerKind.SESSION else (),
         )
     ride = _ride_to_named_place(index, viewer, named, parsed, now, scored)
     if ride is not None:
