@@ -2595,6 +2595,25 @@ def understand(
 TIED = 0.98
 
 
+def _first_to_come(
+    best: tuple[float, Doc], scored: list[tuple[float, Doc]], now: datetime
+) -> tuple[float, Doc]:
+    """Among sessions tied with the best, the first not over yet: "la navette demain" is
+    most likely the first ride of the day, the others are offered beside it."""
+    value, doc = best
+    if doc.kind != AnswerKind.SESSION:
+        return best
+    tied = [
+        (v, d)
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION and v >= value * TIED and d.starts_at is not None
+    ]
+    coming = [(v, d) for v, d in tied if (d.ends_at or d.starts_at or now) >= now]
+    if len(tied) < 2 or not coming:
+        return best
+    return min(coming, key=lambda found: found[1].starts_at or now)
+
+
 def _understand(
     index: MissionIndex,
     text: str,
@@ -2682,7 +2701,7 @@ def _understand(
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed, now):
-        value, doc = best
+        value, doc = _first_to_come(best, scored, now)
         picked = doc
         if (
             doc.kind == AnswerKind.VENUE
@@ -2709,8 +2728,11 @@ def _understand(
                 doc = ride
         tied = tuple(
             a
-            for a in alternatives[1:]
-            if doc is picked and a.kind == AnswerKind.SESSION and a.score >= value * TIED
+            for a in alternatives
+            if doc is picked
+            and a.kind == AnswerKind.SESSION
+            and a.ref_id != doc.ref_id
+            and a.score >= value * TIED
         )
         return Understanding(
             doc.kind,
