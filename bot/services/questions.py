@@ -84,7 +84,7 @@ FRENCH = _words(
     "ca ce cet cette chez combien comment dans de demain depart des dimanche dois du est et "
     "etre fait faut heure horaire hui ici il j je jeudi journee la le les lundi ma "
     "maintenant mardi matin mercredi mes midi mon nos notre nous on ou part pas peut peux "
-    "pour prochain prochaine prochaines programme puis qu quand quel quelle quelles quels "
+    "pour prochain prochaine prochaines puis qu quand quel quelle quelles quels "
     "quoi rien samedi sans soir sont suivant suivante sur t trouve trouver un une vendredi "
     "vous y"
 )
@@ -167,7 +167,15 @@ FILLER = _words(
     # Size said in passing: "la grosse séance d'ouverture", "the big dinner".
     "gros grosse grosses big "
     # What is asked of one, said of the thing: "la tenue demandée", "the required dress".
-    "demandee demandees requested"
+    "demandee demandees requested "
+    # Comparing, or another one of it: "same as in Canada", "pareil qu'au Québec", "une
+    # autre ronde", "another round" (the thing is what is asked about, not its likeness).
+    "same pareil pareille pareils pareilles similar similaire similaires identique "
+    "identiques autre autres another other others "
+    # Enough of it: "un complet suffit?", "is a jacket enough".
+    "suffit suffire suffisant suffisante enough suffice sufficient assez "
+    # Somewhere or other: "is lunch included somewhere".
+    "somewhere somewheres"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -202,7 +210,7 @@ AGENDA_WORDS = _words(
     "affaire affaires up "
     "what whats "
     # The day as a whole, or the step that comes: "the rundown", "prochaine étape".
-    "rundown lineup overview itinerary itineraire deroulement etape step"
+    "rundown lineup overview itinerary itineraire deroulement deroule etape step"
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
@@ -442,6 +450,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
     "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
     "photographe": ("photo",), "photographer": ("photo",),
+    # Speeches are the addresses of a session ("le discours d'ouverture", "the speeches").
+    "discours": ("allocution", "address"), "speech": ("address", "allocution"),
+    "speeches": ("address", "allocution"), "allocution": ("address",),
+    # People of the place: "local companies", "les entreprises d'ici".
+    "local": ("regional", "region"), "locale": ("regionale", "region"),
+    "locaux": ("regionale", "region"), "locales": ("regionale", "region"),
+    # A round of meetings: "une série de rencontres", "another batch".
+    "serie": ("ronde", "round"), "series": ("round", "ronde"), "batch": ("round", "ronde"),
+    "round": ("ronde",), "ronde": ("round",),
+    "tenuesoiree": ("vestimentaire", "dress", "tenue"),
+    # Business cards, said in Québec: "cartes d'affaires".
+    "businesscard": ("carte", "card", "professionnelle", "business"),
 }  # fmt: skip
 # Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
 # one concept with the data's "arrivée".
@@ -637,6 +657,44 @@ PHRASES = {
     "adresse civique": "address",
     "code postal": "address",
     "postal code": "address",
+    # A photo ID is an identity paper, not a photograph to be taken.
+    "photo id": "id",
+    "identite avec photo": "identite",
+    # The delegation's photo together: "group photo", "la photo de groupe".
+    "group photo": "official photo",
+    "group picture": "official photo",
+    "group shot": "official photo",
+    "delegation photo": "official photo",
+    "photo de groupe": "photo officielle",
+    "photo de la delegation": "photo officielle",
+    "photo de famille": "photo officielle",
+    # Formal evening wear ("tenue de soirée", "evening dress"): a kind of dress, not a time.
+    "tenue de soiree": "tenuesoiree",
+    "evening dress": "tenuesoiree",
+    "evening wear": "tenuesoiree",
+    "evening gown": "tenuesoiree",
+    # Translation as one listens: the interpretation.
+    "traduction simultanee": "interpretation",
+    "simultaneous translation": "interpretation",
+    "simultaneous interpretation": "interpretation",
+    "interpretation simultanee": "interpretation",
+    # Where in the city: "which part of town" ("part" alone is French for leaving).
+    "part of town": "quartier",
+    "part of the city": "quartier",
+    "part of lyon": "quartier lyon",
+    "area of town": "quartier",
+    "coin de la ville": "quartier",
+    "quel coin": "quartier",
+    # The Québec after-work drinks: "un 5 à 7".
+    "5 a 7": "cocktail",
+    "cinq a sept": "cocktail",
+    # Business cards, in Québec and elsewhere.
+    "cartes d affaires": "businesscard",
+    "carte d affaires": "businesscard",
+    "cartes professionnelles": "businesscard",
+    "carte professionnelle": "businesscard",
+    "business cards": "businesscard",
+    "business card": "businesscard",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -1200,10 +1258,12 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     aside: set[str] = set()
     told_after = False
     if len(sentences) > 1:
-        asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
-        told_after = asked is not sentences[-1]
-        aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
-        aside -= set(_split_compounds(words_of(asked)))
+        # Every sentence asking something is the question ("Where is it exactly? Which part
+        # of town?"); the others are the story around it.
+        asked = [s for s in sentences if "?" in s] or sentences[-1:]
+        told_after = asked[-1] is not sentences[-1]
+        aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
+        aside -= set(_split_compounds(words_of(" ".join(asked))))
     purpose = PURPOSE_CLAUSE.search(folded, 1)
     if purpose is not None:
         # "What's the hotel address, need to show the taxi driver", "… mandatory or can i
@@ -1340,17 +1400,42 @@ RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des"
 
 def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     """Words after "from"/"depuis" (origin) and after "to"/"vers"/"pour" (destination)."""
+    route = _route(words)
+    return route.origin, route.destination
+
+
+@dataclass
+class Route:
+    origin: set[str]
+    destination: set[str]
+    # Where the group arrives, said as the moment after which it asks ("quand on atterrit
+    # à Lyon, qui vient nous chercher"): part of the origin.
+    arrival: set[str]
+
+
+# "When do we land", "when will we arrive": asked, not a clause of time.
+AUXILIARIES = {"do", "does", "did", "will", "shall", "would", "should", "are", "is", "can"}
+# Leaving a place, said with it as the object: "just leaving City Hall", "quitter l'hôtel".
+LEAVING_PLACE = _stemmed(_words("leave leaves leaving left quitte quitter quittons quittez"))
+# "Back to the hotel before City Hall", "repasser à l'hôtel avant la réception": going back
+# somewhere before somewhere else is a stop on the way there.
+BEFORE_WORDS = {"before", "avant"}
+
+
+def _route(words: list[str]) -> Route:
     origin: set[str] = set()
     destination: set[str] = set()
+    arrival: set[str] = set()
+    ahead: set[str] = set()
     target: set[str] | None = None
-    arrived = landing = False
+    arrived = landing = returning = False
     asks_time = bool({"heure", "time", "hour", "when", "quand"} & set(words))
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
         before = words[max(0, position - 3) : position]
+        clause = bool(set(before) & ARRIVAL_CLAUSE) and not set(before) & AUXILIARIES
         if word in ARRIVAL_WORDS and (
-            word in ARRIVAL_NOUNS
-            or (set(before) & ARRIVING and (set(before) & ARRIVAL_CLAUSE or not asks_time))
+            word in ARRIVAL_NOUNS or (set(before) & ARRIVING and (clause or not asks_time))
         ):
             # "Quand j'arrive à Lyon", "à l'arrivée à Saint-Exupéry": where the group
             # arrives is where the ride that meets it leaves from.
@@ -1369,13 +1454,17 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
         elif word in LEAVING_WORDS and following in {"de", "du", "d", "des"}:
             # "La navette qui revient de l'Hôtel de Ville", "part de l'hôtel": from there.
             target = origin
+        elif word in LEAVING_PLACE and following not in DESTINATION_MARKERS | {"from", "at"}:
+            target = origin
         elif arrived and word in DESTINATION_MARKERS | {"in", "at", "en"}:
-            target, arrived = origin, False
+            target, arrived = arrival, False
         elif word in {"de", "d"} and target is origin and not origin:
             continue  # "revient de l'Hôtel de Ville": the place follows
         elif word in RETURN_WORDS and following and following not in RETURN_BEFORE:
             # "Navette retour hôtel": back to the hotel, said without "to".
-            target = destination
+            target, returning = destination, True
+        elif word in BEFORE_WORDS and returning:
+            target = ahead
         elif word in DESTINATION_MARKERS:
             target = destination
         elif target is not None and word not in PLACE_STOP:
@@ -1390,7 +1479,15 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
                 target.add(word)
                 for synonym in SYNONYMS.get(word, ()):
                     target.add(synonym)
-    return origin, destination
+        if word in RETURN_WORDS | REPASS_WORDS:
+            returning = True
+    if ahead:
+        # Where one goes back to first is a stop; where the ride goes is what follows.
+        destination = ahead
+    return Route(origin | arrival, destination, arrival)
+
+
+REPASS_WORDS = _stemmed(_words("repasse repasser repassons repasse stop arret"))
 
 
 def _visible(doc: Doc, viewer: Viewer, named: set[int]) -> bool:
@@ -1487,6 +1584,8 @@ def _about_transport(parsed: Parsed) -> bool:
 
 
 EXACT_TIME = 1.3
+# The ride that meets the group leaves within this long after it arrives.
+MEETING_RIDE = timedelta(hours=3)
 NAMED_BY_TIME = 0.2
 
 
@@ -1647,7 +1746,16 @@ def score_documents(
     mishap = bool(raw & MISHAP)
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
-    origin, destination = _direction(parsed.words)
+    route = _route(parsed.words)
+    origin, destination = route.origin, route.destination
+    arrival = _with_places(route.arrival, index.place_words)
+    # The ends of the rides that bring the group where it says it arrives: the ride that
+    # meets it there leaves soon after one of them ends.
+    arriving = [
+        d.ends_at
+        for d in index.docs
+        if arrival and d.transport and d.ends_at is not None and d.destination & arrival
+    ]
     if FROM_HERE.search(sentence):
         origin |= _where_one_is(index, viewer, named, now)
     origin = _with_places(origin, index.place_words)
@@ -1718,7 +1826,10 @@ def score_documents(
                 value *= 1.25
             elif destination & doc.origin:
                 value *= 0.85
-            if origin & doc.origin:
+            meets = doc.starts_at is not None and any(
+                end <= doc.starts_at <= end + MEETING_RIDE for end in arriving
+            )
+            if meets or (origin & doc.origin and not origin & doc.origin <= arrival):
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
@@ -2328,7 +2439,7 @@ SCHEDULE_WORDS = _stemmed(
     _words(
         "programme program programe programm progamme prog schedule schedual shedule skedule "
         "agenda horaire horaires oraire planning planned plan plans prevu prevus prevue "
-        "itinerary itineraire deroulement rundown lineup overview calendar calendrier menu "
+        "itinerary itineraire deroulement deroule rundown lineup overview calendar calendrier menu "
         "ensemble"
     )
 )
