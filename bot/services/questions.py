@@ -1055,6 +1055,8 @@ class Parsed:
     # For each content word, the vocabulary words it matched and their worth (filled while
     # scoring).
     hits: dict[str, dict[str, float]] = field(default_factory=dict)
+    # For each document scored (by identity), the question words it matched.
+    matched: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def _hour_of(text: str) -> int | None:
@@ -1197,7 +1199,38 @@ AVOIDED = re.compile(
 )
 
 
+# "Who will I be meeting with", "qui est-ce que je vais rencontrer": "who" the one met, by
+# the asker (a subject follows it), not someone coming to meet the group.
+WHO_WORDS = {"who", "whom", "qui"}
+SUBJECTS = {"i", "im", "we", "you", "they", "je", "j", "on", "tu", "ils", "elles"}
+ASKING = _stemmed(
+    _words(
+        "will are am is do does did shall should would can could m re going est ce que qu "
+        "va vais allons allez vont doit dois devons"
+    )
+)
+
+
+def _whom_one_meets(words: list[str]) -> bool:
+    """Meeting someone, "who" being whom: only "meet" (not waiting, picking up, finding)."""
+    if set(words) & MEETING_WORDS - SOCIAL_MEETING - {"meeting"}:
+        return False
+    for position, word in enumerate(words):
+        if word in WHO_WORDS:
+            after = itertools.dropwhile(lambda w: w in ASKING, words[position + 1 :])
+            if next(after, "") in SUBJECTS:
+                return True
+    return False
+
+
+# A writer who types accents and writes "ou" without one means "or", not "where" ("tenue
+# de soirée ou un complet?", "en tram ou en bus").
+ACCENTED = re.compile(r"[éèêàçùâîôû]")
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
+    if ACCENTED.search(text.lower()):
+        text = re.sub(r"\b[Oo]u\b", "or", text)
     folded = fold(text)
     if AVOIDED.search(folded):
         text = folded = AVOIDED.sub(" ", re.sub(r"[’'`´]", " ", folded))
@@ -1206,7 +1239,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         text = folded[: when.start(1)] + folded[when.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
-    if raw & PERSON_WORDS and raw & MEETING_WORDS:
+    if raw & PERSON_WORDS and raw & MEETING_WORDS and not _whom_one_meets(words):
         if raw & PERSON_WORDS <= CROWD_WORDS and raw & MEETING_WORDS <= SOCIAL_MEETING:
             # Meeting people, "rencontrer des gens", is networking, not being met.
             words = ["network" if w in SOCIAL_MEETING else w for w in words]
@@ -1610,20 +1643,19 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
                 out.append(joined)
                 i += 2
                 continue
+            whole = _abbreviated(index, joined) if len(content[i + 1]) <= 3 else None
+            if whole is not None and content[i + 1] not in index.postings:
+                # "Saint-Ex" for Saint-Exupéry: the start of a compound the mission uses.
+                out.extend(_halves(index, whole) or (whole,))
+                i += 2
+                continue
         if (
             len(word) >= 7
             and word.isalpha()
             and word not in index.postings
             and word not in SYNONYMS  # "takeoff" is a flight, not "take" and "off"
         ):
-            halves = next(
-                (
-                    (word[:k], word[k:])
-                    for k in range(3, len(word) - 2)
-                    if word[:k] in index.postings and word[k:] in index.postings
-                ),
-                None,
-            )
+            halves = _halves(index, word)
             if halves is not None:
                 out.extend(halves)
                 i += 1
@@ -1631,6 +1663,27 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
         out.append(word)
         i += 1
     return out
+
+
+def _halves(index: MissionIndex, word: str) -> tuple[str, str] | None:
+    """Two words of the vocabulary that make up `word`."""
+    return next(
+        (
+            (word[:k], word[k:])
+            for k in range(3, len(word) - 2)
+            if word[:k] in index.postings and word[k:] in index.postings
+        ),
+        None,
+    )
+
+
+def _abbreviated(index: MissionIndex, start: str) -> str | None:
+    """The one word of the vocabulary that begins with `start` (six letters or more)."""
+    if len(start) < 6 or not start.isalpha():
+        return None
+    at = bisect.bisect_left(index.vocabulary, start)
+    found = [w for w in index.vocabulary[at : at + 2] if w.startswith(start) and w != start]
+    return found[0] if len(found) == 1 else None
 
 
 # "From here", "d'ici": where the asker is, which the programme knows from the moment.
@@ -1788,6 +1841,7 @@ def score_documents(
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
             continue
+        parsed.matched[id(doc)] = frozenset(per_doc[doc_index])
         coverage = total / query_weight if query_weight else 0.0
         # What goes wrong must be about this document for it to say what to do then:
         # "manquer la rencontre de 7 h 30" is not missing the airport shuttle.
@@ -1829,7 +1883,10 @@ def score_documents(
             meets = doc.starts_at is not None and any(
                 end <= doc.starts_at <= end + MEETING_RIDE for end in arriving
             )
-            if meets or (origin & doc.origin and not origin & doc.origin <= arrival):
+            # Arriving in the city says nothing of which ride; arriving at a place of the
+            # mission's does.
+            known = {w for w in origin & doc.origin if w not in arrival or w.startswith("@")}
+            if meets or known:
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
@@ -2118,7 +2175,16 @@ def _confident(
         # No day named and the best is still to come: sessions over already do not compete
         # ("our flight" on the last day is the flight home, not the one out).
         scored = [(v, d) for v, d in scored if d.ends_at is None or d.ends_at > now]
-    # The place a session is held does not compete with it ("the reception at City Hall").
+    # The place a session is held does not compete with it ("the reception at City Hall"),
+    # nor, with an FAQ entry, what only matched words it matched too, and fewer: its answer
+    # speaks of places and sessions in passing ("tenue de soirée exigée à l'Hôtel de Ville?":
+    # the dress code speaks of City Hall). Only when every word is known: an unknown one may
+    # be the subject nothing holds.
+    covered = (
+        parsed.matched.get(id(best[1]), frozenset())
+        if best[1].kind == AnswerKind.FAQ and not parsed.unmatched
+        else frozenset()
+    )
     runner_up = next(
         (
             v
@@ -2129,6 +2195,7 @@ def _confident(
                 and d.kind == AnswerKind.VENUE
                 and d.ref_id == best[1].venue_id
             )
+            and not parsed.matched.get(id(d), covered) < covered
         ),
         0.0,
     )
@@ -2455,6 +2522,8 @@ WHOLE_DAY = re.compile(
 WHAT_WE_DO = re.compile(
     r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
     r"what s (on|planned|happening|up)|what is (on|planned|happening)|"
+    r"what (happens|will happen|is going on|s going on|goes on)(?! (with|to|if|when|for|about))|"
+    r"(que se passe|qu est ce qui se passe|il se passe quoi)(?! (avec|si|pour|quand))|"
     r"(qu est-ce|qu est ce|quest-ce|kesk|keske) (qu on|qu il y|qui est|qu on a|qu il)|"
     r"on (fait|fera|a) (quoi|koi|quelque chose)|(quoi|koi) faire|"
     r"(c est|c|cest|c koi|c quoi) (quoi|koi)? ?(le|l) (programme|program|horaire|plan))"
@@ -2469,6 +2538,7 @@ ORDINAL_WORDS = {"first", "1st", "premier", "premiere", "last", "final", "dernie
 ORDINAL_WORDS |= {"dernie", "day", "jour", "journee"}
 
 
+DAY_NOUNS = {"day", "jour", "journee"}
 # A word shared by most of the mission ("Lyon", "délégation") names nothing by itself.
 WEAK_WORD = 1.5
 # Chat spellings of question words, which fuzzy matching is too short to catch.
@@ -2759,7 +2829,13 @@ def _understand(
         asks_day
         and parsed.day is not None
         and not parsed.yes_no
-        and all(max(h.values(), default=0.0) < WEAK_WORD for h in parsed.hits.values())
+        # (the story told around the question aside: "… ? I want to know before I leave
+        # home").
+        and all(
+            max(h.values(), default=0.0) < WEAK_WORD
+            for w, h in parsed.hits.items()
+            if w not in parsed.aside
+        )
     ):
         # "What do we do on Monday in Lyon": the words beside the day are ones the whole
         # mission shares; they name nothing in particular.
@@ -2787,6 +2863,18 @@ def _understand(
     best = _prefer_faq_when_generic(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed, now):
         value, doc = best
+        start = doc.own_start or doc.local_start
+        if (
+            asks_day
+            and parsed.day is None
+            and not parsed.yes_no
+            and set(parsed.words) & DAY_NOUNS
+            and doc.kind == AnswerKind.SESSION
+            and start is not None
+        ):
+            # "The schedule for the site visits day", "le programme de la journée du gala":
+            # a day named by what happens on it.
+            return Understanding(AnswerKind.DAY, language, day=start.date())
         if (
             doc.kind == AnswerKind.VENUE
             and (parsed.wants_agenda or parsed.wants_when)
