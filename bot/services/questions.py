@@ -1228,12 +1228,45 @@ def _whom_one_meets(words: list[str]) -> bool:
 ACCENTED = re.compile(r"[éèêàçùâîôû]")
 
 
+TAKING = _stemmed(_words("take takes taking took prendre prend prends prenons prenez prennent"))
+
+
+def _rides(words: set[str]) -> bool:
+    """Whether some words name a ride or a means of transport ("shuttle", "tram", "taxi")."""
+    return any(w in TRANSPORT_WORDS or bool({w, *SYNONYMS.get(w, ())} & RIDE_WORDS) for w in words)
+
+
+RIDE_WORDS = TRANSPORT_WORDS | {"transport", "tcl", "flight", "vol", "taxi", "train", "gare"}
+
+
+# The ride missed ("si je manque la navette", "I missed the bus"): with another way named
+# ("… en tram?", "can I take the metro back"), the premise, as a ride avoided is; the other
+# way is what is asked about.
+MISSED = re.compile(
+    r"\b(miss|missed|misses|missing|rate|rater|rates|manque|manquer|manques|manquons)"
+    r"\s+((the|a|la|le|les|l|une|un|my|our|ma|mon|notre)\s+)?"
+    r"(navettes?|shuttles?|bus|autobus|coach|autocar|vans?|rides?|char|transfer|transfert)"
+    r"(\s+(du|de|of the|this)\s+(matin|soir|morning|evening))?\b"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if ACCENTED.search(text.lower()):
         text = re.sub(r"\b[Oo]u\b", "or", text)
     folded = fold(text)
     if AVOIDED.search(folded):
         text = folded = AVOIDED.sub(" ", re.sub(r"[’'`´]", " ", folded))
+    if MISSED.search(folded):
+        # The other way must be named in the same sentence ("… how do I get there? How
+        # much is the train?" asks about the ride missed).
+        parts = re.split(r"(?<=[?!.])\s+", re.sub(r"[’'`´]", " ", folded))
+        rests = [MISSED.sub(" ", part) for part in parts]
+        kept = [
+            rest if rest != part and _rides(set(_split_compounds(words_of(rest)))) else part
+            for part, rest in zip(parts, rests, strict=True)
+        ]
+        if kept != parts:
+            text = folded = " ".join(kept)
     when = WHEN_CLAUSE.match(folded)
     if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
         text = folded[: when.start(1)] + folded[when.end(1) :]
@@ -1266,6 +1299,10 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
     ignored |= PLACE_WORDS | FILLER
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
+    if raw & TAKING and not _rides(raw):
+        # "Take the group photo", "prendre une photo", "how long does it take": taking
+        # means what its object means; only a ride is caught.
+        ignored = ignored | TAKING
     content = [
         w
         for w in words
