@@ -175,7 +175,9 @@ FILLER = _words(
     # Enough of it: "un complet suffit?", "is a jacket enough".
     "suffit suffire suffisant suffisante enough suffice sufficient assez "
     # Somewhere or other: "is lunch included somewhere".
-    "somewhere somewheres"
+    "somewhere somewheres "
+    # How good, not what: "a good place", "un bon resto", "the best way".
+    "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -1186,6 +1188,8 @@ PURPOSE_CLAUSE = re.compile(
     r"my wife|my husband)\b"
 )
 NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
+# What introduces what is looked for near a place: "… to buy", "… pour manger", "… where".
+SOUGHT_MARKERS = {"to", "for", "pour", "where", "ou", "that", "qui", "afin"}
 
 
 # The ride the delegate means not to take ("skip the shuttle", "instead of the shuttle",
@@ -1314,6 +1318,16 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     # comes before "near"; what follows is where to measure from.
     head = [w for w in words[:near] if w in content] if near else []
     near_head = frozenset(head[-1:])
+    place_end = len(words)
+    if near is not None and not head:
+        # "A good place near the hotel to buy chocolate", "un endroit près de l'hôtel pour
+        # manger": nothing named before "near"; what is looked for is the purpose after the
+        # place.
+        place_end = next(
+            (i for i in range(near + 2, len(words)) if words[i] in SOUGHT_MARKERS), len(words)
+        )
+        head = [w for w in words[place_end + 1 :] if w in content]
+        near_head = frozenset(head)
     meal = MEAL_AT.get(part) if part is not None else None
     if meal is not None:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
@@ -1343,7 +1357,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
             aside |= set(_split_compounds(words_of(folded[purpose.start() :]))) - before
     if head and near is not None:
         # Where to measure from counts for less than what is looked for.
-        aside |= set(words[near + 1 :]) - set(head)
+        aside |= set(words[near + 1 : place_end]) - set(head)
     return Parsed(
         words=words,
         content=content,
@@ -2468,6 +2482,30 @@ def _ride_to_named_place(
     return chosen[0] if chosen else None
 
 
+MEAL_WORDS = _stemmed(
+    _words("lunch dinner breakfast supper dejeuner diner souper repas meal buffet brunch")
+)
+
+
+def _meal_of_day(scored: list[tuple[float, Doc]], parsed: Parsed, zone: str) -> Doc | None:
+    """ "Is lunch today included?", "le souper de demain": a meal of a named day is the one
+    session at that time of that day that speaks of it, if there is one, however little
+    else of the question it holds (a visit with a lunch briefing)."""
+    day, part = parsed.day, parsed.part_of_day
+    meals = set(parsed.content) & MEAL_WORDS
+    if day is None or part is None or not meals or parsed.unmatched or parsed.lookalikes:
+        return None  # (a word the mission does not know may be what is asked: "halal")
+    serving = [
+        d
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and v > 0
+        and _in_window(d, day, part, zone)
+        and parsed.matched.get(id(d), frozenset()) & meals
+    ]
+    return serving[0] if len(serving) == 1 else None
+
+
 def _next_after(
     index: MissionIndex,
     viewer: Viewer,
@@ -2881,7 +2919,9 @@ def _understand(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
 
-    if parsed.near_head and parsed.near_head <= set(parsed.unmatched):
+    if parsed.near_head and 2 * len(parsed.near_head & set(parsed.unmatched)) > len(
+        parsed.near_head
+    ):
         # "Any good pizza place near the hotel?": something near a place the mission does
         # not know of; the place itself is not the answer.
         return Understanding(
@@ -2945,6 +2985,11 @@ def _understand(
     if ride is not None:
         return Understanding(
             AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
+        )
+    meal = _meal_of_day(scored, parsed, index.timezone)
+    if meal is not None:
+        return Understanding(
+            AnswerKind.SESSION, language, Match(meal.kind, meal.key, meal.ref_id, PLAUSIBLE)
         )
     if asks_day and parsed.day is not None and not parsed.yes_no:
         # "What we do on Monday, the first day in Lyon?": asked for a day's programme, and
