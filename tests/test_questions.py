@@ -137,6 +137,13 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("fresh_i.yaml"))) >= 0.98
     # Held out until round 8 (72 %), tuned on since.
     assert accuracy(await evaluate(CASES.with_name("fresh_j.yaml"))) >= 0.90
+    # Held out until round 9 (93, 92, 92 %), tuned on since.
+    assert accuracy(await evaluate(CASES.with_name("fresh_k.yaml"))) >= 0.99
+    assert accuracy(await evaluate(CASES.with_name("fresh_l.yaml"))) >= 0.99
+    assert accuracy(await evaluate(CASES.with_name("fresh_m.yaml"))) >= 0.99
+    # Never tuned on (96, 90 % after round 9): a floor, not a target.
+    assert accuracy(await evaluate(CASES.with_name("fresh_n.yaml"))) >= 0.95
+    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.89
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.

@@ -87,7 +87,7 @@ FRENCH = _words(
     "ca ce cet cette chez combien comment dans de demain depart des dimanche dois du est et "
     "etre fait faut heure horaire hui ici il j je jeudi journee la le les lundi ma "
     "maintenant mardi matin mercredi mes midi mon nos notre nous on ou part pas peut peux "
-    "pour prochain prochaine prochaines programme puis qu quand quel quelle quelles quels "
+    "pour prochain prochaine prochaines puis qu quand quel quelle quelles quels "
     "quoi rien samedi sans soir sont suivant suivante sur t trouve trouver un une vendredi "
     "vous y"
 )
@@ -170,7 +170,17 @@ FILLER = _words(
     # Size said in passing: "la grosse séance d'ouverture", "the big dinner".
     "gros grosse grosses big "
     # What is asked of one, said of the thing: "la tenue demandée", "the required dress".
-    "demandee demandees requested"
+    "demandee demandees requested "
+    # Comparing, or another one of it: "same as in Canada", "pareil qu'au Québec", "une
+    # autre ronde", "another round" (the thing is what is asked about, not its likeness).
+    "same pareil pareille pareils pareilles similar similaire similaires identique "
+    "identiques autre autres another other others "
+    # Enough of it: "un complet suffit?", "is a jacket enough".
+    "suffit suffire suffisant suffisante enough suffice sufficient assez "
+    # Somewhere or other: "is lunch included somewhere".
+    "somewhere somewheres "
+    # How good, not what: "a good place", "un bon resto", "the best way".
+    "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -205,7 +215,7 @@ AGENDA_WORDS = _words(
     "affaire affaires up "
     "what whats "
     # The day as a whole, or the step that comes: "the rundown", "prochaine étape".
-    "rundown lineup overview itinerary itineraire deroulement etape step"
+    "rundown lineup overview itinerary itineraire deroulement deroule etape step"
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
@@ -445,6 +455,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "belt": ("bagage", "luggage"), "converter": ("adapter", "plug"),
     "convertisseur": ("adaptateur", "prise"), "photographie": ("photo",),
     "photographe": ("photo",), "photographer": ("photo",),
+    # Speeches are the addresses of a session ("le discours d'ouverture", "the speeches").
+    "discours": ("allocution", "address"), "speech": ("address", "allocution"),
+    "speeches": ("address", "allocution"), "allocution": ("address",),
+    # People of the place: "local companies", "les entreprises d'ici".
+    "local": ("regional", "region"), "locale": ("regionale", "region"),
+    "locaux": ("regionale", "region"), "locales": ("regionale", "region"),
+    # A round of meetings: "une série de rencontres", "another batch".
+    "serie": ("ronde", "round"), "series": ("round", "ronde"), "batch": ("round", "ronde"),
+    "round": ("ronde",), "ronde": ("round",),
+    "tenuesoiree": ("vestimentaire", "dress", "tenue"),
+    # Business cards, said in Québec: "cartes d'affaires".
+    "businesscard": ("carte", "card", "professionnelle", "business"),
 }  # fmt: skip
 # Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
 # one concept with the data's "arrivée".
@@ -640,6 +662,44 @@ PHRASES = {
     "adresse civique": "address",
     "code postal": "address",
     "postal code": "address",
+    # A photo ID is an identity paper, not a photograph to be taken.
+    "photo id": "id",
+    "identite avec photo": "identite",
+    # The delegation's photo together: "group photo", "la photo de groupe".
+    "group photo": "official photo",
+    "group picture": "official photo",
+    "group shot": "official photo",
+    "delegation photo": "official photo",
+    "photo de groupe": "photo officielle",
+    "photo de la delegation": "photo officielle",
+    "photo de famille": "photo officielle",
+    # Formal evening wear ("tenue de soirée", "evening dress"): a kind of dress, not a time.
+    "tenue de soiree": "tenuesoiree",
+    "evening dress": "tenuesoiree",
+    "evening wear": "tenuesoiree",
+    "evening gown": "tenuesoiree",
+    # Translation as one listens: the interpretation.
+    "traduction simultanee": "interpretation",
+    "simultaneous translation": "interpretation",
+    "simultaneous interpretation": "interpretation",
+    "interpretation simultanee": "interpretation",
+    # Where in the city: "which part of town" ("part" alone is French for leaving).
+    "part of town": "quartier",
+    "part of the city": "quartier",
+    "part of lyon": "quartier lyon",
+    "area of town": "quartier",
+    "coin de la ville": "quartier",
+    "quel coin": "quartier",
+    # The Québec after-work drinks: "un 5 à 7".
+    "5 a 7": "cocktail",
+    "cinq a sept": "cocktail",
+    # Business cards, in Québec and elsewhere.
+    "cartes d affaires": "businesscard",
+    "carte d affaires": "businesscard",
+    "cartes professionnelles": "businesscard",
+    "carte professionnelle": "businesscard",
+    "business cards": "businesscard",
+    "business card": "businesscard",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -1000,6 +1060,8 @@ class Parsed:
     # For each content word, the vocabulary words it matched and their worth (filled while
     # scoring).
     hits: dict[str, dict[str, float]] = field(default_factory=dict)
+    # For each document scored (by identity), the question words it matched.
+    matched: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def _hour_of(text: str) -> int | None:
@@ -1129,6 +1191,8 @@ PURPOSE_CLAUSE = re.compile(
     r"my wife|my husband)\b"
 )
 NEAR_MARKERS = {"nearby", "near", "proche", "distance", "far", "loin"}
+# What introduces what is looked for near a place: "… to buy", "… pour manger", "… where".
+SOUGHT_MARKERS = {"to", "for", "pour", "where", "ou", "that", "qui", "afin"}
 
 
 # The ride the delegate means not to take ("skip the shuttle", "instead of the shuttle",
@@ -1142,16 +1206,80 @@ AVOIDED = re.compile(
 )
 
 
+# "Who will I be meeting with", "qui est-ce que je vais rencontrer": "who" the one met, by
+# the asker (a subject follows it), not someone coming to meet the group.
+WHO_WORDS = {"who", "whom", "qui"}
+SUBJECTS = {"i", "im", "we", "you", "they", "je", "j", "on", "tu", "ils", "elles"}
+ASKING = _stemmed(
+    _words(
+        "will are am is do does did shall should would can could m re going est ce que qu "
+        "va vais allons allez vont doit dois devons"
+    )
+)
+
+
+def _whom_one_meets(words: list[str]) -> bool:
+    """Meeting someone, "who" being whom: only "meet" (not waiting, picking up, finding)."""
+    if set(words) & MEETING_WORDS - SOCIAL_MEETING - {"meeting"}:
+        return False
+    for position, word in enumerate(words):
+        if word in WHO_WORDS:
+            after = itertools.dropwhile(lambda w: w in ASKING, words[position + 1 :])
+            if next(after, "") in SUBJECTS:
+                return True
+    return False
+
+
+# A writer who types accents and writes "ou" without one means "or", not "where" ("tenue
+# de soirée ou un complet?", "en tram ou en bus").
+ACCENTED = re.compile(r"[éèêàçùâîôû]")
+
+
+TAKING = _stemmed(_words("take takes taking took prendre prend prends prenons prenez prennent"))
+
+
+def _rides(words: set[str]) -> bool:
+    """Whether some words name a ride or a means of transport ("shuttle", "tram", "taxi")."""
+    return any(w in TRANSPORT_WORDS or bool({w, *SYNONYMS.get(w, ())} & RIDE_WORDS) for w in words)
+
+
+RIDE_WORDS = TRANSPORT_WORDS | {"transport", "tcl", "flight", "vol", "taxi", "train", "gare"}
+
+
+# The ride missed ("si je manque la navette", "I missed the bus"): with another way named
+# ("… en tram?", "can I take the metro back"), the premise, as a ride avoided is; the other
+# way is what is asked about.
+MISSED = re.compile(
+    r"\b(miss|missed|misses|missing|rate|rater|rates|manque|manquer|manques|manquons)"
+    r"\s+((the|a|la|le|les|l|une|un|my|our|ma|mon|notre)\s+)?"
+    r"(navettes?|shuttles?|bus|autobus|coach|autocar|vans?|rides?|char|transfer|transfert)"
+    r"(\s+(du|de|of the|this)\s+(matin|soir|morning|evening))?\b"
+)
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
+    if ACCENTED.search(text.lower()):
+        text = re.sub(r"\b[Oo]u\b", "or", text)
     folded = fold(text)
     if AVOIDED.search(folded):
         text = folded = AVOIDED.sub(" ", re.sub(r"[’'`´]", " ", folded))
+    if MISSED.search(folded):
+        # The other way must be named in the same sentence ("… how do I get there? How
+        # much is the train?" asks about the ride missed).
+        parts = re.split(r"(?<=[?!.])\s+", re.sub(r"[’'`´]", " ", folded))
+        rests = [MISSED.sub(" ", part) for part in parts]
+        kept = [
+            rest if rest != part and _rides(set(_split_compounds(words_of(rest)))) else part
+            for part, rest in zip(parts, rests, strict=True)
+        ]
+        if kept != parts:
+            text = folded = " ".join(kept)
     when = WHEN_CLAUSE.match(folded)
     if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
         text = folded[: when.start(1)] + folded[when.end(1) :]
     words = _split_compounds(words_of(text))
     raw = set(words)
-    if raw & PERSON_WORDS and raw & MEETING_WORDS:
+    if raw & PERSON_WORDS and raw & MEETING_WORDS and not _whom_one_meets(words):
         if raw & PERSON_WORDS <= CROWD_WORDS and raw & MEETING_WORDS <= SOCIAL_MEETING:
             # Meeting people, "rencontrer des gens", is networking, not being met.
             words = ["network" if w in SOCIAL_MEETING else w for w in words]
@@ -1178,6 +1306,10 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     ignored = STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | DAY_WORDS
     ignored |= PLACE_WORDS | FILLER
     ignored |= set(TIME_OF_DAY) | {"am", "pm", "midi", "apres"}
+    if raw & TAKING and not _rides(raw):
+        # "Take the group photo", "prendre une photo", "how long does it take": taking
+        # means what its object means; only a ride is caught.
+        ignored = ignored | TAKING
     content = [
         w
         for w in words
@@ -1189,6 +1321,16 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     # comes before "near"; what follows is where to measure from.
     head = [w for w in words[:near] if w in content] if near else []
     near_head = frozenset(head[-1:])
+    place_end = len(words)
+    if near is not None and not head:
+        # "A good place near the hotel to buy chocolate", "un endroit près de l'hôtel pour
+        # manger": nothing named before "near"; what is looked for is the purpose after the
+        # place.
+        place_end = next(
+            (i for i in range(near + 2, len(words)) if words[i] in SOUGHT_MARKERS), len(words)
+        )
+        head = [w for w in words[place_end + 1 :] if w in content]
+        near_head = frozenset(head)
     meal = MEAL_AT.get(part) if part is not None else None
     if meal is not None:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
@@ -1203,10 +1345,12 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     aside: set[str] = set()
     told_after = False
     if len(sentences) > 1:
-        asked = next((s for s in reversed(sentences) if "?" in s), sentences[-1])
-        told_after = asked is not sentences[-1]
-        aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s is not asked))))
-        aside -= set(_split_compounds(words_of(asked)))
+        # Every sentence asking something is the question ("Where is it exactly? Which part
+        # of town?"); the others are the story around it.
+        asked = [s for s in sentences if "?" in s] or sentences[-1:]
+        told_after = asked[-1] is not sentences[-1]
+        aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
+        aside -= set(_split_compounds(words_of(" ".join(asked))))
     purpose = PURPOSE_CLAUSE.search(folded, 1)
     if purpose is not None:
         # "What's the hotel address, need to show the taxi driver", "… mandatory or can i
@@ -1216,7 +1360,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
             aside |= set(_split_compounds(words_of(folded[purpose.start() :]))) - before
     if head and near is not None:
         # Where to measure from counts for less than what is looked for.
-        aside |= set(words[near + 1 :]) - set(head)
+        aside |= set(words[near + 1 : place_end]) - set(head)
     return Parsed(
         words=words,
         content=content,
@@ -1343,17 +1487,42 @@ RETURN_BEFORE = ORIGIN_MARKERS | DESTINATION_MARKERS | PLACE_STOP | {"du", "des"
 
 def _direction(words: list[str]) -> tuple[set[str], set[str]]:
     """Words after "from"/"depuis" (origin) and after "to"/"vers"/"pour" (destination)."""
+    route = _route(words)
+    return route.origin, route.destination
+
+
+@dataclass
+class Route:
+    origin: set[str]
+    destination: set[str]
+    # Where the group arrives, said as the moment after which it asks ("quand on atterrit
+    # à Lyon, qui vient nous chercher"): part of the origin.
+    arrival: set[str]
+
+
+# "When do we land", "when will we arrive": asked, not a clause of time.
+AUXILIARIES = {"do", "does", "did", "will", "shall", "would", "should", "are", "is", "can"}
+# Leaving a place, said with it as the object: "just leaving City Hall", "quitter l'hôtel".
+LEAVING_PLACE = _stemmed(_words("leave leaves leaving left quitte quitter quittons quittez"))
+# "Back to the hotel before City Hall", "repasser à l'hôtel avant la réception": going back
+# somewhere before somewhere else is a stop on the way there.
+BEFORE_WORDS = {"before", "avant"}
+
+
+def _route(words: list[str]) -> Route:
     origin: set[str] = set()
     destination: set[str] = set()
+    arrival: set[str] = set()
+    ahead: set[str] = set()
     target: set[str] | None = None
-    arrived = landing = False
+    arrived = landing = returning = False
     asks_time = bool({"heure", "time", "hour", "when", "quand"} & set(words))
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
         before = words[max(0, position - 3) : position]
+        clause = bool(set(before) & ARRIVAL_CLAUSE) and not set(before) & AUXILIARIES
         if word in ARRIVAL_WORDS and (
-            word in ARRIVAL_NOUNS
-            or (set(before) & ARRIVING and (set(before) & ARRIVAL_CLAUSE or not asks_time))
+            word in ARRIVAL_NOUNS or (set(before) & ARRIVING and (clause or not asks_time))
         ):
             # "Quand j'arrive à Lyon", "à l'arrivée à Saint-Exupéry": where the group
             # arrives is where the ride that meets it leaves from.
@@ -1372,13 +1541,17 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
         elif word in LEAVING_WORDS and following in {"de", "du", "d", "des"}:
             # "La navette qui revient de l'Hôtel de Ville", "part de l'hôtel": from there.
             target = origin
+        elif word in LEAVING_PLACE and following not in DESTINATION_MARKERS | {"from", "at"}:
+            target = origin
         elif arrived and word in DESTINATION_MARKERS | {"in", "at", "en"}:
-            target, arrived = origin, False
+            target, arrived = arrival, False
         elif word in {"de", "d"} and target is origin and not origin:
             continue  # "revient de l'Hôtel de Ville": the place follows
         elif word in RETURN_WORDS and following and following not in RETURN_BEFORE:
             # "Navette retour hôtel": back to the hotel, said without "to".
-            target = destination
+            target, returning = destination, True
+        elif word in BEFORE_WORDS and returning:
+            target = ahead
         elif word in DESTINATION_MARKERS:
             target = destination
         elif target is not None and word not in PLACE_STOP:
@@ -1393,7 +1566,15 @@ def _direction(words: list[str]) -> tuple[set[str], set[str]]:
                 target.add(word)
                 for synonym in SYNONYMS.get(word, ()):
                     target.add(synonym)
-    return origin, destination
+        if word in RETURN_WORDS | REPASS_WORDS:
+            returning = True
+    if ahead:
+        # Where one goes back to first is a stop; where the ride goes is what follows.
+        destination = ahead
+    return Route(origin | arrival, destination, arrival)
+
+
+REPASS_WORDS = _stemmed(_words("repasse repasser repassons repasse stop arret"))
 
 
 def _visible(doc: Doc, viewer: Viewer, named: set[int]) -> bool:
@@ -1490,6 +1671,8 @@ def _about_transport(parsed: Parsed) -> bool:
 
 
 EXACT_TIME = 1.3
+# The ride that meets the group leaves within this long after it arrives.
+MEETING_RIDE = timedelta(hours=3)
 NAMED_BY_TIME = 0.2
 
 
@@ -1514,20 +1697,19 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
                 out.append(joined)
                 i += 2
                 continue
+            whole = _abbreviated(index, joined) if len(content[i + 1]) <= 3 else None
+            if whole is not None and content[i + 1] not in index.postings:
+                # "Saint-Ex" for Saint-Exupéry: the start of a compound the mission uses.
+                out.extend(_halves(index, whole) or (whole,))
+                i += 2
+                continue
         if (
             len(word) >= 7
             and word.isalpha()
             and word not in index.postings
             and word not in SYNONYMS  # "takeoff" is a flight, not "take" and "off"
         ):
-            halves = next(
-                (
-                    (word[:k], word[k:])
-                    for k in range(3, len(word) - 2)
-                    if word[:k] in index.postings and word[k:] in index.postings
-                ),
-                None,
-            )
+            halves = _halves(index, word)
             if halves is not None:
                 out.extend(halves)
                 i += 1
@@ -1535,6 +1717,27 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
         out.append(word)
         i += 1
     return out
+
+
+def _halves(index: MissionIndex, word: str) -> tuple[str, str] | None:
+    """Two words of the vocabulary that make up `word`."""
+    return next(
+        (
+            (word[:k], word[k:])
+            for k in range(3, len(word) - 2)
+            if word[:k] in index.postings and word[k:] in index.postings
+        ),
+        None,
+    )
+
+
+def _abbreviated(index: MissionIndex, start: str) -> str | None:
+    """The one word of the vocabulary that begins with `start` (six letters or more)."""
+    if len(start) < 6 or not start.isalpha():
+        return None
+    at = bisect.bisect_left(index.vocabulary, start)
+    found = [w for w in index.vocabulary[at : at + 2] if w.startswith(start) and w != start]
+    return found[0] if len(found) == 1 else None
 
 
 # "From here", "d'ici": where the asker is, which the programme knows from the moment.
@@ -1650,7 +1853,16 @@ def score_documents(
     mishap = bool(raw & MISHAP)
     about_transport = _about_transport(parsed)
     sentence = " ".join(parsed.words)
-    origin, destination = _direction(parsed.words)
+    route = _route(parsed.words)
+    origin, destination = route.origin, route.destination
+    arrival = _with_places(route.arrival, index.place_words)
+    # The ends of the rides that bring the group where it says it arrives: the ride that
+    # meets it there leaves soon after one of them ends.
+    arriving = [
+        d.ends_at
+        for d in index.docs
+        if arrival and d.transport and d.ends_at is not None and d.destination & arrival
+    ]
     if FROM_HERE.search(sentence):
         origin |= _where_one_is(index, viewer, named, now)
     origin = _with_places(origin, index.place_words)
@@ -1683,6 +1895,7 @@ def score_documents(
         doc = index.docs[doc_index]
         if not _visible(doc, viewer, named):
             continue
+        parsed.matched[id(doc)] = frozenset(per_doc[doc_index])
         coverage = total / query_weight if query_weight else 0.0
         # What goes wrong must be about this document for it to say what to do then:
         # "manquer la rencontre de 7 h 30" is not missing the airport shuttle.
@@ -1721,7 +1934,13 @@ def score_documents(
                 value *= 1.25
             elif destination & doc.origin:
                 value *= 0.85
-            if origin & doc.origin:
+            meets = doc.starts_at is not None and any(
+                end <= doc.starts_at <= end + MEETING_RIDE for end in arriving
+            )
+            # Arriving in the city says nothing of which ride; arriving at a place of the
+            # mission's does.
+            known = {w for w in origin & doc.origin if w not in arrival or w.startswith("@")}
+            if meets or known:
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
@@ -2010,7 +2229,16 @@ def _confident(
         # No day named and the best is still to come: sessions over already do not compete
         # ("our flight" on the last day is the flight home, not the one out).
         scored = [(v, d) for v, d in scored if d.ends_at is None or d.ends_at > now]
-    # The place a session is held does not compete with it ("the reception at City Hall").
+    # The place a session is held does not compete with it ("the reception at City Hall"),
+    # nor, with an FAQ entry, what only matched words it matched too, and fewer: its answer
+    # speaks of places and sessions in passing ("tenue de soirée exigée à l'Hôtel de Ville?":
+    # the dress code speaks of City Hall). Only when every word is known: an unknown one may
+    # be the subject nothing holds.
+    covered = (
+        parsed.matched.get(id(best[1]), frozenset())
+        if best[1].kind == AnswerKind.FAQ and not parsed.unmatched
+        else frozenset()
+    )
     runner_up = next(
         (
             v
@@ -2021,6 +2249,7 @@ def _confident(
                 and d.kind == AnswerKind.VENUE
                 and d.ref_id == best[1].venue_id
             )
+            and not parsed.matched.get(id(d), covered) < covered
         ),
         0.0,
     )
@@ -2256,6 +2485,30 @@ def _ride_to_named_place(
     return chosen[0] if chosen else None
 
 
+MEAL_WORDS = _stemmed(
+    _words("lunch dinner breakfast supper dejeuner diner souper repas meal buffet brunch")
+)
+
+
+def _meal_of_day(scored: list[tuple[float, Doc]], parsed: Parsed, zone: str) -> Doc | None:
+    """ "Is lunch today included?", "le souper de demain": a meal of a named day is the one
+    session at that time of that day that speaks of it, if there is one, however little
+    else of the question it holds (a visit with a lunch briefing)."""
+    day, part = parsed.day, parsed.part_of_day
+    meals = set(parsed.content) & MEAL_WORDS
+    if day is None or part is None or not meals or parsed.unmatched or parsed.lookalikes:
+        return None  # (a word the mission does not know may be what is asked: "halal")
+    serving = [
+        d
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and v > 0
+        and _in_window(d, day, part, zone)
+        and parsed.matched.get(id(d), frozenset()) & meals
+    ]
+    return serving[0] if len(serving) == 1 else None
+
+
 def _next_after(
     index: MissionIndex,
     viewer: Viewer,
@@ -2331,7 +2584,7 @@ SCHEDULE_WORDS = _stemmed(
     _words(
         "programme program programe programm progamme prog schedule schedual shedule skedule "
         "agenda horaire horaires oraire planning planned plan plans prevu prevus prevue "
-        "itinerary itineraire deroulement rundown lineup overview calendar calendrier menu "
+        "itinerary itineraire deroulement deroule rundown lineup overview calendar calendrier menu "
         "ensemble"
     )
 )
@@ -2347,6 +2600,8 @@ WHOLE_DAY = re.compile(
 WHAT_WE_DO = re.compile(
     r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
     r"what s (on|planned|happening|up)|what is (on|planned|happening)|"
+    r"what (happens|will happen|is going on|s going on|goes on)(?! (with|to|if|when|for|about))|"
+    r"(que se passe|qu est ce qui se passe|il se passe quoi)(?! (avec|si|pour|quand))|"
     r"(qu est-ce|qu est ce|quest-ce|kesk|keske) (qu on|qu il y|qui est|qu on a|qu il)|"
     r"on (fait|fera|a) (quoi|koi|quelque chose)|(quoi|koi) faire|"
     r"(c est|c|cest|c koi|c quoi) (quoi|koi)? ?(le|l) (programme|program|horaire|plan))"
@@ -2361,6 +2616,7 @@ ORDINAL_WORDS = {"first", "1st", "premier", "premiere", "last", "final", "dernie
 ORDINAL_WORDS |= {"dernie", "day", "jour", "journee"}
 
 
+DAY_NOUNS = {"day", "jour", "journee"}
 # A word shared by most of the mission ("Lyon", "délégation") names nothing by itself.
 WEAK_WORD = 1.5
 # Chat spellings of question words, which fuzzy matching is too short to catch.
@@ -2674,7 +2930,13 @@ def _understand(
         asks_day
         and parsed.day is not None
         and not parsed.yes_no
-        and all(max(h.values(), default=0.0) < WEAK_WORD for h in parsed.hits.values())
+        # (the story told around the question aside: "… ? I want to know before I leave
+        # home").
+        and all(
+            max(h.values(), default=0.0) < WEAK_WORD
+            for w, h in parsed.hits.items()
+            if w not in parsed.aside
+        )
     ):
         # "What do we do on Monday in Lyon": the words beside the day are ones the whole
         # mission shares; they name nothing in particular.
@@ -2683,7 +2945,9 @@ def _understand(
         Match(d.kind, d.key, d.ref_id, round(v, 3)) for v, d in scored[:4] if v >= PLAUSIBLE * 0.7
     )
 
-    if parsed.near_head and parsed.near_head <= set(parsed.unmatched):
+    if parsed.near_head and 2 * len(parsed.near_head & set(parsed.unmatched)) > len(
+        parsed.near_head
+    ):
         # "Any good pizza place near the hotel?": something near a place the mission does
         # not know of; the place itself is not the answer.
         return Understanding(
@@ -2703,6 +2967,18 @@ def _understand(
     if best is not None and _confident(best, scored, parsed, now):
         value, doc = _first_to_come(best, scored, now)
         picked = doc
+        start = doc.own_start or doc.local_start
+        if (
+            asks_day
+            and parsed.day is None
+            and not parsed.yes_no
+            and set(parsed.words) & DAY_NOUNS
+            and doc.kind == AnswerKind.SESSION
+            and start is not None
+        ):
+            # "The schedule for the site visits day", "le programme de la journée du gala":
+            # a day named by what happens on it.
+            return Understanding(AnswerKind.DAY, language, day=start.date())
         if (
             doc.kind == AnswerKind.VENUE
             and (parsed.wants_agenda or parsed.wants_when)
@@ -2745,6 +3021,11 @@ def _understand(
     if ride is not None:
         return Understanding(
             AnswerKind.SESSION, language, Match(ride.kind, ride.key, ride.ref_id, PLAUSIBLE)
+        )
+    meal = _meal_of_day(scored, parsed, index.timezone)
+    if meal is not None:
+        return Understanding(
+            AnswerKind.SESSION, language, Match(meal.kind, meal.key, meal.ref_id, PLAUSIBLE)
         )
     if asks_day and parsed.day is not None and not parsed.yes_no:
         # "What we do on Monday, the first day in Lyon?": asked for a day's programme, and
