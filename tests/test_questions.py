@@ -141,9 +141,10 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("fresh_k.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_l.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_m.yaml"))) >= 0.99
-    # Never tuned on (96, 90 % after round 9): a floor, not a target.
+    # Held out through round 9 (96, 90, 92 %); only "dem" (demain) was added after.
     assert accuracy(await evaluate(CASES.with_name("fresh_n.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.89
+    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.90
+    assert accuracy(await evaluate(CASES.with_name("fresh_p.yaml"))) >= 0.92
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.
@@ -430,6 +431,7 @@ def test_elided_and_several_relative_days() -> None:
     now = datetime(2017, 4, 10, 20, 0, tzinfo=ZoneInfo("Europe/Paris"))
     assert parse_day("le programme d'aujourd'hui", calendar, now) == date(2017, 4, 10)
     assert parse_day("je me prépare ce soir : et demain?", calendar, now) == date(2017, 4, 11)
+    assert parse_day("c quoi l'horaire pour dem", calendar, now) == date(2017, 4, 11)  # SMS
 
 
 def test_arriving_with_a_time_is_where_the_trip_ends() -> None:
