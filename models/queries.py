@@ -150,5 +150,6 @@ async def record_seen(session: AsyncSession, seen: dict[int, datetime]) -> None:
             table.c.last_seen_at < bindparam("seen_at"),
         )
         .values(last_seen_at=bindparam("seen_at")),
-        [{"seen_id": telegram_id, "seen_at": at} for telegram_id, at in seen.items()],
+        # In id order: two processes flushing at once take row locks in the same order.
+        [{"seen_id": telegram_id, "seen_at": at} for telegram_id, at in sorted(seen.items())],
     )

@@ -164,3 +164,30 @@ async def test_last_seen_times_are_written_later_all_at_once(lyon: Harness) -> N
             (await session.execute(select(Delegate.telegram_id, Delegate.last_seen_at))).all()
         )
     assert seen[EN.id] == seen[fr.id] == paris(11, 9)
+
+
+async def test_a_failed_flush_keeps_the_times_for_the_next(
+    lyon: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(lyon, EN)
+    lyon.clock.set(paris(11, 8))
+    await lyon.send(EN, "/agenda")
+    await flush_seen(lyon.db)
+    lyon.clock.set(paris(11, 9))
+    await lyon.send(EN, "/agenda")
+
+    async def broken(*_args: Any) -> None:
+        raise RuntimeError("database gone")
+
+    import models.queries
+
+    with monkeypatch.context() as patch:
+        patch.setattr(models.queries, "record_seen", broken)
+        with pytest.raises(RuntimeError):
+            await flush_seen(lyon.db)
+    assert await flush_seen(lyon.db) == 1
+    async with lyon.db() as session:
+        seen = await session.scalar(
+            select(Delegate.last_seen_at).where(Delegate.telegram_id == EN.id)
+        )
+    assert seen == paris(11, 9)

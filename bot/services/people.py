@@ -40,6 +40,11 @@ class SeenTimes:
         pending, self._pending = self._pending, {}
         return pending
 
+    def put_back(self, pending: dict[int, datetime]) -> None:
+        """A flush that failed: its times wait for the next one (the newer of each kept)."""
+        for telegram_id, at in pending.items():
+            self._pending[telegram_id] = max(at, self._pending.get(telegram_id, at))
+
 
 _SEEN: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], SeenTimes] = (
     weakref.WeakKeyDictionary()
@@ -53,10 +58,15 @@ def seen_times(sessions: async_sessionmaker[AsyncSession]) -> SeenTimes:
 
 async def flush_seen(sessions: async_sessionmaker[AsyncSession]) -> int:
     """Write the last-seen times noted since the previous flush (one statement)."""
-    pending = seen_times(sessions).take()
+    seen = seen_times(sessions)
+    pending = seen.take()
     if pending:
-        async with sessions.begin() as session:
-            await q.record_seen(session, pending)
+        try:
+            async with sessions.begin() as session:
+                await q.record_seen(session, pending)
+        except BaseException:
+            seen.put_back(pending)
+            raise
     return len(pending)
 
 
