@@ -15,8 +15,11 @@ from bot.services.dates import MissionCalendar, parse_day
 from bot.services.questions import (
     CLOCK_QUESTION,
     WHEN_CLAUSE,
+    AnswerKind,
+    Doc,
     _direction,
     _field_words,
+    _first_to_come,
     _place_words,
     _root,
     _with_places,
@@ -556,3 +559,25 @@ async def test_sessions_the_question_fits_as_well_are_offered_beside_the_answer(
     outsider = TgUser(899, "Sam", "en")
     calls = await lyon.press(outsider, f"sa:{gala.id}")
     assert gala.title_en not in joined(calls)
+
+
+def test_every_session_tied_with_the_answer_is_offered_however_many() -> None:
+    """Six rides tied: the first not over is the answer, the five others are all offered
+    (not only those among the four best alternatives)."""
+    now = datetime(2017, 4, 11, 12, 0, tzinfo=ZoneInfo("UTC"))
+    rides = [
+        Doc(
+            AnswerKind.SESSION,
+            f"ride-{hour}",
+            hour,
+            {"navette"},
+            {},
+            starts_at=now.replace(hour=hour),
+            ends_at=now.replace(hour=hour, minute=30),
+        )
+        for hour in (8, 20, 14, 17, 10, 19, 21)
+    ]
+    scored = [(1.0, d) for d in rides] + [(0.5, Doc(AnswerKind.FAQ, "faq", 99, set(), {}))]
+    value, doc, tied = _first_to_come(scored[0], scored, now)
+    assert (value, doc.key) == (1.0, "ride-14")  # 8:00 and 10:00 are over
+    assert sorted(d.key for d in tied) == [f"ride-{h}" for h in (10, 17, 19, 20, 21, 8)]

@@ -2853,12 +2853,13 @@ TIED = 0.98
 
 def _first_to_come(
     best: tuple[float, Doc], scored: list[tuple[float, Doc]], now: datetime
-) -> tuple[float, Doc]:
-    """Among sessions tied with the best, the first not over yet: "la navette demain" is
-    most likely the first ride of the day, the others are offered beside it."""
+) -> tuple[float, Doc, tuple[Doc, ...]]:
+    """Among sessions tied with the best, the first not over yet, and the others tied with
+    it: "la navette demain" is most likely the first ride of the day, the others are offered
+    beside it."""
     value, doc = best
     if doc.kind != AnswerKind.SESSION:
-        return best
+        return value, doc, ()
     tied = [
         (v, d)
         for v, d in scored
@@ -2866,8 +2867,9 @@ def _first_to_come(
     ]
     coming = [(v, d) for v, d in tied if (d.ends_at or d.starts_at or now) >= now]
     if len(tied) < 2 or not coming:
-        return best
-    return min(coming, key=lambda found: found[1].starts_at or now)
+        return value, doc, tuple(d for _, d in tied if d is not doc)
+    value, doc = min(coming, key=lambda found: found[1].starts_at or now)
+    return value, doc, tuple(d for _, d in tied if d is not doc)
 
 
 def _understand(
@@ -2965,7 +2967,7 @@ def _understand(
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed, now):
-        value, doc = _first_to_come(best, scored, now)
+        value, doc, tied_docs = _first_to_come(best, scored, now)
         picked = doc
         start = doc.own_start or doc.local_start
         if (
@@ -3002,14 +3004,8 @@ def _understand(
             )
             if ride is not None:
                 doc = ride
-        tied = tuple(
-            a
-            for a in alternatives
-            if doc is picked
-            and a.kind == AnswerKind.SESSION
-            and a.ref_id != doc.ref_id
-            and a.score >= value * TIED
-        )
+        # Offered beside the answer only when the answer is the session picked among them.
+        tied = tuple(Match(d.kind, d.key, d.ref_id, value) for d in tied_docs if doc is picked)
         return Understanding(
             doc.kind,
             language,
