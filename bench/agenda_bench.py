@@ -55,6 +55,7 @@ from models import (
     SessionKind,
     Venue,
 )
+from models.db import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS, VENUES, FAQS, DELEGATES = 2000, 200, 500, 1000
@@ -338,6 +339,18 @@ async def seed(path: Path) -> None:
     await shutdown(app)
 
 
+async def forget_seen(path: Path) -> None:
+    """Every delegate last seen yesterday again: each bot writes last-seen times when it
+    stops, so without this only the first round would be the first messages of the day."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as db:
+            yesterday = datetime.now(UTC) - timedelta(days=1)
+            await db.execute(update(Delegate).values(last_seen_at=yesterday))
+    finally:
+        await engine.dispose()
+
+
 def offer(api: LoopbackBotAPI, stream: list[dict[str, Any]], timeout: float = 600) -> float:
     """Offer the stream once the bot polls; return updates/s up to the last reply."""
     deadline = time.monotonic() + 120
@@ -402,6 +415,7 @@ def end_to_end(size: int, rounds: int, rtt: float = 0.0, echo_concurrent: int = 
                     for _ in range(size)
                 ]
                 extra = {"ECHO_CONCURRENT_UPDATES": str(echo_concurrent)} if name == "echo" else {}
+                asyncio.run(forget_seen(path))
                 with LoopbackBotAPI(delay=rtt) as api, child(module, api, url, **extra):
                     rates[name].append(offer(api, stream))
     ratios = [bot / echo for bot, echo in zip(rates["bot"], rates["echo"], strict=True)]

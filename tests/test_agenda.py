@@ -299,7 +299,7 @@ async def test_pending_delegate_waits_for_approval_before_seeing_the_trip(lyon: 
 async def test_forged_buttons_do_not_show_tagged_sessions_to_others(lyon: Harness) -> None:
     await register(lyon, EN)  # no tags
     b2b = await item(lyon, "b2b-medtech")
-    for data in (f"s:{b2b.id}", f"map:{b2b.id}", f"ics:{b2b.id}"):
+    for data in (f"s:{b2b.id}", f"sa:{b2b.id}", f"map:{b2b.id}", f"ics:{b2b.id}"):
         calls = await lyon.press(EN, data)
         assert b2b.title_en not in joined(calls)
         assert not [c for c in calls if c.method in {"sendDocument", "sendVenue"}]

@@ -6,10 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy import delete, event, select, update
 
+from bot.app import SEEN_FLUSH, build_application, shutdown, startup
+from bot.clock import FrozenClock
+from bot.config import load_settings
+from bot.offline import OfflineBotAPI
 from bot.services.people import flush_seen, identify
-from models import Delegate, Mission, Registration, Role, RoleGrant
+from models import Base, Delegate, Mission, Registration, Role, RoleGrant
 from models.db import SessionFactory, create_engine, create_session_factory, memo_of
 from tests.harness import Harness, TgUser, joined
 from tests.test_agenda import paris, register
@@ -191,3 +196,44 @@ async def test_a_failed_flush_keeps_the_times_for_the_next(
             select(Delegate.last_seen_at).where(Delegate.telegram_id == EN.id)
         )
     assert seen == paris(11, 9)
+
+
+async def test_the_running_bot_writes_last_seen_times_every_minute_and_at_shutdown(
+    database_url: str,
+) -> None:
+    """As `missionbot run` wires it: a JobQueue job every SEEN_FLUSH seconds, and a last
+    flush when the bot stops, so a clean restart loses no last-seen time."""
+
+    clock = FrozenClock(paris(11, 8))
+    settings = load_settings(database_url=database_url, telegram_bot_token=None, bot_admin_ids=[])
+    app = build_application(settings, clock=clock, request=OfflineBotAPI(), rate_limit=False)
+    await app.initialize()
+    await startup(app)
+    sessions = app.bot_data.sessions
+    assert sessions is not None
+    assert app.job_queue is not None
+    try:
+        await identify(sessions, clock, 931, "fr")  # new: written at once
+        clock.set(paris(11, 9))
+        await identify(sessions, clock, 931, "fr")  # an hour later: noted, not written
+        (job,) = app.job_queue.get_jobs_by_name("last-seen")
+        trigger = job.job.trigger
+        assert isinstance(trigger, IntervalTrigger)
+        assert trigger.interval.total_seconds() == SEEN_FLUSH
+        await job.run(app)
+        async with sessions() as session:
+            seen = select(Delegate.last_seen_at).where(Delegate.telegram_id == 931)
+            assert await session.scalar(seen) == paris(11, 9)
+        clock.set(paris(11, 10))
+        await identify(sessions, clock, 931, "fr")
+    finally:
+        await app.shutdown()
+        await shutdown(app)
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine).begin() as session:
+            assert await session.scalar(seen) == paris(11, 10)  # the flush at shutdown
+            for table in reversed(Base.metadata.sorted_tables):  # the database is shared
+                await session.execute(delete(table))
+    finally:
+        await engine.dispose()
