@@ -25,5 +25,7 @@ USER missionbot
 WORKDIR /data
 ENV DATABASE_URL=sqlite+aiosqlite:////data/missionbot.db
 VOLUME ["/data"]
+# Webhook mode only (WEBHOOK_URL set): the port PTB's web server listens on.
+EXPOSE 8443
 
 CMD ["missionbot", "run"]

@@ -7,6 +7,9 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from secrets import token_urlsafe
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -65,28 +68,49 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         return 2
     from sqlalchemy.exc import SQLAlchemyError
     from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import InvalidToken, TelegramError
 
     from bot.app import build_application
 
     app = build_application(settings)
-    if settings.webhook_url:
-        logging.getLogger(__name__).warning(
-            "WEBHOOK_URL is set but webhook mode is not available yet: using long polling"
-        )
-    # run_polling stops cleanly on SIGINT and SIGTERM; post_init upgrades the schema.
+    allowed = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+    # Both stop cleanly on SIGINT and SIGTERM; post_init upgrades the schema.
     try:
-        app.run_polling(
-            allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
-        )
+        if settings.webhook_url:
+            webhook = webhook_options(settings)
+            logging.getLogger(__name__).info("webhook mode: port %d", webhook["port"])
+            app.run_webhook(**webhook, allowed_updates=allowed)
+        else:
+            app.run_polling(allowed_updates=allowed)
     except InvalidToken:
         print(REJECTED_HELP.format(url=settings.telegram_api_base_url), file=sys.stderr)
         return 2
-    except (NetworkError, OSError, SQLAlchemyError) as exc:
+    except (TelegramError, OSError, SQLAlchemyError) as exc:
         # The message names the failing service; the token is never part of it.
         print(f"Cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """How `run` serves WEBHOOK_URL: PTB's own web server on WEBHOOK_PORT, on every
+    interface (behind the TLS proxy that WEBHOOK_URL names), at the path of WEBHOOK_URL.
+
+    Telegram sends the secret in a header with every update and the server refuses a
+    request without it. Users are recognised by the id an update carries, so an open
+    webhook would let anyone send updates as an admin: with no WEBHOOK_SECRET, a random
+    secret is given to Telegram at each start (setWebhook is called every time)."""
+    assert settings.webhook_url is not None
+    secret = (
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else token_urlsafe(48)
+    )
+    return {
+        "listen": "0.0.0.0",  # noqa: S104  (in a container, behind the proxy)
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+    }
 
 
 async def _with_db(settings: Settings, action: str, args: argparse.Namespace) -> int:

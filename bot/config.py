@@ -95,12 +95,21 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (Telegram posts updates there)")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             raw = value.get_secret_value()
-            if not (1 <= len(raw) <= 256) or not all(c.isalnum() or c in "_-" for c in raw):
+            if not (1 <= len(raw) <= 256) or not all(
+                c.isascii() and (c.isalnum() or c in "_-") for c in raw
+            ):
                 raise ValueError("1-256 characters among A-Z a-z 0-9 _ -")
         return value
 

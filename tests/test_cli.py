@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.cli import webhook_options
 from bot.config import ConfigError, load_settings
 from bot.loopback import LoopbackBotAPI
 from tests.conftest import EXAMPLE
@@ -124,6 +132,7 @@ def test_mission_load_and_admin_grant_from_the_console(tmp_path: Path) -> None:
         ({"broadcast_rate": "0"}, "BROADCAST_RATE"),
         ({"log_level": "LOUD"}, "LOG_LEVEL"),
         ({"webhook_secret": "has spaces"}, "WEBHOOK_SECRET"),
+        ({"webhook_url": "bot.example.org/tg"}, "WEBHOOK_URL"),
         ({"telegram_api_base_url": "ftp://x"}, "TELEGRAM_API_BASE_URL"),
     ],
 )
@@ -205,6 +214,94 @@ def test_run_polls_any_bot_api_server_and_stops_cleanly(
     assert "Zoé" not in err
 
 
+def _start_update(user_id: int) -> dict[str, object]:
+    return {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Zoé", "language_code": "en"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+def _post(url: str, body: dict[str, object], secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data, headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_run_serves_a_webhook_that_refuses_updates_without_the_secret(tmp_path: Path) -> None:
+    """WEBHOOK_URL set: no polling; Telegram is given the URL and the secret, and an update
+    posted without that secret (anyone could post one as an admin) is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    secret = "hook_Secret-42"
+    with LoopbackBotAPI() as api:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))},
+            "TELEGRAM_BOT_TOKEN": "123456:TEST-token-value",
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "TELEGRAM_API_FILE_URL": api.file_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hook.db'}",
+            "WEBHOOK_URL": url,
+            "WEBHOOK_PORT": str(port),
+            "WEBHOOK_SECRET": secret,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            hook = api.wait_for("setWebhook", timeout=60)
+            assert hook.params["url"] == url
+            assert hook.params["secret_token"] == secret
+            statuses = []
+            for attempt in range(50):  # the server may still be starting
+                try:
+                    statuses.append(_post(url, _start_update(4301), "wrong"))
+                    statuses.append(_post(url, _start_update(4302), None))
+                    statuses.append(_post(url, _start_update(4303), secret))
+                    break
+                except OSError:
+                    time.sleep(0.1 * attempt)
+            assert statuses == [403, 403, 200]
+            reply = api.wait_for("sendMessage", timeout=30, chat_id=4303)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Hello" in reply.text
+    assert {c.chat_id for c in api.calls if c.method == "sendMessage"} == {4303}
+    assert not [c for c in api.calls if c.method == "getUpdates"]
+    assert secret not in err
+
+
+def test_a_webhook_without_a_secret_gets_a_random_one() -> None:
+    settings = load_settings(
+        telegram_bot_token="1:x", webhook_url="https://bot.example.org/tg", webhook_port=8443
+    )
+    first, second = webhook_options(settings), webhook_options(settings)
+    assert first["url_path"] == "tg"
+    assert first["port"] == 8443
+    assert first["secret_token"] != second["secret_token"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32,256}", first["secret_token"])
+    with pytest.raises(ConfigError):
+        load_settings(webhook_url="https://bot.example.org/tg", webhook_secret="clé")
+
+
 def test_rejected_token_is_explained_without_printing_it(tmp_path: Path) -> None:
     token = "123456:SECRET-token-value"
     with LoopbackBotAPI(token_valid=False) as api:
@@ -219,3 +316,31 @@ def test_rejected_token_is_explained_without_printing_it(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "rejected TELEGRAM_BOT_TOKEN" in result.stderr
     assert "SECRET" not in result.stderr + result.stdout
+
+
+def test_a_webhook_telegram_refuses_is_reported_clearly(tmp_path: Path) -> None:
+    def refuse(call: Any) -> tuple[int, dict[str, Any], float] | None:
+        if call.method != "setWebhook":
+            return None
+        body = {"ok": False, "description": "Bad Request: bad webhook: HTTPS url must be provided"}
+        return 400, body, 0
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with LoopbackBotAPI() as api:
+        api.responder = refuse
+        result = missionbot(
+            "run",
+            env={
+                "TELEGRAM_BOT_TOKEN": "123456:TEST-token-value",
+                "TELEGRAM_API_BASE_URL": api.base_url,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+                "WEBHOOK_URL": "http://bot.example.org/tg",
+                "WEBHOOK_PORT": str(port),
+            },
+        )
+    assert result.returncode == 1
+    # PTB logs the failed setWebhook; the last line says it plainly.
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "Cannot start: BadRequest: Bad webhook: https url must be provided"
