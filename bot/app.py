@@ -42,6 +42,7 @@ from handlers import (
     questions,
     registration,
     reminders,
+    roster,
 )
 from models.db import create_engine, create_session_factory, memo_of, upgrade_schema
 
@@ -108,7 +109,7 @@ def build_application(
         + agenda.HANDLERS
         + reminders.HANDLERS
     )
-    app.add_handlers(questions.HANDLERS + editing.HANDLERS + broadcasts.HANDLERS)
+    app.add_handlers(questions.HANDLERS + editing.HANDLERS + broadcasts.HANDLERS + roster.HANDLERS)
     # Staff conversations (reply, edit, broadcast) before registration: a coordinator's
     # typed value is never taken for a registration answer; then agenda files.
     app.add_handler(questions.reply_conversation())

@@ -50,7 +50,20 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("session_add", N_("Add a session to the agenda"), Role.COORDINATOR),
     CommandInfo("faq_add", N_("Add a question and answer"), Role.COORDINATOR),
     CommandInfo("venue_add", N_("Add a venue, with its map pin"), Role.COORDINATOR),
+    CommandInfo(
+        "roster",
+        N_("Who is registered, and who waits for approval"),
+        Role.COORDINATOR,
+        ("inscrits",),
+    ),
+    CommandInfo(
+        "approve",
+        N_("Approve or decline waiting registrations"),
+        Role.COORDINATOR,
+        ("approuver",),
+    ),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
+    CommandInfo("promote", N_("Make a delegate a coordinator, or take it back"), Role.ADMIN),
 )
 
 _RANK = {None: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}

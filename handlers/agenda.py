@@ -37,7 +37,7 @@ async def _viewer(update: Update, context: BotContext, action: str) -> svc.Viewe
     """The mission the delegate looks at, or a prompt to register or to pick one."""
     found = await svc.viewer(context.db, context.me)
     if found is None:
-        await not_registered(update)
+        await not_registered(update, context)
         return None
     if isinstance(found, svc.MissionChoice):
         keyboard = mission_buttons(found.missions, action, get_locale())

@@ -17,8 +17,9 @@ from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler
 
 from bot.context import BotContext
-from bot.i18n import render, split_text
-from models import Role
+from bot.i18n import get_locale, render, split_text
+from bot.services.registration import my_registrations
+from models import RegistrationStatus, Role
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | Any
 # What each feature module exports as HANDLERS, in the order they are registered.
@@ -46,7 +47,17 @@ async def say(
     return await send(update, render(message_id, **params), markup)
 
 
-async def not_registered(update: Update) -> None:
+async def not_registered(update: Update, context: BotContext) -> None:
+    """Nothing to show this person: waiting for approval, or not registered at all."""
+    for registration in await my_registrations(context.db, context.me.delegate_id):
+        if registration.status == RegistrationStatus.PENDING:
+            await say(
+                update,
+                "Your registration for %(mission)s is still waiting for the organisers' "
+                "approval. I will tell you as soon as it is confirmed.",
+                mission=registration.mission.name(get_locale()),
+            )
+            return
     await say(
         update,
         "You are not registered for a mission yet. Open the invite link you received, "

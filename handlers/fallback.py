@@ -27,7 +27,7 @@ async def stray_text(update: Update, context: BotContext) -> None:
             "or /profile to check your details.",
         )
     else:
-        await not_registered(update)
+        await not_registered(update, context)
 
 
 async def expired_button(update: Update, context: BotContext) -> None:

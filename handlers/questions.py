@@ -57,7 +57,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
     text = (update.message.text or "").strip()
     found = await svc.viewer(context.db, context.me)
     if found is None:
-        await not_registered(update)
+        await not_registered(update, context)
         return
     if isinstance(found, svc.MissionChoice):
         keyboard = mission_buttons(found.missions, "agenda", get_locale())
@@ -147,7 +147,7 @@ async def _send_faq(update: Update, entry: svc.FaqView, staff: bool = False) -> 
 async def faq_list(update: Update, context: BotContext) -> None:
     found = await svc.viewer(context.db, context.me)
     if found is None:
-        await not_registered(update)
+        await not_registered(update, context)
         return
     if isinstance(found, svc.MissionChoice):
         keyboard = mission_buttons(found.missions, "faq", get_locale())
@@ -239,7 +239,7 @@ async def _pass_on(update: Update, context: BotContext, text: str) -> None:
         )
         return
     if found is None:
-        await not_registered(update)
+        await not_registered(update, context)
         return
     if not inbox.has_words(text):
         await _in_words(update)

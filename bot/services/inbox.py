@@ -138,7 +138,7 @@ async def ask(
         session.add(question)
         await session.flush()
         view = await _view(session, question)
-        staff = await _staff_of(session, mission_id, language)
+        staff = await staff_of(session, mission_id, language)
         outgoing = []
         for recipient in staff:
             message = render(
@@ -208,7 +208,7 @@ async def _locale_of(session: AsyncSession, telegram_id: int, fallback: str) -> 
     return delegate.language or pick_locale(delegate.telegram_language)
 
 
-async def _staff_of(session: AsyncSession, mission_id: int, fallback: str) -> list[Recipient]:
+async def staff_of(session: AsyncSession, mission_id: int, fallback: str) -> list[Recipient]:
     """Who hears about a mission's questions: its coordinators, else the admins. Someone
     who never wrote to the bot has no language yet: `fallback`, the question's language."""
     grants = list(

@@ -9,6 +9,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.i18n import gettext, pick_locale, render
+from bot.outbox import Outgoing, enqueue
+from bot.services.inbox import staff_of
 from bot.services.profile import FIELDS, Field
 from models import (
     AuditRecord,
@@ -163,17 +166,17 @@ async def enrol(
             row.status = status
             row.updated_at = now
         else:
-            session.add(
-                Registration(
-                    mission_id=mission_id,
-                    delegate_id=delegate_id,
-                    status=status,
-                    tags=[],
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
+            row = Registration(
+                mission_id=mission_id,
+                delegate_id=delegate_id,
+                status=status,
+                tags=[],
+                created_at=now,
+                updated_at=now,
+                **values,
             )
+            session.add(row)
+            await session.flush()
         delegate = await session.get(Delegate, delegate_id)
         if delegate is not None:
             delegate.current_mission_id = mission_id
@@ -186,7 +189,60 @@ async def enrol(
                 details={"delegate_id": delegate_id, "status": status.value},
             )
         )
+        if status == RegistrationStatus.PENDING:
+            # Staff who never wrote to the bot have no language yet: the delegate's is
+            # the likeliest of the delegation.
+            fallback = (delegate.language if delegate else None) or pick_locale(
+                delegate.telegram_language if delegate else None
+            )
+            await _ask_staff(session, clock, MissionInfo.of(mission), row, fallback)
         return Enrolment(MissionInfo.of(mission), status, values)
+
+
+LABEL = 28  # characters of a name on a button
+
+
+def short_name(name: str) -> str:
+    """A name short enough for a button on a phone."""
+    return name if len(name) <= LABEL else name[: LABEL - 1] + "…"
+
+
+async def _ask_staff(
+    session: AsyncSession,
+    clock: Clock,
+    mission: MissionInfo,
+    registration: Registration,
+    fallback: str,
+) -> None:
+    """Tell the mission's coordinators (else the admins) that someone waits for them, with
+    the buttons to decide at once, each in their own language."""
+    messages = []
+    for staff in await staff_of(session, mission.id, fallback):
+        text = render(
+            "🕓 <b>Registration waiting for approval</b> (%(mission)s):\n"
+            "%(name)s — %(organisation)s",
+            staff.locale,
+            mission=mission.name(staff.locale),
+            name=registration.full_name,
+            organisation=registration.organisation,
+        )
+        # A button's text is not HTML: the name goes in as it is.
+        approve = gettext("✅ Approve %(name)s", staff.locale) % {
+            "name": short_name(registration.full_name)
+        }
+        row = [
+            {"text": approve, "callback_data": f"ro:a:{registration.id}"},
+            {
+                "text": gettext("✖ Decline", staff.locale),
+                "callback_data": f"ro:d:{registration.id}",
+            },
+        ]
+        messages.append(
+            Outgoing(
+                staff.telegram_id, text, kind="notice", reply_markup={"inline_keyboard": [row]}
+            )
+        )
+    enqueue(session, clock, messages)
 
 
 @dataclass(frozen=True)
