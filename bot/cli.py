@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import logging
+import re
 import sys
 from pathlib import Path
-from secrets import token_urlsafe
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,20 +96,26 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
     """How `run` serves WEBHOOK_URL: PTB's own web server on WEBHOOK_PORT, on every
-    interface (behind the TLS proxy that WEBHOOK_URL names), at the path of WEBHOOK_URL.
+    interface (behind the TLS proxy that WEBHOOK_URL names: do not expose the port itself),
+    at the path of WEBHOOK_URL.
 
     Telegram sends the secret in a header with every update and the server refuses a
     request without it. Users are recognised by the id an update carries, so an open
-    webhook would let anyone send updates as an admin: with no WEBHOOK_SECRET, a random
-    secret is given to Telegram at each start (setWebhook is called every time)."""
+    webhook would let anyone send updates as an admin: with no WEBHOOK_SECRET, the secret
+    is derived from the token, the same in every process (each start calls setWebhook,
+    and a process behind the same URL must not turn the others' secret stale)."""
     assert settings.webhook_url is not None
+    token = (settings.token or "").encode()
     secret = (
-        settings.webhook_secret.get_secret_value() if settings.webhook_secret else token_urlsafe(48)
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret
+        else hmac.new(token, b"missionbot webhook secret", hashlib.sha256).hexdigest()
     )
     return {
         "listen": "0.0.0.0",  # noqa: S104  (in a container, behind the proxy)
         "port": settings.webhook_port,
-        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        # PTB matches the path as a regular expression: '.', '+' are meant as they are.
+        "url_path": re.escape(urlsplit(settings.webhook_url).path.lstrip("/")),
         "webhook_url": settings.webhook_url,
         "secret_token": secret,
     }

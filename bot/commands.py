@@ -62,6 +62,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
         Role.COORDINATOR,
         ("approuver",),
     ),
+    CommandInfo("export", N_("The roster as a spreadsheet (CSV)"), Role.COORDINATOR, ("exporter",)),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
     CommandInfo("promote", N_("Make a delegate a coordinator, or take it back"), Role.ADMIN),
 )

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with https:// (Telegram posts updates there)")
+            raise ValueError("must start with https:// (http:// only for a local Bot API server)")
         return value
 
     @field_validator("webhook_secret")

@@ -172,6 +172,15 @@ async def _list_missions(update: Update, context: BotContext) -> int:
     return END
 
 
+async def _declined(update: Update, mission: str) -> None:
+    await say(
+        update,
+        "Your registration for %(mission)s was not accepted. For any question, "
+        "please contact the mission's organisers.",
+        mission=mission,
+    )
+
+
 async def _begin_with_code(update: Update, context: BotContext, code: str) -> int:
     opening = await open_invite(context.db, context.me.delegate_id, code)
     if opening.refusal == Refusal.UNKNOWN_CODE or opening.mission is None:
@@ -194,6 +203,10 @@ async def _begin_with_code(update: Update, context: BotContext, code: str) -> in
             "Registration for %(mission)s is closed. Please contact the organisers.",
             mission=name,
         )
+        _drop_draft(context)
+        return END
+    if opening.refusal == Refusal.DECLINED:
+        await _declined(update, name)
         _drop_draft(context)
         return END
     if opening.refusal == Refusal.FULL:
@@ -394,6 +407,8 @@ async def confirm(update: Update, context: BotContext) -> int:
         )
     elif outcome == Refusal.ALREADY:
         await say(update, "You are already registered for %(mission)s.", mission=name)
+    elif outcome == Refusal.DECLINED:
+        await _declined(update, name)
     elif isinstance(outcome, Refusal):
         await say(update, "That button has expired. Send /start to begin again.")
     elif outcome.status == RegistrationStatus.PENDING:

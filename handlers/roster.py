@@ -4,15 +4,15 @@ registrations waiting for approval, approved or declined with a button."""
 from __future__ import annotations
 
 import re
+from io import BytesIO
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names, publish_menu_for
 from bot.context import BotContext
 from bot.i18n import get_locale, gettext, render
 from bot.services import roster as svc
-from bot.services.people import identify
 from bot.services.registration import short_name
 from handlers.common import (
     Handlers,
@@ -88,7 +88,9 @@ async def show_roster(update: Update, context: BotContext) -> None:
     text, markup = _pending_block(found)
     if found.pending:
         lines += ["", text]
-    await send(update, "\n".join(lines), markup)
+    rows = [list(row) for row in markup.inline_keyboard] if markup else []
+    rows.append([InlineKeyboardButton(gettext("🏷 Tags and details"), callback_data="rt:p:0")])
+    await send(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 @restricted(Role.COORDINATOR)
@@ -145,11 +147,10 @@ async def _decided(update: Update, context: BotContext, outcome: svc.Outcome) ->
     elif outcome.decision == svc.Decision.DECLINED:
         note = render("%(name)s was declined and has been told.", name=outcome.full_name)
     elif outcome.decision == svc.Decision.ALREADY:
-        state = (
-            render("confirmed")
-            if outcome.status == RegistrationStatus.CONFIRMED
-            else render("declined")
-        )
+        state = {
+            RegistrationStatus.CONFIRMED: render("confirmed"),
+            RegistrationStatus.DECLINED: render("declined"),
+        }.get(outcome.status or RegistrationStatus.CANCELLED, render("cancelled"))
         note = render(
             "Already decided: %(name)s is %(state)s.", name=outcome.full_name, state=state
         )
@@ -158,11 +159,87 @@ async def _decided(update: Update, context: BotContext, outcome: svc.Outcome) ->
     await edit_or_send(update, "\n\n".join(t for t in (note, text) if t), markup)
 
 
-MEMBERS = 50  # buttons in the /promote list
+MEMBERS = 8  # delegates a page in the /promote list
+PAGE = 8  # delegates a page when choosing whose tags to change
+
+
+async def _people_page(update: Update, context: BotContext, mission_id: int, page: int) -> None:
+    found = await svc.roster_of(context.db, context.me, mission_id)
+    people = found.confirmed + found.pending if found else []
+    if found is None or not people:
+        await edit_or_send(update, render("Nobody yet."))
+        return
+    pages = (len(people) + PAGE - 1) // PAGE
+    page = min(max(page, 0), pages - 1)
+    shown = people[page * PAGE : (page + 1) * PAGE]
+    rows = [[(short_name(e.full_name), f"rt:c:{e.registration_id}")] for e in shown]
+    nav = []
+    if page > 0:
+        nav.append(("◀", f"rt:p:{page - 1}"))
+    if page < pages - 1:
+        nav.append(("▶", f"rt:p:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    text = render(
+        "Whose tags or details? (%(first)s–%(last)s of %(n)s)",
+        first=page * PAGE + 1,
+        last=page * PAGE + len(shown),
+        n=len(people),
+    )
+    await edit_or_send(update, text, inline(rows))
+
+
+async def _show_card(update: Update, card: svc.Card) -> None:
+    tags = " ".join(f"#{t}" for t in card.tags) or render("none")
+    text = render(
+        "<b>%(name)s</b>\n%(organisation)s\n✉ %(email)s\n📞 %(phone)s\nTags: %(tags)s",
+        name=card.full_name,
+        organisation=card.organisation,
+        email=card.email,
+        phone=card.phone,
+        tags=tags,
+    )
+    if card.mission_tags:
+        text += "\n\n" + render("Tap a tag to give it or take it back.")
+    # Tags are short words (the agenda's audiences); one whose button data would pass
+    # Telegram's 64 bytes cannot be toggled here.
+    rows = [
+        [(("☑ " if tag in card.tags else "☐ ") + tag, data)]
+        for tag in card.mission_tags
+        if len((data := f"rt:t:{card.registration_id}:{tag}").encode()) <= 64
+    ]
+    rows.append([(gettext("◀ Back"), "rt:p:0")])
+    await edit_or_send(update, text, inline(rows))
+
+
+@restricted(Role.COORDINATOR)
+async def tags_button(update: Update, context: BotContext) -> None:
+    match = re.fullmatch(r"rt:(p|c|t):(\d{1,12})(?::(.{1,60}))?", button_data(update))
+    if match is None or (match[1] == "t") != bool(match[3]):
+        await answer(update)
+        await say(update, "That registration is not one you can decide on.")
+        return
+    if match[1] == "p":
+        viewer = await staff_mission(update, context)
+        if viewer is not None:
+            await _people_page(update, context, viewer.mission.id, int(match[2]))
+        return
+    registration_id = int(match[2])
+    if match[1] == "c":
+        card = await svc.card_of(context.db, context.me, registration_id)
+    else:
+        card = await svc.toggle_tag(
+            context.db, context.bot_data.clock, context.me, registration_id, str(match[3])
+        )
+    if card is None:
+        await answer(update)
+        await say(update, "That registration is not one you can decide on.")
+        return
+    await _show_card(update, card)
 
 
 async def _members_view(
-    context: BotContext, mission_id: int, name: str
+    context: BotContext, mission_id: int, name: str, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     found = await svc.members(context.db, context.me, mission_id) or []
     if not found:
@@ -171,6 +248,8 @@ async def _members_view(
     lines = [render("<b>Coordinators of %(mission)s</b>", mission=name)]
     lines += [render("• %(name)s", name=m.full_name) for m in staff] or [render("None yet.")]
     lines += ["", render("Tap a delegate to make them a coordinator, or 🚫 to take it back.")]
+    pages = (len(found) + MEMBERS - 1) // MEMBERS
+    page = min(max(page, 0), pages - 1)
     # A button's text is not HTML: the name goes in as it is, not escaped.
     rows = [
         [
@@ -179,8 +258,13 @@ async def _members_view(
                 f"pr:{'r' if m.coordinator else 'g'}:{m.registration_id}",
             )
         ]
-        for m in found[:MEMBERS]
+        for m in found[page * MEMBERS : (page + 1) * MEMBERS]
     ]
+    nav = [("◀", f"pr:p:{mission_id}:{page - 1}")] if page > 0 else []
+    nav += [("▶", f"pr:p:{mission_id}:{page + 1}")] if page < pages - 1 else []
+    if nav:
+        lines.append(render("Page %(page)s of %(pages)s", page=page + 1, pages=pages))
+        rows.append(nav)
     return "\n".join(lines), inline(rows)
 
 
@@ -197,6 +281,14 @@ async def promote(update: Update, context: BotContext) -> None:
 
 @restricted(Role.ADMIN)
 async def promote_button(update: Update, context: BotContext) -> None:
+    page = re.fullmatch(r"pr:p:(\d{1,12}):(\d{1,4})", button_data(update))
+    if page is not None:
+        listed = await svc.roster_of(context.db, context.me, int(page[1]))
+        if listed is not None:
+            name = listed.mission.name(get_locale())
+            text, markup = await _members_view(context, int(page[1]), name, int(page[2]))
+            await edit_or_send(update, text, markup)
+            return
     match = re.fullmatch(r"pr:([gGrl]):(\d{1,12})", button_data(update))
     found = await svc.member_of(context.db, context.me, int(match[2])) if match else None
     if match is None or found is None:
@@ -229,11 +321,14 @@ async def promote_button(update: Update, context: BotContext) -> None:
         await edit_or_send(update, text, markup)
         return
     grant = action == "G"
-    await svc.set_coordinator(
+    done = await svc.set_coordinator(
         context.db, context.bot_data.clock, context.me, registration_id, grant
     )
-    who = await identify(context.db, context.bot_data.clock, member.telegram_id, None)
-    await publish_menu_for(context.bot, context.db, member.telegram_id, who.role)
+    if not done.done:  # erased or no longer confirmed meanwhile
+        await answer(update)
+        await say(update, "That registration is not one you can decide on.")
+        return
+    await publish_menu_for(context.bot, context.db, member.telegram_id, done.role)
     note = (
         render("🎖 %(name)s is now a coordinator and has been told.", name=member.full_name)
         if grant
@@ -243,10 +338,30 @@ async def promote_button(update: Update, context: BotContext) -> None:
     await edit_or_send(update, note + "\n\n" + text, markup)
 
 
+@restricted(Role.COORDINATOR)
+async def export(update: Update, context: BotContext) -> None:
+    viewer = await staff_mission(update, context)
+    if viewer is None:
+        return
+    found = await svc.roster_csv(context.db, context.me, viewer.mission.id)
+    chat = update.effective_chat
+    if found is None or chat is None:
+        await say(update, "Sorry, this is only for the mission's staff.")
+        return
+    filename, content = found
+    caption = render(
+        "Roster of %(mission)s: everyone confirmed or waiting, with every detail they gave.",
+        mission=viewer.mission.name(get_locale()),
+    )
+    await chat.send_document(InputFile(BytesIO(content), filename=filename), caption=caption)
+
+
 HANDLERS: Handlers = [
     CommandHandler(names("roster"), show_roster),
     CommandHandler(names("approve"), show_pending),
     CallbackQueryHandler(roster_button, pattern=r"^ro:"),
+    CallbackQueryHandler(tags_button, pattern=r"^rt:"),
     CommandHandler(names("promote"), promote),
+    CommandHandler(names("export"), export),
     CallbackQueryHandler(promote_button, pattern=r"^pr:"),
 ]

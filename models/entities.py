@@ -48,6 +48,7 @@ class RegistrationStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
+    DECLINED = "declined"  # by the mission's staff: the invite no longer lets them in
 
 
 class Role(enum.StrEnum):

@@ -289,15 +289,19 @@ def test_run_serves_a_webhook_that_refuses_updates_without_the_secret(tmp_path: 
     assert secret not in err
 
 
-def test_a_webhook_without_a_secret_gets_a_random_one() -> None:
-    settings = load_settings(
-        telegram_bot_token="1:x", webhook_url="https://bot.example.org/tg", webhook_port=8443
-    )
-    first, second = webhook_options(settings), webhook_options(settings)
-    assert first["url_path"] == "tg"
-    assert first["port"] == 8443
-    assert first["secret_token"] != second["secret_token"]
+def test_a_webhook_without_a_secret_gets_one_derived_from_the_token() -> None:
+    """The same in every process of one bot (each start calls setWebhook), another for
+    another bot, and never the token itself."""
+    url = "https://bot.example.org/tg/hook.v2"
+    first = webhook_options(load_settings(telegram_bot_token="1:x", webhook_url=url))
+    again = webhook_options(load_settings(telegram_bot_token="1:x", webhook_url=url))
+    other = webhook_options(load_settings(telegram_bot_token="2:y", webhook_url=url))
+    assert first["secret_token"] == again["secret_token"] != other["secret_token"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{32,256}", first["secret_token"])
+    assert "1:x" not in first["secret_token"]
+    assert re.fullmatch(first["url_path"], "tg/hook.v2")
+    assert not re.fullmatch(first["url_path"], "tg/hookXv2")  # '.' is a dot
+    assert first["port"] == 8443
     with pytest.raises(ConfigError):
         load_settings(webhook_url="https://bot.example.org/tg", webhook_secret="clé")
 

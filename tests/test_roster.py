@@ -3,11 +3,14 @@ registrations waiting for approval with buttons, and the delegate is told in the
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import csv
+import io
 
-from models import AuditRecord, Mission, RegistrationStatus
+from sqlalchemy import select, update
+
+from models import AuditRecord, Delegate, Mission, RegistrationStatus
 from tests.harness import ADMIN_ID, LYON_CODE, Harness, TgUser, add_boston_mission, joined
-from tests.test_agenda import register
+from tests.test_agenda import paris, register
 from tests.test_editing import make_coordinator
 from tests.test_registration import fill_profile, registration_of, set_mission
 
@@ -127,7 +130,9 @@ async def test_roster_lists_confirmed_and_waiting_delegates_in_french_and_englis
     assert "• Test Person — Org · #medtech" in text
     assert "<b>En attente d'approbation (1)</b>" in text
     assert "• Sam Wilson — Biotech Montréal" in text
-    assert lyon.labels(FR_COORDINATOR) == ["✅ Accepter Sam Wilson", "✖ Refuser"]
+    assert lyon.labels(FR_COORDINATOR) == [
+        "✅ Accepter Sam Wilson", "✖ Refuser", "🏷 Étiquettes et coordonnées",
+    ]  # fmt: skip
 
     text = joined(await lyon.send(ADMIN, "/roster"))
     assert "<b>Confirmed (1)</b>" in text
@@ -221,3 +226,133 @@ async def test_only_admins_promote_and_forged_buttons_do_nothing(lyon: Harness) 
     async with lyon.db() as session:
         assert not list(await session.scalars(select(AuditRecord.action).where(
             AuditRecord.action == "role.grant")))  # fmt: skip
+
+
+async def test_staff_give_a_delegate_a_tag_and_the_tagged_sessions_join_their_agenda(
+    lyon: Harness,
+) -> None:
+    delegate = TgUser(851, "Léa", "fr")
+    await register(lyon, delegate)
+    await make_coordinator(lyon, EN_COORDINATOR)
+    registration = await registration_of(lyon, delegate)
+    assert registration is not None
+    lyon.clock.set(paris(11, 8))
+    assert "technologies médicales" not in joined(await lyon.send(delegate, "/agenda"))
+
+    await lyon.send(EN_COORDINATOR, "/roster")
+    await lyon.press(EN_COORDINATOR, "rt:p:0")
+    assert lyon.labels(EN_COORDINATOR) == ["Test Person"]
+    text = joined(await lyon.press(EN_COORDINATOR, f"rt:c:{registration.id}"))
+    assert "<b>Test Person</b>" in text
+    assert "t@example.com" in text
+    assert "Tags: none" in text
+    assert "☐ medtech" in lyon.labels(EN_COORDINATOR)
+    text = joined(await lyon.press(EN_COORDINATOR, f"rt:t:{registration.id}:medtech"))
+    assert "Tags: #medtech" in text
+    assert "☑ medtech" in lyon.labels(EN_COORDINATOR)
+    assert "technologies médicales" in joined(await lyon.send(delegate, "/agenda"))
+
+    # A tag the mission does not use, or another mission's coordinator: nothing changes.
+    assert "not one you can decide on" in joined(
+        await lyon.press(EN_COORDINATOR, f"rt:t:{registration.id}:evil")
+    )
+    await add_boston_mission(lyon)
+    other = TgUser(852, "Pat", "en")
+    await make_coordinator(lyon, other, "boston-2018")
+    for data in (f"rt:c:{registration.id}", f"rt:t:{registration.id}:medtech"):
+        calls = await lyon.press(other, data)
+        assert "Test Person" not in joined(calls)
+        assert "t@example.com" not in joined(calls)
+    assert "Test Person" not in joined(await lyon.press(delegate, f"rt:c:{registration.id}"))
+    registration = await registration_of(lyon, delegate)
+    assert registration is not None
+    assert registration.tags == ["medtech"]
+
+
+async def test_a_declined_delegate_cannot_apply_again_and_old_buttons_approve_nothing(
+    lyon: Harness,
+) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    await lyon.send(EN_COORDINATOR, "/help")
+    await set_mission(lyon, requires_approval=True)
+    registration_id = await apply(lyon, WAITING_EN, "Sam Wilson")
+    await lyon.press(EN_COORDINATOR, f"ro:D:{registration_id}")
+
+    calls = await lyon.send(WAITING_EN, f"/start {LYON_CODE}")
+    assert "was not accepted" in joined(calls)
+    assert not [c for c in calls if c.chat_id == EN_COORDINATOR.id]  # no new alert
+    calls = await lyon.press(EN_COORDINATOR, f"ro:a:{registration_id}")  # the old alert
+    assert "Already decided: Sam Wilson is declined." in joined(calls)
+    assert not [c for c in calls if c.chat_id == WAITING_EN.id]
+    registration = await registration_of(lyon, WAITING_EN)
+    assert registration is not None
+    assert registration.status == RegistrationStatus.DECLINED
+
+
+async def test_waiting_registrations_reach_the_admins_when_no_coordinator_can_be_reached(
+    lyon: Harness,
+) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)  # granted, but never opened the bot
+    await set_mission(lyon, requires_approval=True)
+    await lyon.send(ADMIN, "/help")
+    await apply(lyon, WAITING_FR, "Zoé Gagnon")
+    alerts = [c for c in lyon.api.calls if "ro:a:" in str(c.reply_markup)]
+    assert [c.chat_id for c in alerts] == [ADMIN.id]
+    assert "Registration waiting for approval" in alerts[0].text
+
+
+async def test_promoting_leaves_a_blocked_delegate_marked_unreachable(lyon: Harness) -> None:
+    delegate = TgUser(861, "Léa", "fr")
+    await register(lyon, delegate)
+    async with lyon.db.begin() as session:
+        await session.execute(
+            update(Delegate).where(Delegate.telegram_id == delegate.id).values(unreachable=True)
+        )
+    registration = await registration_of(lyon, delegate)
+    assert registration is not None
+    calls = await lyon.press(ADMIN, f"pr:G:{registration.id}")
+    assert "Test Person is now a coordinator" in joined(calls)
+    assert not [c for c in calls if c.chat_id == delegate.id and c.method == "sendMessage"]
+    async with lyon.db() as session:
+        blocked = await session.scalar(
+            select(Delegate.unreachable).where(Delegate.telegram_id == delegate.id)
+        )
+    assert blocked is True
+
+
+async def test_promote_pages_through_a_large_delegation(lyon: Harness) -> None:
+    for n in range(19):
+        await register(lyon, TgUser(870 + n, "D", "en"))
+    await lyon.send(ADMIN, "/promote")
+    assert len(lyon.labels(ADMIN)) == 8 + 1  # eight people and ▶
+    assert "Page 1 of 3" in lyon.last_text(ADMIN)
+    seen = set(lyon.buttons(ADMIN)[:8])
+    for _ in range(2):
+        await lyon.press(ADMIN, lyon.buttons(ADMIN)[-1])
+        seen |= {b for b in lyon.buttons(ADMIN) if b.startswith("pr:g:")}
+    assert len(seen) == 19  # everyone can be reached
+    assert "Page 3 of 3" in lyon.last_text(ADMIN)
+    delegate = TgUser(870, "D", "en")
+    assert "Test Person" not in joined(await lyon.press(delegate, lyon.buttons(ADMIN)[-1]))
+
+
+async def test_staff_export_the_roster_as_a_spreadsheet(lyon: Harness) -> None:
+    await register(lyon, TgUser(891, "D", "fr"), tags=["medtech", "pharma"])
+    await make_coordinator(lyon, FR_COORDINATOR)
+    await set_mission(lyon, requires_approval=True)
+    await apply(lyon, WAITING_EN, "=HYPERLINK(evil)")
+    calls = await lyon.send(FR_COORDINATOR, "/exporter")
+    (document,) = [c for c in calls if c.method == "sendDocument"]
+    assert "Liste de Mission Montréal InVivo" in str(document.params.get("caption"))
+    filename, raw = document.files["document"]
+    assert filename == "roster-lyon-2017.csv"
+    content = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert rows[0][:6] == ["full_name", "organisation", "title", "email", "phone", "status"]
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["Test Person"][5:7] == ["confirmed", "medtech pharma"]
+    assert by_name["'=HYPERLINK(evil)"][5] == "pending"  # a formula stays text
+    assert by_name["Test Person"][-1] == "2017-03-20T13:00+01:00"  # Paris time (12:00 UTC)
+    for user in (WAITING_EN, TgUser(892, "Pat", "en")):
+        calls = await lyon.send(user, "/export")
+        assert not [c for c in calls if c.method == "sendDocument"]

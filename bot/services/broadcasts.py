@@ -6,8 +6,6 @@ transaction, each rendered in the recipient's language; the outbox sender does t
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from bot.outbox import Outgoing, enqueue
 from bot.services.dates import fold
 from bot.services.editing import may_edit
 from bot.services.people import Person, language_of
+from bot.services.spreadsheet import spreadsheet_csv
 from models import (
     AuditRecord,
     Broadcast,
@@ -271,12 +270,7 @@ async def detail(
 
 
 def problems_csv(problems: list[tuple[str, str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "status", "reason"])
-    # A cell starting with = + - @ is a formula to spreadsheet programs: make it text.
-    writer.writerows([["'" + v if v[:1] in "=+-@" else v for v in row] for row in problems])
-    return out.getvalue().encode("utf-8-sig")  # a BOM so spreadsheet programs read UTF-8
+    return spreadsheet_csv(["name", "status", "reason"], problems)
 
 
 async def cancel(

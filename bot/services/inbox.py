@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,9 @@ from models import (
 
 MAX_QUESTION = 1000
 ANSWERED_BY = N_("✓ Answered by %(name)s")
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,8 @@ async def _locale_of(session: AsyncSession, telegram_id: int, fallback: str) -> 
 
 
 async def staff_of(session: AsyncSession, mission_id: int, fallback: str) -> list[Recipient]:
-    """Who hears about a mission's questions: its coordinators, else the admins. Someone
+    """Who hears about a mission's questions and waiting registrations: its coordinators who
+    can be reached (they have opened the bot and not blocked it), else the admins. Someone
     who never wrote to the bot has no language yet: `fallback`, the question's language."""
     grants = list(
         await session.scalars(
@@ -221,12 +226,37 @@ async def staff_of(session: AsyncSession, mission_id: int, fallback: str) -> lis
             )
         )
     )
-    coordinators = [g for g in grants if g.role == Role.COORDINATOR]
-    chosen = coordinators or grants
-    return [
-        Recipient(telegram_id, await _locale_of(session, telegram_id, fallback))
-        for telegram_id in dict.fromkeys(g.telegram_id for g in chosen)
+    people = {
+        d.telegram_id: d
+        for d in await session.scalars(
+            select(Delegate).where(Delegate.telegram_id.in_({g.telegram_id for g in grants}))
+        )
+    }
+    coordinators = [
+        g
+        for g in grants
+        if g.role == Role.COORDINATOR
+        and g.telegram_id in people
+        and not people[g.telegram_id].unreachable
     ]
+    # An admin from BOT_ADMIN_IDS may not have written yet: tried all the same.
+    admins = [
+        g
+        for g in grants
+        if g.role == Role.ADMIN
+        and not (g.telegram_id in people and people[g.telegram_id].unreachable)
+    ]
+    chosen = coordinators or admins
+    if not chosen:
+        log.warning("mission %d: no coordinator or admin can be reached", mission_id)
+    recipients = []
+    for telegram_id in dict.fromkeys(g.telegram_id for g in chosen):
+        person = people.get(telegram_id)
+        locale = pick_locale(fallback)
+        if person is not None:
+            locale = person.language or pick_locale(person.telegram_language)
+        recipients.append(Recipient(telegram_id, locale))
+    return recipients
 
 
 def may_answer(is_admin: bool, coordinator_of: frozenset[int], mission_id: int) -> bool:

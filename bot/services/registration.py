@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -31,6 +31,7 @@ class Refusal(StrEnum):
     CLOSED = "closed"
     FULL = "full"
     ALREADY = "already"
+    DECLINED = "declined"  # the staff declined this person for this mission
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ class Enrolment:
     profile: dict[str, str | None]
 
 
+async def _declined(session: AsyncSession, mission_id: int, delegate_id: int) -> bool:
+    found = await session.scalar(
+        select(Registration.id).where(
+            Registration.mission_id == mission_id,
+            Registration.delegate_id == delegate_id,
+            Registration.status == RegistrationStatus.DECLINED,
+        )
+    )
+    return found is not None
+
+
 def _profile_of(registration: Registration) -> dict[str, str | None]:
     return {f.value: getattr(registration, f.value) for f in FIELDS}
 
@@ -96,6 +108,8 @@ async def open_invite(
         for registration, _mission in await q.active_registrations(session, delegate_id):
             if registration.mission_id == mission.id:
                 return Opening(info, Refusal.ALREADY)
+        if await _declined(session, mission.id, delegate_id):
+            return Opening(info, Refusal.DECLINED)
         if not mission.registration_open:
             return Opening(info, Refusal.CLOSED)
         if not _seat_available(mission):
@@ -130,6 +144,8 @@ async def enrol(
         )
         if existing is not None:
             return Refusal.ALREADY
+        if await _declined(session, mission_id, delegate_id):
+            return Refusal.DECLINED
         taken = await session.execute(
             update(Mission)
             .where(
@@ -164,7 +180,7 @@ async def enrol(
             for name, value in values.items():
                 setattr(row, name, value)
             row.status = status
-            row.updated_at = now
+            row.created_at = row.updated_at = now  # a new application, not the old one
         else:
             row = Registration(
                 mission_id=mission_id,

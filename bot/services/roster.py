@@ -4,8 +4,9 @@ through the outbox, in the same transaction as the decision."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +16,9 @@ from bot.i18n import pick_locale, render
 from bot.outbox import Outgoing, enqueue
 from bot.services.people import Person
 from bot.services.registration import MissionInfo
+from bot.services.spreadsheet import spreadsheet_csv
 from models import (
+    AgendaItem,
     AuditRecord,
     Delegate,
     Mission,
@@ -110,7 +113,7 @@ async def decide(
             return Outcome(Decision.REFUSED)
         name, mission_id = registration.full_name, registration.mission_id
         # One conditional UPDATE: of two coordinators tapping at once, one decides.
-        status = RegistrationStatus.CONFIRMED if approve else RegistrationStatus.CANCELLED
+        status = RegistrationStatus.CONFIRMED if approve else RegistrationStatus.DECLINED
         changed = await session.execute(
             update(Registration)
             .where(
@@ -121,8 +124,12 @@ async def decide(
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
-            await session.refresh(registration)
-            return Outcome(Decision.ALREADY, name, registration.status, mission_id)
+            now_status = await session.scalar(
+                select(Registration.status).where(Registration.id == registration_id)
+            )
+            if now_status is None:  # erased meanwhile (/forget_me)
+                return Outcome(Decision.REFUSED)
+            return Outcome(Decision.ALREADY, name, now_status, mission_id)
         mission = await session.get(Mission, mission_id)
         delegate = await session.get(Delegate, registration.delegate_id)
         assert mission is not None
@@ -233,8 +240,16 @@ class Promotion:
     done: bool  # False: refused (not an admin, forged id, not a confirmed delegate)
     full_name: str = ""
     telegram_id: int = 0
-    coordinator: bool = False  # the role they have now
+    coordinator: bool = False  # of this mission, now
     mission_id: int = 0
+    role: Role | None = None  # their highest role now, for their command menu
+
+
+async def _role_of(session: AsyncSession, telegram_id: int) -> Role | None:
+    roles = set(
+        await session.scalars(select(RoleGrant.role).where(RoleGrant.telegram_id == telegram_id))
+    )
+    return Role.ADMIN if Role.ADMIN in roles else Role.COORDINATOR if roles else None
 
 
 async def set_coordinator(
@@ -250,7 +265,10 @@ async def set_coordinator(
     if not person.is_admin:
         return Promotion(False)
     async with sessions.begin() as session:
-        registration = await session.get(Registration, registration_id)
+        # Locked (PostgreSQL): of two admins granting at once, the second sees the grant.
+        registration = await session.scalar(
+            select(Registration).where(Registration.id == registration_id).with_for_update()
+        )
         if registration is None or registration.status != RegistrationStatus.CONFIRMED:
             return Promotion(False)
         delegate = await session.get(Delegate, registration.delegate_id)
@@ -269,13 +287,13 @@ async def set_coordinator(
         done = Promotion(
             True, registration.full_name, delegate.telegram_id, coordinator, mission.id
         )
-        if bool(grants) == coordinator:
-            return done  # already so: nothing to tell
+        if bool(grants) == coordinator:  # already so: nothing to tell
+            return replace(done, role=await _role_of(session, delegate.telegram_id))
         if coordinator:
             session.add(
                 RoleGrant(
                     telegram_id=delegate.telegram_id, role=Role.COORDINATOR,
-                    mission_id=mission.id, created_at=now,
+                    mission_id=mission.id, granted_by=person.telegram_id, created_at=now,
                 )
             )  # fmt: skip
         else:
@@ -306,7 +324,8 @@ async def set_coordinator(
                 details={"telegram_id": delegate.telegram_id, "role": Role.COORDINATOR.value},
             )
         )  # fmt: skip
-        return done
+        await session.flush()
+        return replace(done, role=await _role_of(session, delegate.telegram_id))
 
 
 async def member_of(
@@ -332,3 +351,120 @@ async def member_of(
         )
         member = Member(registration.id, registration.full_name, delegate.telegram_id, bool(grant))
         return member, MissionInfo.of(mission)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One delegate as the staff of their mission see them, with the mission's tags (those
+    the agenda uses for sessions, and those already given) to give or take back."""
+
+    registration_id: int
+    mission_id: int
+    full_name: str
+    organisation: str
+    email: str
+    phone: str
+    status: RegistrationStatus
+    tags: tuple[str, ...]
+    mission_tags: tuple[str, ...]
+
+
+async def _mission_tags(session: AsyncSession, mission_id: int) -> tuple[str, ...]:
+    used = await session.scalars(
+        select(AgendaItem.audience_tags).where(AgendaItem.mission_id == mission_id)
+    )
+    given = await session.scalars(
+        select(Registration.tags).where(Registration.mission_id == mission_id)
+    )
+    return tuple(sorted({t for tags in [*used, *given] for t in (tags or ())}))
+
+
+async def _card(session: AsyncSession, person: Person, registration_id: int) -> Card | None:
+    registration = await session.get(Registration, registration_id)
+    if (
+        registration is None
+        or registration.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING)
+        or not is_staff(person, registration.mission_id)
+    ):
+        return None
+    return Card(
+        registration.id, registration.mission_id, registration.full_name,
+        registration.organisation, registration.email, registration.phone,
+        registration.status, tuple(registration.tags or ()),
+        await _mission_tags(session, registration.mission_id),
+    )  # fmt: skip
+
+
+async def card_of(
+    sessions: async_sessionmaker[AsyncSession], person: Person, registration_id: int
+) -> Card | None:
+    """The delegate's card, for the staff of their mission only (the id comes from a button)."""
+    async with sessions() as session:
+        return await _card(session, person, registration_id)
+
+
+async def toggle_tag(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    person: Person,
+    registration_id: int,
+    tag: str,
+) -> Card | None:
+    """Give the delegate this tag, or take it back: the sessions for that tag appear in (or
+    leave) their agenda, reminders and briefings. Only the mission's own tags."""
+    async with sessions.begin() as session:
+        card = await _card(session, person, registration_id)
+        if card is None or tag not in card.mission_tags:
+            return None
+        registration = await session.get(Registration, registration_id)
+        assert registration is not None
+        tags = set(registration.tags or ())
+        tags ^= {tag}
+        registration.tags = sorted(tags)
+        registration.updated_at = clock.now()
+        session.add(
+            AuditRecord(
+                at=clock.now(), actor_telegram_id=person.telegram_id,
+                action="registration.tags", mission_id=card.mission_id,
+                details={"registration_id": registration_id, "tags": sorted(tags)},
+            )
+        )  # fmt: skip
+        return await _card(session, person, registration_id)
+
+
+EXPORT_COLUMNS = (
+    "full_name", "organisation", "title", "email", "phone", "status", "tags", "dietary",
+    "accessibility", "arrival", "departure", "hotel", "registered_at",
+)  # fmt: skip
+
+
+async def roster_csv(
+    sessions: async_sessionmaker[AsyncSession], person: Person, mission_id: int
+) -> tuple[str, bytes] | None:
+    """Everyone confirmed or waiting, every detail they gave, as a CSV file (its name and
+    content) for the staff of the mission; registration times in the mission's zone."""
+    if not is_staff(person, mission_id):
+        return None
+    async with sessions() as session:
+        mission = await session.get(Mission, mission_id)
+        if mission is None:
+            return None
+        zone = ZoneInfo(mission.timezone)
+        rows = await session.scalars(
+            select(Registration)
+            .where(
+                Registration.mission_id == mission_id,
+                Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING)),
+            )
+            .order_by(Registration.full_name, Registration.id)
+        )
+        table = [
+            [
+                r.full_name, r.organisation, r.title or "", r.email, r.phone, r.status.value,
+                " ".join(r.tags or ()), r.dietary or "", r.accessibility or "", r.arrival or "",
+                r.departure or "", r.hotel or "",
+                r.created_at.astimezone(zone).isoformat(timespec="minutes"),
+            ]
+            for r in rows
+        ]  # fmt: skip
+        return f"roster-{mission.key}.csv", spreadsheet_csv(EXPORT_COLUMNS, table)
