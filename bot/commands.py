@@ -62,7 +62,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
         Role.COORDINATOR,
         ("approuver",),
     ),
+    CommandInfo("remove", N_("Take a delegate off the mission"), Role.COORDINATOR, ("retirer",)),
     CommandInfo("export", N_("The roster as a spreadsheet (CSV)"), Role.COORDINATOR, ("exporter",)),
+    CommandInfo("stats", N_("The mission at a glance"), Role.COORDINATOR),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
     CommandInfo("promote", N_("Make a delegate a coordinator, or take it back"), Role.ADMIN),
 )

@@ -163,11 +163,13 @@ MEMBERS = 8  # delegates a page in the /promote list
 PAGE = 8  # delegates a page when choosing whose tags to change
 
 
-async def _people_page(update: Update, context: BotContext, mission_id: int, page: int) -> None:
+async def _people_page(
+    update: Update, context: BotContext, mission_id: int, page: int, note: str = ""
+) -> None:
     found = await svc.roster_of(context.db, context.me, mission_id)
     people = found.confirmed + found.pending if found else []
     if found is None or not people:
-        await edit_or_send(update, render("Nobody yet."))
+        await edit_or_send(update, "\n\n".join(t for t in (note, render("Nobody yet.")) if t))
         return
     pages = (len(people) + PAGE - 1) // PAGE
     page = min(max(page, 0), pages - 1)
@@ -181,12 +183,12 @@ async def _people_page(update: Update, context: BotContext, mission_id: int, pag
     if nav:
         rows.append(nav)
     text = render(
-        "Whose tags or details? (%(first)s–%(last)s of %(n)s)",
+        "Choose a delegate (%(first)s–%(last)s of %(n)s)",
         first=page * PAGE + 1,
         last=page * PAGE + len(shown),
         n=len(people),
     )
-    await edit_or_send(update, text, inline(rows))
+    await edit_or_send(update, "\n\n".join(t for t in (note, text) if t), inline(rows))
 
 
 async def _show_card(update: Update, card: svc.Card) -> None:
@@ -208,13 +210,14 @@ async def _show_card(update: Update, card: svc.Card) -> None:
         for tag in card.mission_tags
         if len((data := f"rt:t:{card.registration_id}:{tag}").encode()) <= 64
     ]
+    rows.append([(gettext("🗑 Remove from the mission"), f"rt:r:{card.registration_id}")])
     rows.append([(gettext("◀ Back"), "rt:p:0")])
     await edit_or_send(update, text, inline(rows))
 
 
 @restricted(Role.COORDINATOR)
 async def tags_button(update: Update, context: BotContext) -> None:
-    match = re.fullmatch(r"rt:(p|c|t):(\d{1,12})(?::(.{1,60}))?", button_data(update))
+    match = re.fullmatch(r"rt:([pctrR]):(\d{1,12})(?::(.{1,60}))?", button_data(update))
     if match is None or (match[1] == "t") != bool(match[3]):
         await answer(update)
         await say(update, "That registration is not one you can decide on.")
@@ -225,6 +228,9 @@ async def tags_button(update: Update, context: BotContext) -> None:
             await _people_page(update, context, viewer.mission.id, int(match[2]))
         return
     registration_id = int(match[2])
+    if match[1] in "rR":
+        await _remove(update, context, registration_id, match[1] == "R")
+        return
     if match[1] == "c":
         card = await svc.card_of(context.db, context.me, registration_id)
     else:
@@ -236,6 +242,46 @@ async def tags_button(update: Update, context: BotContext) -> None:
         await say(update, "That registration is not one you can decide on.")
         return
     await _show_card(update, card)
+
+
+async def _remove(
+    update: Update, context: BotContext, registration_id: int, confirmed: bool
+) -> None:
+    card = await svc.card_of(context.db, context.me, registration_id)
+    if card is None:
+        await answer(update)
+        await say(update, "That registration is not one you can decide on.")
+        return
+    if not confirmed:
+        # Nothing undoes it from here: one more tap to be sure.
+        keyboard = inline(
+            [
+                [
+                    (gettext("🗑 Yes, remove"), f"rt:R:{registration_id}"),
+                    (gettext("◀ Back"), f"rt:c:{registration_id}"),
+                ]
+            ]
+        )
+        text = render(
+            "Remove %(name)s from the mission? Their seat is freed and they are told.",
+            name=card.full_name,
+        )
+        await edit_or_send(update, text, keyboard)
+        return
+    done = await svc.remove(context.db, context.bot_data.clock, context.me, registration_id)
+    if done.decision == svc.Decision.REFUSED or done.mission_id is None:
+        await answer(update)
+        await say(update, "That registration is not one you can decide on.")
+        return
+    note = render("%(name)s was removed from the mission and has been told.", name=done.full_name)
+    await _people_page(update, context, done.mission_id, 0, note)
+
+
+@restricted(Role.COORDINATOR)
+async def remove_command(update: Update, context: BotContext) -> None:
+    viewer = await staff_mission(update, context)
+    if viewer is not None:
+        await _people_page(update, context, viewer.mission.id, 0)
 
 
 async def _members_view(
@@ -356,6 +402,51 @@ async def export(update: Update, context: BotContext) -> None:
     await chat.send_document(InputFile(BytesIO(content), filename=filename), caption=caption)
 
 
+@restricted(Role.COORDINATOR)
+async def stats(update: Update, context: BotContext) -> None:
+    viewer = await staff_mission(update, context)
+    if viewer is None:
+        return
+    found = await svc.stats_of(context.db, context.me, viewer.mission.id)
+    if found is None:
+        await say(update, "Sorry, this is only for the mission's staff.")
+        return
+    seats = (
+        render(
+            "%(taken)s / %(capacity)s seats taken", taken=found.seats_taken, capacity=found.capacity
+        )
+        if found.capacity is not None
+        else render("%(taken)s registered, no seat limit", taken=found.seats_taken)
+    )
+    lines = [
+        render("<b>%(mission)s</b>", mission=found.mission.name(get_locale())),
+        seats,
+        render(
+            "Confirmed: %(confirmed)s (French %(fr)s, English %(en)s) · waiting: %(pending)s",
+            confirmed=found.confirmed,
+            fr=found.french,
+            en=found.confirmed - found.french,
+            pending=found.pending,
+        ),
+    ]
+    if found.unreachable:
+        lines.append(render("Not reachable (blocked the bot): %(n)s", n=found.unreachable))
+    if found.by_tag:
+        tags = " · ".join(f"#{tag} {n}" for tag, n in found.by_tag)
+        lines.append(render("Tags: %(tags)s", tags=tags))
+    lines.append(
+        render(
+            "Sessions: %(sessions)s · questions open: %(open)s, answered: %(answered)s · "
+            "broadcasts: %(broadcasts)s",
+            sessions=found.sessions,
+            open=found.questions_open,
+            answered=found.questions_answered,
+            broadcasts=found.broadcasts,
+        )
+    )
+    await send(update, "\n".join(lines))
+
+
 HANDLERS: Handlers = [
     CommandHandler(names("roster"), show_roster),
     CommandHandler(names("approve"), show_pending),
@@ -363,5 +454,7 @@ HANDLERS: Handlers = [
     CallbackQueryHandler(tags_button, pattern=r"^rt:"),
     CommandHandler(names("promote"), promote),
     CommandHandler(names("export"), export),
+    CommandHandler(names("remove"), remove_command),
+    CommandHandler(names("stats"), stats),
     CallbackQueryHandler(promote_button, pattern=r"^pr:"),
 ]

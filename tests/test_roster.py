@@ -356,3 +356,44 @@ async def test_staff_export_the_roster_as_a_spreadsheet(lyon: Harness) -> None:
     for user in (WAITING_EN, TgUser(892, "Pat", "en")):
         calls = await lyon.send(user, "/export")
         assert not [c for c in calls if c.method == "sendDocument"]
+
+
+async def test_staff_remove_a_delegate_who_dropped_out(lyon: Harness) -> None:
+    delegate = TgUser(895, "Léa", "fr")
+    await register(lyon, delegate)
+    await make_coordinator(lyon, EN_COORDINATOR)
+    registration = await registration_of(lyon, delegate)
+    assert registration is not None
+    taken = await seats(lyon)
+    await lyon.send(EN_COORDINATOR, "/remove")
+    assert lyon.labels(EN_COORDINATOR) == ["Test Person"]
+    await lyon.press(EN_COORDINATOR, f"rt:c:{registration.id}")
+    assert "🗑 Remove from the mission" in lyon.labels(EN_COORDINATOR)
+    calls = await lyon.press(EN_COORDINATOR, f"rt:r:{registration.id}")
+    assert "Remove Test Person from the mission?" in joined(calls)
+    assert not [c for c in calls if c.chat_id == delegate.id]  # asked first
+    calls = await lyon.press(EN_COORDINATOR, f"rt:R:{registration.id}")
+    assert "Test Person was removed from the mission and has been told." in joined(calls)
+    assert "annulée par les organisateurs" in joined([c for c in calls if c.chat_id == delegate.id])
+    assert await seats(lyon) == taken - 1
+    assert "inscrit à aucune mission" in joined(await lyon.send(delegate, "/agenda"))
+    # Pressed again, or by someone else: nothing more.
+    calls = await lyon.press(EN_COORDINATOR, f"rt:R:{registration.id}")
+    assert "not one you can decide on" in joined(calls)
+    assert await seats(lyon) == taken - 1
+
+
+async def test_stats_give_staff_the_mission_at_a_glance(lyon: Harness) -> None:
+    await register(lyon, TgUser(901, "A", "fr"), tags=["medtech"])
+    await register(lyon, TgUser(902, "B", "en"), tags=["medtech", "pharma"])
+    await make_coordinator(lyon, FR_COORDINATOR)
+    await set_mission(lyon, requires_approval=True)
+    await apply(lyon, WAITING_EN, "Sam Wilson")
+    text = joined(await lyon.send(FR_COORDINATOR, "/stats"))
+    assert "3 / 40 places prises" in text
+    assert "Confirmés : 2 (français 1, anglais 1) · en attente : 1" in text
+    assert "#medtech 2 · #pharma 1" in text
+    text = joined(await lyon.send(ADMIN, "/stats"))
+    assert "Confirmed: 2 (French 1, English 1) · waiting: 1" in text
+    assert "Sam Wilson" not in text
+    assert "Confirmed" not in joined(await lyon.send(WAITING_EN, "/stats"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -20,8 +20,11 @@ from bot.services.spreadsheet import spreadsheet_csv
 from models import (
     AgendaItem,
     AuditRecord,
+    Broadcast,
     Delegate,
     Mission,
+    Question,
+    QuestionStatus,
     Registration,
     RegistrationStatus,
     Role,
@@ -468,3 +471,125 @@ async def roster_csv(
             for r in rows
         ]  # fmt: skip
         return f"roster-{mission.key}.csv", spreadsheet_csv(EXPORT_COLUMNS, table)
+
+
+async def remove(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, registration_id: int
+) -> Outcome:
+    """Take a delegate off the mission (they dropped out): the seat is freed, they are told
+    in their language, and the invite lets them register again if plans change back."""
+    now = clock.now()
+    async with sessions.begin() as session:
+        card = await _card(session, person, registration_id)
+        if card is None:
+            return Outcome(Decision.REFUSED)
+        changed = await session.execute(
+            update(Registration)
+            .where(
+                Registration.id == registration_id,
+                Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.PENDING)),
+            )
+            .values(status=RegistrationStatus.CANCELLED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return Outcome(Decision.REFUSED)
+        await session.execute(
+            update(Mission)
+            .where(Mission.id == card.mission_id, Mission.seats_taken > 0)
+            .values(seats_taken=Mission.seats_taken - 1)
+            .execution_options(synchronize_session=False)
+        )
+        registration = await session.get(Registration, registration_id)
+        mission = await session.get(Mission, card.mission_id)
+        assert registration is not None
+        assert mission is not None
+        delegate = await session.get(Delegate, registration.delegate_id)
+        if delegate is not None and not delegate.unreachable:
+            locale = delegate.language or pick_locale(delegate.telegram_language)
+            text = render(
+                "Your registration for %(mission)s has been cancelled by the organisers. "
+                "For any question, please contact them.",
+                locale,
+                mission=MissionInfo.of(mission).name(locale),
+            )
+            enqueue(
+                session,
+                clock,
+                [Outgoing(delegate.telegram_id, text, kind="notice", delegate_id=delegate.id)],
+            )
+        session.add(
+            AuditRecord(
+                at=now, actor_telegram_id=person.telegram_id, action="registration.remove",
+                mission_id=card.mission_id, details={"registration_id": registration_id},
+            )
+        )  # fmt: skip
+        return Outcome(
+            Decision.DECLINED, card.full_name, RegistrationStatus.CANCELLED, card.mission_id
+        )
+
+
+@dataclass(frozen=True)
+class Stats:
+    mission: MissionInfo
+    capacity: int | None
+    seats_taken: int
+    confirmed: int
+    pending: int
+    french: int  # confirmed delegates reading in French
+    unreachable: int  # confirmed delegates who blocked the bot
+    by_tag: tuple[tuple[str, int], ...]
+    sessions: int
+    questions_open: int
+    questions_answered: int
+    broadcasts: int
+
+
+async def stats_of(
+    sessions: async_sessionmaker[AsyncSession], person: Person, mission_id: int
+) -> Stats | None:
+    """The mission at a glance, for its staff."""
+    if not is_staff(person, mission_id):
+        return None
+    async with sessions() as session:
+        mission = await session.get(Mission, mission_id)
+        if mission is None:
+            return None
+        rows = (
+            await session.execute(
+                select(Registration.status, Registration.tags, Delegate)
+                .join(Delegate, Registration.delegate_id == Delegate.id)
+                .where(Registration.mission_id == mission_id)
+            )
+        ).all()
+        confirmed = [
+            (tags, d) for status, tags, d in rows if status == RegistrationStatus.CONFIRMED
+        ]
+        tags: dict[str, int] = {}
+        for given, _delegate in confirmed:
+            for tag in given or ():
+                tags[tag] = tags.get(tag, 0) + 1
+        questions = list(
+            await session.scalars(select(Question.status).where(Question.mission_id == mission_id))
+        )
+        count = select(func.count())
+        return Stats(
+            mission=MissionInfo.of(mission),
+            capacity=mission.capacity,
+            seats_taken=mission.seats_taken,
+            confirmed=len(confirmed),
+            pending=sum(status == RegistrationStatus.PENDING for status, _t, _d in rows),
+            french=sum(
+                (d.language or pick_locale(d.telegram_language)) == "fr" for _t, d in confirmed
+            ),
+            unreachable=sum(d.unreachable for _t, d in confirmed),
+            by_tag=tuple(sorted(tags.items())),
+            sessions=await session.scalar(
+                count.select_from(AgendaItem).where(AgendaItem.mission_id == mission_id)
+            ) or 0,
+            questions_open=sum(s == QuestionStatus.OPEN for s in questions),
+            questions_answered=sum(s != QuestionStatus.OPEN for s in questions),
+            broadcasts=await session.scalar(
+                count.select_from(Broadcast).where(Broadcast.mission_id == mission_id)
+            ) or 0,
+        )  # fmt: skip
