@@ -67,6 +67,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("stats", N_("The mission at a glance"), Role.COORDINATOR),
     CommandInfo("missions", N_("Missions, invite links and seats"), Role.ADMIN),
     CommandInfo("promote", N_("Make a delegate a coordinator, or take it back"), Role.ADMIN),
+    CommandInfo("audit", N_("Who did what on the mission, latest first"), Role.ADMIN),
 )
 
 _RANK = {None: 0, Role.COORDINATOR: 1, Role.ADMIN: 2}

@@ -16,7 +16,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import DateTimePattern, format_date, get_timezone_location, parse_pattern
+from babel.dates import (
+    DateTimePattern,
+    format_date,
+    format_datetime,
+    get_timezone_location,
+    parse_pattern,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, Translations
@@ -206,6 +212,14 @@ def _clock_text(moment: datetime, tz_name: str, locale: str) -> str:
 @cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def format_short_moment(moment: datetime, tz_name: str, locale: str | None = None) -> str:
+    """'11/04/2017 09:00' / '4/11/17, 9:00 AM': a date and time in a list (the zone said
+    once, elsewhere)."""
+    return format_datetime(
+        moment, format="short", tzinfo=ZoneInfo(tz_name), locale=locale or get_locale()
+    )
 
 
 def format_moment(moment: datetime, tz_name: str, locale: str | None = None) -> str:

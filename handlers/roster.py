@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names, publish_menu_for
 from bot.context import BotContext
-from bot.i18n import get_locale, gettext, render
+from bot.i18n import N_, format_short_moment, get_locale, gettext, render, zone_city
 from bot.services import roster as svc
 from bot.services.registration import short_name
 from handlers.common import (
@@ -447,6 +447,65 @@ async def stats(update: Update, context: BotContext) -> None:
     await send(update, "\n".join(lines))
 
 
+# What each audited action is called for the reader; others show as they are stored.
+ACTIONS = {
+    "registration.create": N_("registered"),
+    "registration.approve": N_("approved a registration"),
+    "registration.decline": N_("declined a registration"),
+    "registration.remove": N_("removed a delegate"),
+    "registration.erase": N_("a delegate erased their data"),
+    "registration.edit": N_("edited their details"),
+    "registration.tags": N_("changed tags"),
+    "role.grant": N_("made a coordinator"),
+    "role.revoke": N_("took back a coordinator role"),
+    "broadcast.create": N_("sent a broadcast"),
+    "broadcast.cancel": N_("stopped a broadcast"),
+    "question.answer": N_("answered a question"),
+    "mission.load": N_("loaded the mission file"),
+    "agenda.import": N_("imported an agenda"),
+    "session.add": N_("added a session"),
+    "session.move": N_("moved a session"),
+    "session.end": N_("changed when a session ends"),
+    "session.venue": N_("changed a session's venue"),
+    "session.cancel": N_("cancelled a session"),
+    "venue.add": N_("added a venue"),
+    "faq.add": N_("added an FAQ entry"),
+}
+
+
+@restricted(Role.ADMIN)
+async def audit(update: Update, context: BotContext) -> None:
+    viewer = await staff_mission(update, context)
+    if viewer is None:
+        return
+    found = await svc.audit_trail(context.db, context.me, viewer.mission.id)
+    if found is None:
+        await say(update, "Sorry, this is only for the mission's staff.")
+        return
+    mission, lines = found
+    if not lines:
+        await say(
+            update, "Nothing has happened on %(mission)s yet.", mission=mission.name(get_locale())
+        )
+        return
+    text = [render("<b>Latest actions on %(mission)s</b>", mission=mission.name(get_locale()))]
+    for line in lines:
+        what = gettext(ACTIONS[line.action]) if line.action in ACTIONS else line.action
+        who = line.actor or (gettext("staff") if line.staff else gettext("someone"))
+        subject = " — " + line.subject if line.subject else ""
+        text.append(
+            render(
+                "• %(when)s · %(who)s: %(what)s%(subject)s",
+                when=format_short_moment(line.at, mission.timezone),
+                who=who,
+                what=what,
+                subject=subject,
+            )
+        )
+    text.append(render("Times are %(city)s time.", city=zone_city(mission.timezone)))
+    await send(update, "\n".join(text))
+
+
 HANDLERS: Handlers = [
     CommandHandler(names("roster"), show_roster),
     CommandHandler(names("approve"), show_pending),
@@ -456,5 +515,6 @@ HANDLERS: Handlers = [
     CommandHandler(names("export"), export),
     CommandHandler(names("remove"), remove_command),
     CommandHandler(names("stats"), stats),
+    CommandHandler(names("audit"), audit),
     CallbackQueryHandler(promote_button, pattern=r"^pr:"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -397,3 +398,25 @@ async def test_stats_give_staff_the_mission_at_a_glance(lyon: Harness) -> None:
     assert "Confirmed: 2 (French 1, English 1) · waiting: 1" in text
     assert "Sam Wilson" not in text
     assert "Confirmed" not in joined(await lyon.send(WAITING_EN, "/stats"))
+
+
+async def test_admins_read_who_did_what_latest_first(lyon: Harness) -> None:
+    await make_coordinator(lyon, EN_COORDINATOR)
+    await register(lyon, EN_COORDINATOR)  # the coordinator is on the roster, by name
+    await lyon.send(EN_COORDINATOR, "/help")
+    await set_mission(lyon, requires_approval=True)
+    registration_id = await apply(lyon, WAITING_FR, "Zoé Gagnon")
+    lyon.clock.advance(timedelta(minutes=5))
+    await lyon.press(EN_COORDINATOR, f"ro:a:{registration_id}")
+    text = joined(await lyon.send(ADMIN, "/audit"))
+    assert "<b>Latest actions on Montréal InVivo Mission" in text
+    lines = [line for line in text.splitlines() if line.startswith("• ")]
+    assert "Test Person: approved a registration — Zoé Gagnon" in lines[0]
+    assert any("Zoé Gagnon: registered" in line for line in lines)
+    assert "Times are Paris time." in text
+    await lyon.send(ADMIN, "/langue")
+    await lyon.press(ADMIN, "lang:fr")
+    text = joined(await lyon.send(ADMIN, "/audit"))
+    assert "a accepté une inscription — Zoé Gagnon" in text
+    assert "Heures de Paris." in text
+    assert "Zoé" not in joined(await lyon.send(EN_COORDINATOR, "/audit"))  # admins only

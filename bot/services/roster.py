@@ -5,6 +5,7 @@ through the outbox, in the same transaction as the decision."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -593,3 +594,69 @@ async def stats_of(
                 count.select_from(Broadcast).where(Broadcast.mission_id == mission_id)
             ) or 0,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    action: str
+    actor: str | None  # their name on this mission's roster, when they are on it
+    staff: bool  # done by someone not on the roster (an admin, a coordinator), not erased
+    subject: str | None  # whom or what it was about: a delegate's name, a session's key
+
+
+AUDIT_LINES = 20
+
+
+async def audit_trail(
+    sessions: async_sessionmaker[AsyncSession], person: Person, mission_id: int
+) -> tuple[MissionInfo, list[AuditLine]] | None:
+    """The latest actions on a mission, newest first, for admins."""
+    if not person.is_admin:
+        return None
+    async with sessions() as session:
+        mission = await session.get(Mission, mission_id)
+        if mission is None:
+            return None
+        records = list(
+            await session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.mission_id == mission_id)
+                .order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
+                .limit(AUDIT_LINES)
+            )
+        )
+        names = dict(
+            (
+                await session.execute(
+                    select(Delegate.telegram_id, Registration.full_name)
+                    .join(Registration, Registration.delegate_id == Delegate.id)
+                    .where(Registration.mission_id == mission_id)
+                )
+            ).all()
+        )
+        by_id = dict(
+            (
+                await session.execute(
+                    select(Registration.id, Registration.full_name).where(
+                        Registration.mission_id == mission_id
+                    )
+                )
+            ).all()
+        )
+        lines = []
+        for record in records:
+            details = record.details or {}
+            subject = (
+                by_id.get(int(details.get("registration_id") or 0))
+                or details.get("item")
+                or details.get("key")
+            )
+            if record.action.startswith("role.") and details.get("telegram_id") in names:
+                subject = names[details["telegram_id"]]
+            actor = names.get(record.actor_telegram_id) if record.actor_telegram_id else None
+            staff = record.actor_telegram_id is not None and actor is None
+            lines.append(
+                AuditLine(record.at, record.action, actor, staff, subject and str(subject))
+            )
+        return MissionInfo.of(mission), lines
