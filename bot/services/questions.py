@@ -89,14 +89,17 @@ FRENCH = _words(
     "maintenant mardi matin mercredi mes midi mon nos notre nous on ou part pas peut peux "
     "pour prochain prochaine prochaines puis qu quand quel quelle quelles quels "
     "quoi rien samedi sans soir sont suivant suivante sur t trouve trouver un une vendredi "
-    "vous y"
+    "vous y "
+    # Chat and politeness that only French uses: "programme d'auj svp".
+    "svp stp auj ajd merci bonjour bonsoir salut"
 )
 ENGLISH = _words(
     "a address afternoon agenda an and any are arrival arrive at be bus buy can day "
     "departure did do does evening find for friday get go going have here how i in is it "
     "its last leave leaving many monday morning much my need next night noon now of on our "
     "plan saturday schedule should sunday the there this thursday time to today tomorrow "
-    "tonight tuesday us we wednesday what what's whats when where which with without"
+    "tonight tuesday us we wednesday what what's whats when where which with without "
+    "pls plz please thanks thx hi hello hey"
 )
 # Words that carry no subject (both languages, Quebec forms included).
 STOPWORDS = _words(
@@ -482,7 +485,8 @@ def _stemmed(words: set[str]) -> set[str]:
     return words | {_stem(w) for w in words}
 
 
-ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$")
+# (and -ess without French's final e: "adress?" is an English slip for "address").
+ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$|ess$")
 
 
 def language_of(
@@ -2809,7 +2813,14 @@ QUEBEC_FORMS = (
     # "pis là?", "pis après?" and "pis" opening a question ask what comes next.
     (re.compile(r"(?<=\w)(,?) pis\b(?! (la|là|apres|après|ensuite)\b)", re.IGNORECASE), r"\1 et"),
     (re.compile(r"\b(?!a-tu\b)(\w{2,})-tu\b", re.IGNORECASE), r"\1"),
-)
+    # "On fait quoi astheure?", "et là on fait quoi?", "on fait quoi là": "là" closing the
+    # question or opening it after "et", and "astheure" (à cette heure), are "now".
+    (re.compile(r"\b(astheure|asteure|ast heure|a c t heure|à c't'heure|a c't'heure)\b", re.I),
+     "maintenant"),
+    (re.compile(r"\b(quoi|koi)\s+l[àa]\s*(?=[?!.]|$)", re.IGNORECASE), r"\1 maintenant"),
+    (re.compile(r"^\s*(et|ok|bon|pis)?\s*,?\s*l[àa]\s*,?\s+(?=(on|je|j|nous|c|qu)\b)", re.I),
+     r"\1 maintenant "),
+)  # fmt: skip
 
 
 def _quebec(text: str) -> str:
