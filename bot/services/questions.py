@@ -1100,12 +1100,34 @@ for _key, _values in SYNONYMS.items():
 # unknown to the mission, the honest answer is "I don't know", not the nearest session.
 YES_NO = re.compile(
     r"(?:^|(?<=[.!?])\s)\s*(can|could|may|is there|are there|will there be|is it possible|"
+    # "Will the slides be shared?", "will they have…" (not "will you send…", a request).
+    r"will (the|they|we|i|there|it|my|our) |"
     r"do i need|do we need|(do|does) (\w+ ){1,2}(need|provide|offer|pay|cover|reimburse|"
     r"have(?! to))|i need (a|an)|we need (a|an)|"
     r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|y ?'?a[ -]t[ -]?(il|u)|y a-tu|"
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
     r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute))\b"
 )
+
+
+# A statement about oneself before the question, set off by a comma or a dash ("I'm vegan,
+# is there a vegan option at the gala?", "je suis végé — y a-tu un plat?"): the yes/no
+# question starts after it (a topic before it, "Tuesday lunch: is there…", is its subject).
+STATEMENT_LEAD = re.compile(
+    r"^\s*(i|i m|im|i am|we|we re|we are|my|our|je|j|nous|mon|ma|mes|moi)\b[^.!?,;:—–]*"
+    r"[,;:—–]\s*"
+)
+
+
+def _yes_no(folded: str) -> int | None:
+    """Where the yes/no question of a text starts, if it asks one."""
+    found = YES_NO.search(folded)
+    if found is not None:
+        return found.start()
+    lead = STATEMENT_LEAD.match(folded)
+    if lead is not None and YES_NO.match(folded[lead.end() :]):
+        return lead.end()
+    return None
 
 
 WHATS_ON = re.compile(r"\b(what|whats|anything|something)( s| is)? on\b")
@@ -1339,11 +1361,11 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if meal is not None:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
     folded = fold(text)
-    yes_no = YES_NO.search(folded)
-    if yes_no is not None and REQUEST.match(folded, yes_no.start()):
+    yes_no = _yes_no(folded)
+    if yes_no is not None and REQUEST.match(folded, yes_no):
         # "Could you list…", "pourriez-vous me détailler…": a request, not a yes/no question.
         yes_no = None
-    clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
+    clause = re.split(r"[?!.]", folded[yes_no:])[0] if yes_no is not None else ""
     sentence = " ".join(words)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     aside: set[str] = set()
@@ -2541,10 +2563,17 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
     "can my spouse come to the gala" only names the gala."""
     return sum(
         1
-        for hits in parsed.hits.values()
+        for asked, hits in parsed.hits.items()
         if hits
-        and not hits.keys() & doc.primary
-        and any(word in passage for passage in doc.passages for word in hits)
+        and (
+            (
+                not hits.keys() & doc.primary
+                and any(word in passage for passage in doc.passages for word in hits)
+            )
+            # The word itself in its sentences, whatever its synonyms name: "will I need an
+            # umbrella" is answered by the weather entry's "pack an umbrella".
+            or (asked not in doc.primary and any(asked in passage for passage in doc.passages))
+        )
     )
 
 
