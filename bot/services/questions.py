@@ -1283,6 +1283,74 @@ MISSED = re.compile(
 )
 
 
+# Words that ask, for telling the clause that asks from the clauses around it.
+INTERROGATIVES = _words(
+    "what whats which who whom whose when where how why quel quelle quels quelles quand ou "
+    "comment combien qui quoi pourquoi koi address adresse"
+)
+# Words that make a clause a statement, said of oneself or of someone ("i have a call",
+# "my insurance form needs it", "taxi driver is asking", "je suis arrivé"): a clause with
+# none of them is a topic ("the gala, what time?", "c'est où, la navette?").
+STATEMENT_WORDS = _words(
+    "i im we my our me he she they is are was were has have had want wanna need needs "
+    "thinking planning trying je j mon ma mes nous il elle ils elles suis sommes ai veux "
+    "voudrais dois pense"
+)
+CLAUSE_BREAK = re.compile(r"\s*[,;—–]\s*|\s+-\s+")
+
+
+def _story_clauses(text: str) -> tuple[set[str], set[str], bool] | None:
+    """Within the sentences of a question, the clauses that ask and the statements around
+    them: the words of each, and whether a statement comes after the last that asks."""
+    folded = re.sub(r"[’'`´]", " ", fold(text))
+    clauses = [c for c in CLAUSE_BREAK.split(folded) if c.strip()]
+    if len(clauses) < 2:
+        return None
+    asks = [
+        "?" in c or bool(set(re.findall(r"[a-z]+", c)) & INTERROGATIVES) or _yes_no(c.strip()) == 0
+        for c in clauses
+    ]
+    if not any(asks):
+        return None
+    last = max(i for i, a in enumerate(asks) if a)
+    first = asks.index(True)
+    story = [
+        i
+        for i, c in enumerate(clauses)
+        if not asks[i]
+        and set(re.findall(r"[a-z]+", c)) & STATEMENT_WORDS
+        # A statement before the question must open with who it is about ("I just landed,
+        # who…"); one after it may say so anywhere ("…, taxi driver is asking").
+        and (i > last or re.findall(r"[a-z]+", c)[0] in STATEMENT_WORDS)
+    ]
+    if not story:
+        return None
+    asked = set(_split_compounds(words_of(" ".join(c for i, c in enumerate(clauses) if asks[i]))))
+    told = set(_split_compounds(words_of(" ".join(clauses[i] for i in story))))
+    return asked, told, any(i > last for i in story) and first <= last
+
+
+def _asking_clauses(text: str) -> str | None:
+    """The clauses of a question that ask, without the statements around them."""
+    folded = re.sub(r"[’'`´]", " ", text)
+    clauses = [c for c in CLAUSE_BREAK.split(folded) if c.strip()]
+    if _story_clauses(text) is None:
+        return None
+    kept = [
+        c
+        for c in clauses
+        if "?" in c
+        or set(re.findall(r"[a-z]+", fold(c))) & INTERROGATIVES
+        or _yes_no(fold(c).strip()) == 0
+    ]
+    told = set(words_of(" ".join(c for c in clauses if c not in kept)))
+    if told & MISHAP:
+        # "J'ai oublié mon chargeur dans l'autobus, quelqu'un l'a-tu trouvé?": a plan gone
+        # wrong is what the question is about, not a story around it.
+        return None
+    return ", ".join(kept) if kept and len(kept) < len(clauses) else None
+
+
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if ACCENTED.search(text.lower()):
         text = re.sub(r"\b[Oo]u\b", "or", text)
@@ -1377,6 +1445,15 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         told_after = asked[-1] is not sentences[-1]
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
         aside -= set(_split_compounds(words_of(" ".join(asked))))
+    stories = _story_clauses(text)
+    if stories is not None and stories[0] & set(content) - {"greet"}:
+        # "Hotel address pls, taxi driver is asking", "… finish, i have a call after": the
+        # clause saying why, or what happened, is the story around the clause that asks
+        # (unless that asks nothing of its own: "j'ai oublié mon chargeur, quelqu'un l'a-tu
+        # trouvé?" is about the charger).
+        asked_words, story_words, after = stories
+        aside |= story_words - asked_words
+        told_after = told_after or after
     purpose = PURPOSE_CLAUSE.search(folded, 1)
     if purpose is not None:
         # "What's the hotel address, need to show the taxi driver", "… mandatory or can i
@@ -2883,6 +2960,13 @@ def understand(
         # about the story told before it, not about today's programme.
         vague = alone.kind == AnswerKind.DAY and parse_question(asked, viewer, now).day is None
         if alone.kind != AnswerKind.UNKNOWN and not vague:
+            return alone
+    asking = _asking_clauses(text) if found.kind == AnswerKind.UNKNOWN else None
+    if asking is not None:
+        # "Just landed, can't find anyone, who is picking us up??": the same within a
+        # sentence, the clauses that ask alone.
+        alone = _understand(index, asking, viewer, named, now, language)
+        if alone.kind not in (AnswerKind.UNKNOWN, AnswerKind.DAY):
             return alone
     return found
 
