@@ -183,7 +183,8 @@ FILLER = _words(
     # Somewhere or other: "is lunch included somewhere".
     "somewhere somewheres "
     # How good, not what: "a good place", "un bon resto", "the best way".
-    "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent"
+    "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
+    "punctual"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -634,6 +635,12 @@ PHRASES = {
     "not there": "absent",
     "not present": "absent",
     "can t make it": "absent",
+    # Being on time is not a time asked for, nor the weather ("temps"): "je n'arriverai pas
+    # à temps", "I won't make it in time".
+    "a temps": "punctual",
+    "in time": "punctual",
+    "on time": "punctual",
+    "make it": "punctual",
     "cannot make it": "absent",
     # How far, in other words: "a long way from", "éloigné du centre".
     "a long way": "far",
@@ -2107,6 +2114,8 @@ def score_documents(
         scored = _follows_named_event(scored, per_doc, index, parsed.words)
     scored.sort(key=lambda pair: -pair[0])
     scored = _prefer_covering_faq(scored, per_doc, index)
+    if mishap:
+        scored = _prefer_contingency_faq(scored, per_doc, index)
     return _prefer_upcoming(scored, now, parsed)
 
 
@@ -2182,6 +2191,40 @@ def _prefer_covering_faq(
         if session_words < faq_words:
             rest = [(v, d) for v, d in scored if d is not doc]
             return [(top, doc), *rest]
+    return scored
+
+
+CONTINGENCY_FAQ = 0.75
+
+
+def _prefer_contingency_faq(
+    scored: list[tuple[float, Doc]], per_doc: dict[int, dict[str, float]], index: MissionIndex
+) -> list[tuple[float, Doc]]:
+    """ "My flight is late, I'll miss the badge pick-up: what happens to my badge?": a plan
+    failing for a session, asked what to do. An FAQ entry that says what to do when plans
+    fail ("if you arrive late…") and holds what the session matched, but for at most one
+    word of its name, is the answer; the session only says when it would have been."""
+    positions = index.positions
+    session_at = next((i for i, (_, d) in enumerate(scored) if d.kind == AnswerKind.SESSION), None)
+    if session_at is None or session_at > 1 or scored[session_at][1].contingency:
+        return scored
+    top = scored[0][0]
+    value_of_session, session = scored[session_at]
+    session_words = per_doc[positions[id(session)]].keys()
+    if session_words & MISHAP:
+        return scored
+    for value, doc in scored[:4]:
+        if value < CONTINGENCY_FAQ * top:
+            break
+        if doc.kind != AnswerKind.FAQ or not doc.contingency:
+            continue
+        faq_words = per_doc[positions[id(doc)]].keys()
+        if faq_words - MISHAP and len(session_words - faq_words) <= 1:
+            rest = [(v, d) for v, d in scored if d is not doc and d is not session]
+            return sorted(
+                [(top, doc), (value_of_session * AFTER_EVENT, session), *rest],
+                key=lambda pair: -pair[0],
+            )
     return scored
 
 
