@@ -142,7 +142,8 @@ STOPWORDS = _words(
     # Past participles of the commonest verbs, and being alone: "j'ai pris l'avion seul".
     "pris mis eu vu dit seul seule alone "
     # Having to: "je vais devoir", "je devrai"; nothing; thinking.
-    "devoir devrai devrais devra devrons devront rien nothing penser pense think"
+    "devoir devrai devrais devra devrons devront rien nothing penser pense think "
+    "faudra faudrait fallait"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -154,7 +155,7 @@ FILLER = _words(
     "whoever whatever maybe peut-etre actually vraiment out "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
-    "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
+    "coucou bonsoir check checking verifier n fais downstairs "
     "demandais demandait pouvez pourrions dire aura "
     # How the asker feels: "a bit nervous", "je stresse", "fatigué".
     "nervous anxious worried stressed stresse stresser inquiet inquiete nerveux nerveuse "
@@ -184,7 +185,7 @@ FILLER = _words(
     "somewhere somewheres "
     # How good, not what: "a good place", "un bon resto", "the best way".
     "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
-    "punctual"
+    "punctual immediately immediatement"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -347,7 +348,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "joindre": ("reach",), "contacter": ("joindre", "reach"),
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
-    "souper": ("diner", "dinner"),
+    "souper": ("diner", "dinner"), "chambre": ("room",),
     # What a visit is for, how one pays, a change of planes, going back by somewhere.
     "see": ("visit", "visite"), "voir": ("visite", "visit"),
     "visiter": ("visite", "visit"), "pay": ("currency", "card", "cash"),
@@ -635,6 +636,18 @@ PHRASES = {
     "not there": "absent",
     "not present": "absent",
     "can t make it": "absent",
+    # Hotel rooms, which the data calls "chambres" and "rooms" ("which room" alone asks
+    # where a session is held): "are the rooms ready", "check out of my room".
+    "the rooms": "chambre",
+    "our rooms": "chambre",
+    "our room": "chambre",
+    "my room": "chambre",
+    "hotel rooms": "hotel chambre",
+    "hotel room": "hotel chambre",
+    # At once: "are the rooms ready right away", "tout de suite" (not "right" now, next).
+    "right away": "immediately",
+    "straight away": "immediately",
+    "tout de suite": "immediately",
     # Being on time is not a time asked for, nor the weather ("temps"): "je n'arriverai pas
     # à temps", "I won't make it in time".
     "a temps": "punctual",
@@ -2393,7 +2406,9 @@ def _confident(
             and not (
                 best[1].kind == AnswerKind.SESSION
                 and d.kind == AnswerKind.VENUE
-                and d.ref_id == best[1].venue_id
+                # (nor, for a ride, where it goes: "are the rooms ready once we get to the
+                # hotel" is the ride there, which the hotel does not compete with)
+                and (d.ref_id == best[1].venue_id or f"@{d.key}" in best[1].destination)
             )
             and not parsed.matched.get(id(d), covered) < covered
         ),
