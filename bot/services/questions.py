@@ -728,8 +728,13 @@ PHRASES = {
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
 
+# "St-Ex", "Ste-Foy": saint in a place name, shortened.
+SAINT = re.compile(r"\b(st|ste)(?=[- ][a-z]{2})")
+
+
 def words_of(text: str) -> list[str]:
     folded = re.sub(r"[’'`´]", " ", fold(text))
+    folded = SAINT.sub(lambda m: "saint" if m[1] == "st" else "sainte", folded)
     folded = _PHRASE.sub(lambda m: PHRASES[m[1]], re.sub(r"\s+", " ", folded))
     return [_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]", folded)]
 
