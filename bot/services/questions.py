@@ -185,7 +185,9 @@ FILLER = _words(
     "somewhere somewheres "
     # How good, not what: "a good place", "un bon resto", "the best way".
     "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
-    "punctual immediately immediatement"
+    "punctual immediately immediatement "
+    # In the middle of it, which names nothing: "en pleine nuit", "middle of the night".
+    "plein pleine middle"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -196,7 +198,7 @@ WHEN_WORDS = _words(
     "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
-    "until till latest earliest before tard duree "
+    "until till latest earliest before tard duree jusqu "
     # By when at the latest: "checkout deadline", "l'heure limite".
     "deadline deadlines limite"
 )
@@ -349,6 +351,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
     "souper": ("diner", "dinner"), "chambre": ("room",),
+    # Putting clothes on: "faut-il mettre une cravate", "put on a suit".
+    "mettre": ("porter", "vestimentaire"), "mets": ("porter", "vestimentaire"),
     # What a visit is for, how one pays, a change of planes, going back by somewhere.
     "see": ("visit", "visite"), "voir": ("visite", "visit"),
     "visiter": ("visite", "visit"), "pay": ("currency", "card", "cash"),
@@ -542,6 +546,10 @@ PHRASES = {
     "wi-fi": "wifi",
     "wi fi": "wifi",
     "check out": "checkout",
+    # Québec French, said with the English verb: "faut-tu checker out avant 7 h?".
+    "checker out": "checkout",
+    "checke out": "checkout",
+    "checker in": "checkin",
     "check-out": "checkout",
     "check in": "checkin",
     "check-in": "checkin",
@@ -2978,6 +2986,10 @@ QUEBEC_FORMS = (
     (re.compile(r"\b(chu|chus|j[’']?suis|j[’']?su)\b", re.IGNORECASE), "je suis"),
     (re.compile(r"\bj[’'](sais|sus|peux|vais|veux)\b", re.IGNORECASE), r"je \1"),
     (re.compile(r"\bpus\b", re.IGNORECASE), "plus"),
+    # "Y est quelle heure?", "y fait-tu froid?": "y" opening a clause before a verb is
+    # "il"; "icitte" is "ici".
+    (re.compile(r"(^|[,.!?;]\s*)y (est|sera|fait|faisait|fera)\b", re.IGNORECASE), r"\1il \2"),
+    (re.compile(r"\bicitte\b", re.IGNORECASE), "ici"),
     # "Qui vient nous chercher pis on le trouve où": "pis" between two clauses is "and";
     # "pis là?", "pis après?" and "pis" opening a question ask what comes next.
     (re.compile(r"(?<=\w)(,?) pis\b(?! (la|là|apres|après|ensuite)\b)", re.IGNORECASE), r"\1 et"),
