@@ -604,6 +604,9 @@ PHRASES = {
     # How near a place is: "close to a station", "à deux pas de", "walking distance"
     # ("close" alone is closing time).
     "how close": "distance",
+    # "Is it anywhere near the park?": near, asked.
+    "anywhere near": "near",
+    "anywhere close to": "nearby",
     "how near": "distance",
     "close to": "nearby",
     "close by": "nearby",
@@ -1503,7 +1506,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         wants_when=bool(raw & WHEN_WORDS) or "heure" in raw,
         wants_where=bool(raw & WHERE_WORDS),
         # "On fait quoi après?": after what is going on now ("après-midi" is a time of day).
-        wants_next=bool(raw & NEXT_WORDS) or (bool(raw & AFTER_WORDS) and part is None),
+        # (not "after" in the story around the question: "… ? thinking of a day trip after
+        # the mission")
+        wants_next=bool(raw & NEXT_WORDS) or (bool(raw & AFTER_WORDS - aside) and part is None),
         # "On" is the French "we" as often as the English "what's on".
         wants_agenda=bool(raw & (AGENDA_WORDS - {"on"})) or bool(WHATS_ON.search(sentence)),
         hour=_hour_of(text),
@@ -2134,9 +2139,10 @@ def score_documents(
                 value *= 0.85
         scored.append((value, doc))
     scored = _within_named_time(scored, parsed, zone)
-    if raw & AFTER_WORDS and about_transport:
+    after = raw & AFTER_WORDS - parsed.aside
+    if after and about_transport:
         scored = _after_named_event(scored, destination)
-    elif raw & AFTER_WORDS:
+    elif after:
         scored = _follows_named_event(scored, per_doc, index, parsed.words)
     scored.sort(key=lambda pair: -pair[0])
     scored = _prefer_covering_faq(scored, per_doc, index)
