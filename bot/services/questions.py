@@ -2026,6 +2026,13 @@ def score_documents(
     }
     told_after = parsed.told_after
     asked = {w for w in content if w not in parsed.aside}
+    # "What's the hotel address? for the taxi driver": where a place is, with a place of
+    # the mission named in the question itself, is that place, not an FAQ answer that
+    # speaks of it in passing.
+    place_named = about_place and any(
+        index.docs[d].kind == AnswerKind.VENUE and values.keys() & asked
+        for d, values in per_doc.items()
+    )
     named_aside = {
         d: bool(hit)
         and not any(w in hit or any(v in hit for v in word_hits.get(w, ())) for w in asked)
@@ -2061,6 +2068,8 @@ def score_documents(
                 value *= 1.15
             elif parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
+            if place_named:
+                value *= 0.85
             if asks_how:
                 value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
             if asks_when and not doc.asks_when:
