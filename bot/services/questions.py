@@ -720,6 +720,13 @@ PHRASES = {
     "interpretation simultanee": "interpretation",
     # Where in the city: "which part of town" ("part" alone is French for leaving).
     "part of town": "quartier",
+    # Which town a place is in: "biomerieux site, what town is it in", "quelle ville".
+    "what town": "quartier",
+    "which town": "quartier",
+    "what city": "quartier",
+    "which city": "quartier",
+    "quelle ville": "quartier",
+    "what village": "quartier",
     "part of the city": "quartier",
     "part of lyon": "quartier lyon",
     "area of town": "quartier",
