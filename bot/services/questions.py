@@ -1377,8 +1377,6 @@ def _asking_clauses(text: str) -> str | None:
     """The clauses of a question that ask, without the statements around them."""
     folded = re.sub(r"[’'`´]", " ", text)
     clauses = [c for c in CLAUSE_BREAK.split(folded) if c.strip()]
-    if _story_clauses(text) is None:
-        return None
     kept = [
         c
         for c in clauses
@@ -1386,10 +1384,13 @@ def _asking_clauses(text: str) -> str | None:
         or set(re.findall(r"[a-z]+", fold(c))) & INTERROGATIVES
         or _yes_no(fold(c).strip()) == 0
     ]
-    told = set(words_of(" ".join(c for c in clauses if c not in kept)))
-    if told & MISHAP:
+    rest = [c for c in clauses if c not in kept]
+    if set(words_of(" ".join(rest))) & MISHAP or any(
+        re.match(r"\s*(si|s|if|unless|en cas)\b", fold(c)) for c in rest
+    ):
         # "J'ai oublié mon chargeur dans l'autobus, quelqu'un l'a-tu trouvé?": a plan gone
-        # wrong is what the question is about, not a story around it.
+        # wrong is what the question is about, not a story around it; so is a condition
+        # ("si je dois annuler, est-ce que je suis remboursé?").
         return None
     return ", ".join(kept) if kept and len(kept) < len(clauses) else None
 
