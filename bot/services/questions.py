@@ -198,7 +198,7 @@ WHEN_WORDS = _words(
     "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
-    "until till latest earliest before tard duree jusqu "
+    "until till latest earliest before tard duree jusqu long "
     # By when at the latest: "checkout deadline", "l'heure limite".
     "deadline deadlines limite"
 )
@@ -351,6 +351,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
     "souper": ("diner", "dinner"), "chambre": ("room",),
+    "retourne": ("retour", "back"), "retourner": ("retour", "back"),
     # Putting clothes on: "faut-il mettre une cravate", "put on a suit".
     "mettre": ("porter", "vestimentaire"), "mets": ("porter", "vestimentaire"),
     # What a visit is for, how one pays, a change of planes, going back by somewhere.
@@ -1607,7 +1608,7 @@ DESTINATION_MARKERS = {"to", "for", "vers", "pour", "a", "au", "jusqu"}
 PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
-RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
+RETURN_WORDS = {"retour", "back", "rentrer", "rentre", "retourne", "retourner", "retournon"}
 LEAVING_WORDS = _stemmed(
     _words("revient reviens revenir reviennent part partent partir quitte quitter sort depart")
 )
