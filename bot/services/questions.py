@@ -143,7 +143,9 @@ STOPWORDS = _words(
     "pris mis eu vu dit seul seule alone "
     # Having to: "je vais devoir", "je devrai"; nothing; thinking.
     "devoir devrai devrais devra devrons devront rien nothing penser pense think "
-    "faudra faudrait fallait"
+    "faudra faudrait fallait "
+    # The same light verbs said of "they": "ils donnent les étiquettes quand".
+    "donnent montrent peuvent doivent veulent savent"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
