@@ -119,7 +119,7 @@ STOPWORDS = _words(
     "why will with without would y y-a-t-il ya you your "
     "someone somebody anyone anybody people person gens quelqu quelqu'un "
     # Chat spellings and contractions typed without their apostrophe.
-    "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse "
+    "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse ppl "
     "dont doesnt didnt isnt arent cant wont aint want wanna something anything thing "
     "usually like kind sort ll ve re more "
     # How much of something is wanted, not what: "the full schedule", "l'horaire complet".
@@ -696,6 +696,9 @@ PHRASES = {
     "am i expected": "should",
     "are we expected": "should",
     "street address": "address",
+    # The desk that welcomes visitors, which the data calls "accueil" ("at reception").
+    "front desk": "accueil",
+    "reception desk": "accueil",
     "civic address": "address",
     "adresse civique": "address",
     "code postal": "address",
@@ -2571,13 +2574,18 @@ def _prefer_faq_when_generic(
 EVENT_NOUNS = _stemmed(
     _words(
         "soiree soirees evenement evenements event events party fete celebration gathering "
-        "commence commencent start starts starting begin begins debute debutent"
+        "commence commencent start starts starting begin begins debute debutent "
+        # An event said vaguely, or said to end: "the city hall thing, when does it end".
+        "thing things truc affaire end ends finish finishes finit termine"
     )
 )
 
 
 def _names_event(parsed: Parsed) -> bool:
-    return bool(set(parsed.words) & EVENT_NOUNS) and not _about_transport(parsed)
+    # (a stop on the way is about the ride: "do we stop at the hotel before the city hall
+    # thing?")
+    words = set(parsed.words)
+    return bool(words & EVENT_NOUNS) and not _about_transport(parsed) and not words & REPASS_WORDS
 
 
 def _event_after_ride(
