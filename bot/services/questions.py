@@ -1825,6 +1825,9 @@ def _about_transport(parsed: Parsed) -> bool:
     )
 
 
+# Ways to get about that are not the delegation's rides.
+OTHER_MEANS = _stemmed(_words("tram metro subway transit taxi cab uber train rhonexpress"))
+OTHER_MEANS_RIDE = 0.6
 EXACT_TIME = 1.3
 # The ride that meets the group leaves within this long after it arrives.
 MEETING_RIDE = timedelta(hours=3)
@@ -2040,6 +2043,7 @@ def score_documents(
     }
     told_after = parsed.told_after
     asked = {w for w in content if w not in parsed.aside}
+    means = asked & OTHER_MEANS
     # "What's the hotel address? for the taxi driver": where a place is, with a place of
     # the mission named in the question itself, is that place, not an FAQ answer that
     # speaks of it in passing.
@@ -2108,6 +2112,15 @@ def score_documents(
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
+        if (
+            doc.kind == AnswerKind.SESSION
+            and doc.transport
+            and means
+            and not means & doc.weights.keys()
+        ):
+            # "Which tram do I take to the congress centre": the delegation's shuttle is not
+            # a tram (the one back from City Hall speaks of the metro).
+            value *= OTHER_MEANS_RIDE
         if doc.kind == AnswerKind.SESSION and mishap:
             # "If I miss the badge pick-up": not the session itself, unless it says what
             # to do then.
@@ -2584,7 +2597,7 @@ EVENT_NOUNS = _stemmed(
 def _names_event(parsed: Parsed) -> bool:
     # (a stop on the way is about the ride: "do we stop at the hotel before the city hall
     # thing?")
-    words = set(parsed.words)
+    words = set(parsed.words) - parsed.aside
     return bool(words & EVENT_NOUNS) and not _about_transport(parsed) and not words & REPASS_WORDS
 
 
