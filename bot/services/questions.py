@@ -143,7 +143,7 @@ STOPWORDS = _words(
     "pris mis eu vu dit seul seule alone "
     # Having to: "je vais devoir", "je devrai"; nothing; thinking.
     "devoir devrai devrais devra devrons devront rien nothing penser pense think "
-    "faudra faudrait fallait "
+    "faudra faudrait fallait certain certaine certains certaines "
     # The same light verbs said of "they": "ils donnent les étiquettes quand".
     "donnent montrent peuvent doivent veulent savent"
 )
@@ -187,7 +187,7 @@ FILLER = _words(
     "somewhere somewheres "
     # How good, not what: "a good place", "un bon resto", "the best way".
     "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
-    "punctual immediately immediatement "
+    "punctual immediately immediatement separately "
     # In the middle of it, which names nothing: "en pleine nuit", "middle of the night".
     "plein pleine middle"
 )
@@ -579,6 +579,8 @@ PHRASES = {
     "q & a": "questions",
     # Taking part is not leaving ("la navette part"): "auquel prennent part des
     # investisseurs", "I'd like to take part".
+    # "S'inscrire à part": separately, not a ride leaving.
+    "a part": "separately",
     "prennent part": "participate",
     "prend part": "participate",
     "prendre part": "participate",
@@ -1262,6 +1264,10 @@ REQUEST = re.compile(
 PURPOSE_CLAUSE = re.compile(
     r"(,\s*|\s)(i want to|i wanna|i'd like to|i need to|need to|i have to|so i can|so that|"
     r"because|or can i|or should i|or do i|or is it|parce que|parce qu|pour que|je veux|"
+    # The other answer offered: "…at the airport, or are they being emailed to us?", "…
+    # toutes les séances, ou faut-il s'inscrire à part?".
+    r"or (are|is|will|do|does|should|can|would|must) (they|we|you|there|it)|"
+    r"(ou|or) (est-ce qu|faut-il|faut il|bien|plutot)|"
     r"j'aimerais|je voudrais|je dois|ma femme|mon mari|"
     r"my wife|my husband)\b"
 )
