@@ -436,6 +436,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fire": ("pompier", "emergency"), "feu": ("pompier", "urgence"),
     "incendie": ("pompier", "urgence"), "heart": ("urgence", "emergency", "medical"),
     "cardiaque": ("urgence", "medical"), "urgent": ("urgence", "emergency"),
+    # Symptoms that call for help at once: "chest pain", "il saigne", "can't breathe".
+    "chest": ("urgence", "emergency"), "poitrine": ("urgence",),
+    "pain": ("urgence", "emergency", "medical"), "douleur": ("urgence", "medical"),
+    "bleeding": ("urgence", "emergency"), "saigne": ("urgence",),
+    "breathe": ("urgence", "emergency"), "respirer": ("urgence",),
+    "allergic": ("urgence", "emergency"), "allergique": ("urgence",),
     # Getting about the city on one's own: the public transport lines.
     "transit": ("transport", "commun", "tcl"), "ligne": ("tram", "transport", "tcl"),
     "line": ("tram", "transport", "tcl"), "lines": ("tram", "transport", "tcl"),
