@@ -233,7 +233,9 @@ PLACE_WORDS = _words(
     # Where it is, in other words: "how near", "the exact address for the GPS".
     "nearby near proche km kilometre kilometres kilometer kilometers miles gps "
     "coordinates coordonnees neighbourhood neighborhood quartier "
-    "eloigne eloignee eloignes eloignees"
+    "eloigne eloignee eloignes eloignees "
+    # The building a place is in: "is our hotel the old Terminus building?".
+    "building buildings batiment edifice"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -1357,6 +1359,21 @@ STATEMENT_WORDS = _words(
     "thinking planning trying je j mon ma mes nous il elle ils elles suis sommes ai veux "
     "voudrais dois pense"
 )
+# A clause opening with its verb, its subject left out: "just landed", "lost the group",
+# "taking a cab", "stuck in traffic".
+# (A verb in -ed or -ing is one when an object or a place follows: "opening plenary, which
+# room?" is a topic.)
+VERB_OPENING = re.compile(
+    r"\s*(just|still|lost|left|got|stuck|\w{3,}(ed|ing) (a|an|the|my|our|at|in|on|for|to|with|"
+    r"from|around|outside|here|there))\b"
+)
+
+
+def _opens_statement(clause: str) -> bool:
+    words = re.findall(r"[a-z]+", clause)
+    return bool(words) and (words[0] in STATEMENT_WORDS or bool(VERB_OPENING.match(clause)))
+
+
 CLAUSE_BREAK = re.compile(r"\s*[,;—–]\s*|\s+-\s+")
 
 
@@ -1379,10 +1396,15 @@ def _story_clauses(text: str) -> tuple[set[str], set[str], bool] | None:
         i
         for i, c in enumerate(clauses)
         if not asks[i]
-        and set(re.findall(r"[a-z]+", c)) & STATEMENT_WORDS
         # A statement before the question must open with who it is about ("I just landed,
-        # who…"); one after it may say so anywhere ("…, taxi driver is asking").
-        and (i > last or re.findall(r"[a-z]+", c)[0] in STATEMENT_WORDS)
+        # who…"), or with its verb, who being oneself ("lost the group after city hall,
+        # taking a cab, what's the address…"); one after it may say so anywhere ("…, taxi
+        # driver is asking").
+        and (
+            _opens_statement(c)
+            if i < last
+            else bool(set(re.findall(r"[a-z]+", c)) & STATEMENT_WORDS)
+        )
     ]
     if not story:
         return None
