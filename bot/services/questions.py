@@ -337,6 +337,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "numero": ("number", "telephone"), "number": ("numero", "phone"),
     "phone": ("telephone",), "telephone": ("phone",), "tel": ("telephone", "phone"),
     "mtl": ("montreal",), "yul": ("montreal", "trudeau"), "lyo": ("lyon",),
+    # Paris-Charles-de-Gaulle by the name of its town, as the French say it.
+    "roissy": ("cdg", "gaulle"),
     "traduction": ("interpretation",), "translation": ("interpretation",),
     "interprete": ("interpretation",), "interpreter": ("interpretation",),
     "brancher": ("prise", "plug"), "ordi": ("ordinateur", "laptop"),
