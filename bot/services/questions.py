@@ -692,6 +692,12 @@ PHRASES = {
     "as a rule": "general",
     "generally speaking": "general",
     # Getting into a city is arriving there ("what time do we get into Montreal").
+    # Reaching a place, as a moment: "will the rooms be ready when we reach the hotel"
+    # (reaching someone is contacting them).
+    "when we reach": "when we arrive at",
+    "once we reach": "once we arrive at",
+    "when i reach": "when i arrive at",
+    "once i reach": "once i arrive at",
     "get into": "arrive in",
     "get in to": "arrive in",
     "touch down in": "arrive in",
@@ -2207,7 +2213,9 @@ def score_documents(
         elif doc.kind == AnswerKind.VENUE:
             if parsed.wants_where and not parsed.wants_when:
                 value *= 1.1
-            if parsed.wants_when or parsed.day is not None:
+            # ("What's the convention centre address?": "what" asks what, not when.)
+            asked_here = place_named and per_doc[doc_index].keys() & asked
+            if (parsed.wants_when and not asked_here) or parsed.day is not None:
                 value *= 0.85
         scored.append((value, doc))
     scored = _within_named_time(scored, parsed, zone)
