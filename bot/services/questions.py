@@ -144,6 +144,8 @@ STOPWORDS = _words(
     # Having to: "je vais devoir", "je devrai"; nothing; thinking.
     "devoir devrai devrais devra devrons devront rien nothing penser pense think "
     "faudra faudrait fallait certain certaine certains certaines "
+    # Being, in the future: "je ne serai pas là".
+    "serai seras serons serez serais "
     # The same light verbs said of "they": "ils donnent les étiquettes quand".
     "donnent montrent peuvent doivent veulent savent"
 )
