@@ -144,10 +144,13 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("fresh_k.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_l.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_m.yaml"))) >= 0.99
-    # Held out through round 9 (96, 90, 92 %); only "dem" (demain) was added after.
-    assert accuracy(await evaluate(CASES.with_name("fresh_n.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.90
-    assert accuracy(await evaluate(CASES.with_name("fresh_p.yaml"))) >= 0.92
+    # Held out through round 9 (96, 90, 92 %); tuned on in round 10 (100, 100, 100 %).
+    assert accuracy(await evaluate(CASES.with_name("fresh_n.yaml"))) >= 0.98
+    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.98
+    assert accuracy(await evaluate(CASES.with_name("fresh_p.yaml"))) >= 0.98
+    # Written afresh during round 10 (first seen at 85 and 88 %), tuned on since (98, 98 %).
+    assert accuracy(await evaluate(CASES.with_name("fresh_q.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_r.yaml"))) >= 0.97
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.
@@ -425,6 +428,70 @@ GENERAL_8 = [
 async def test_general_understanding_round_8(tmp_path: Path) -> None:
     cases = tmp_path / "general8.yaml"
     cases.write_text(yaml.safe_dump(GENERAL_8, allow_unicode=True), encoding="utf-8")
+    failures = [(o.case["q"], o.got.kind) for o in await evaluate(cases) if not o.ok]
+    assert failures == []
+
+
+# Round 10: the kinds of failure of sets N to R, phrased unlike any of them.
+GENERAL_10 = [
+    # "Là" closing or opening a Québec question, and "astheure", are now.
+    {"q": "Ok là, on fait quoi?", "lang": "fr", "now": "2017-04-11T10:50",
+     "expect": {"next": True}},
+    {"q": "Astheure, on s'en va où?", "lang": "fr", "now": "2017-04-12T11:20",
+     "expect": {"next": True}},
+    # The language of very short questions: "-ess" spells English, "svp" French.
+    {"q": "gerland adress?", "lang": "en", "expect": {"venue": "bioaster"}},
+    {"q": "adresse hôtel svp", "lang": "fr", "expect": {"venue": "hotel"}},
+    # A yes/no question after a statement about oneself, or "will the … be": something
+    # the mission does not know of is unknown, not the event it is asked about.
+    {"q": "I keep kosher, is there a kosher meal at the gala?", "lang": "en",
+     "expect": {"unknown": True}},
+    {"q": "Je suis végétalien, y a-t-il un plat sans viande au dîner de gala?", "lang": "fr",
+     "expect": {"unknown": True}},
+    {"q": "will the closing plenary be recorded?", "lang": "en", "expect": {"unknown": True}},
+    # A statement clause around the clause that asks is the story.
+    {"q": "what time does the welcome reception end, my wife is calling me after", "lang": "en",
+     "now": "2017-04-10T12:00", "expect": {"session": "welcome-cocktail"}},
+    {"q": "just got off the plane in lyon, nobody around, who is meeting us?", "lang": "en",
+     "now": "2017-04-10T13:00", "expect": {"session": "transfer-lys-hotel"}},
+    # A plan failing for a session, asked what to do: the FAQ that says what to do then.
+    {"q": "My train to the forum is running late and I'll miss the badge desk on Monday, what "
+          "then?", "lang": "en", "expect": {"faq": "badge"}},
+    {"q": "Mon avion est en retard, je vais rater la remise des badges. On fait comment?",
+     "lang": "fr", "expect": {"faq": "badge"}},
+    # An answer found only in a description: rooms ready on arrival.
+    {"q": "Will our rooms be ready when we reach the hotel?", "lang": "en",
+     "expect": {"session": "transfer-lys-hotel"}},
+    {"q": "Est-ce que les chambres seront prêtes dès notre arrivée à l'hôtel?", "lang": "fr",
+     "expect": {"session": "transfer-lys-hotel"}},
+    # Short forms: "st-ex" is Saint-Exupéry; Québec "y fait" is "il fait".
+    {"q": "c'est loin st-ex du centre-ville?", "lang": "fr", "expect": {"venue": "lys"}},
+    {"q": "Y fait-tu frette à Lyon le soir?", "lang": "fr", "expect": {"faq": "weather"}},
+    # A place asked about, named in the question, is the venue, not an FAQ or a ride that
+    # speaks of it; which town it is in is where it is.
+    {"q": "what's the convention centre address? for my uber driver", "lang": "en",
+     "expect": {"venue": "centre-congres"}},
+    {"q": "bioaster, which city is it in?", "lang": "en", "expect": {"venue": "bioaster"}},
+    # An event said vaguely and said to end is the event, not the ride there.
+    {"q": "when does the city hall thing finish?", "lang": "en", "now": "2017-04-11T12:00",
+     "expect": {"session": "reception-quebec-aura"}},
+    # A means that is not the delegation's rides: public transport.
+    {"q": "is there a tram line from our hotel to the congress centre?", "lang": "en",
+     "now": "2017-04-11T08:00", "expect": {"faq": "public-transport"}},
+    {"q": "Quel tram je prends de l'hôtel jusqu'au centre de congrès?", "lang": "fr",
+     "now": "2017-04-11T08:00", "expect": {"faq": "public-transport"}},
+    # Symptoms that call for help at once are the emergency numbers.
+    {"q": "Mon collègue a une douleur à la poitrine, j'appelle quel numéro?", "lang": "fr",
+     "expect": {"faq": "emergency"}},
+    # "At 6" is a time: the session then.
+    {"q": "I'm supposed to be where at 6 on Monday?", "lang": "en",
+     "expect": {"session": "welcome-cocktail"}},
+]  # fmt: skip
+
+
+async def test_general_understanding_round_10(tmp_path: Path) -> None:
+    cases = tmp_path / "general10.yaml"
+    cases.write_text(yaml.safe_dump(GENERAL_10, allow_unicode=True), encoding="utf-8")
     failures = [(o.case["q"], o.got.kind) for o in await evaluate(cases) if not o.ok]
     assert failures == []
 

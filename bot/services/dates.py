@@ -156,11 +156,22 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
 _CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|:)\s*(\d{2})?\s*(am|pm)?(?![\w:])|\b(\d{1,2})\s*(am|pm)\b")
 
 
+# "Somewhere at 4 on Monday": a bare hour after "at" is o'clock, 1 to 6 in the afternoon
+# (a programme's hours), unless a unit follows ("at 4 km", "at 2 people").
+_AT_HOUR = re.compile(
+    r"\bat (\d{1,2})(?![\w:]|[.,]\d| ?(?:km|min|mins|minutes|people|persons|%|euros?))"
+)
+
+
 def parse_clock(text: str) -> time | None:
-    """'14:30', '14h30', '9h', '2pm', '4:30pm' -> a wall time."""
+    """'14:30', '14h30', '9h', '2pm', '4:30pm', 'at 4' -> a wall time."""
     match = _CLOCK.search(fold(text))
     if not match:
-        return None
+        bare = _AT_HOUR.search(fold(text))
+        if bare is None or not 1 <= int(bare[1]) <= 12:
+            return None
+        hour = int(bare[1])
+        return time(hour + 12 if hour <= 6 else hour, 0)
     if match[4]:
         hour, minute, suffix = int(match[4]), 0, match[5]
     else:

@@ -89,14 +89,17 @@ FRENCH = _words(
     "maintenant mardi matin mercredi mes midi mon nos notre nous on ou part pas peut peux "
     "pour prochain prochaine prochaines puis qu quand quel quelle quelles quels "
     "quoi rien samedi sans soir sont suivant suivante sur t trouve trouver un une vendredi "
-    "vous y"
+    "vous y "
+    # Chat and politeness that only French uses: "programme d'auj svp".
+    "svp stp auj ajd merci bonjour bonsoir salut"
 )
 ENGLISH = _words(
     "a address afternoon agenda an and any are arrival arrive at be bus buy can day "
     "departure did do does evening find for friday get go going have here how i in is it "
     "its last leave leaving many monday morning much my need next night noon now of on our "
     "plan saturday schedule should sunday the there this thursday time to today tomorrow "
-    "tonight tuesday us we wednesday what what's whats when where which with without"
+    "tonight tuesday us we wednesday what what's whats when where which with without "
+    "pls plz please thanks thx hi hello hey"
 )
 # Words that carry no subject (both languages, Quebec forms included).
 STOPWORDS = _words(
@@ -116,7 +119,7 @@ STOPWORDS = _words(
     "why will with without would y y-a-t-il ya you your "
     "someone somebody anyone anybody people person gens quelqu quelqu'un "
     # Chat spellings and contractions typed without their apostrophe.
-    "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse "
+    "pls plz pliz thx ty r cest jai jsuis chu koi ki pi pis tsé tse ppl "
     "dont doesnt didnt isnt arent cant wont aint want wanna something anything thing "
     "usually like kind sort ll ve re more "
     # How much of something is wanted, not what: "the full schedule", "l'horaire complet".
@@ -139,7 +142,12 @@ STOPWORDS = _words(
     # Past participles of the commonest verbs, and being alone: "j'ai pris l'avion seul".
     "pris mis eu vu dit seul seule alone "
     # Having to: "je vais devoir", "je devrai"; nothing; thinking.
-    "devoir devrai devrais devra devrons devront rien nothing penser pense think"
+    "devoir devrai devrais devra devrons devront rien nothing penser pense think "
+    "faudra faudrait fallait certain certaine certains certaines "
+    # Being, in the future: "je ne serai pas là".
+    "serai seras serons serez serais "
+    # The same light verbs said of "they": "ils donnent les étiquettes quand".
+    "donnent montrent peuvent doivent veulent savent"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -151,7 +159,7 @@ FILLER = _words(
     "whoever whatever maybe peut-etre actually vraiment out "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
-    "coucou bonsoir check checking verifier n fais downstairs ready pret prete "
+    "coucou bonsoir check checking verifier n fais downstairs "
     "demandais demandait pouvez pourrions dire aura "
     # How the asker feels: "a bit nervous", "je stresse", "fatigué".
     "nervous anxious worried stressed stresse stresser inquiet inquiete nerveux nerveuse "
@@ -180,7 +188,10 @@ FILLER = _words(
     # Somewhere or other: "is lunch included somewhere".
     "somewhere somewheres "
     # How good, not what: "a good place", "un bon resto", "the best way".
-    "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent"
+    "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
+    "punctual immediately immediatement separately "
+    # In the middle of it, which names nothing: "en pleine nuit", "middle of the night".
+    "plein pleine middle"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -191,7 +202,7 @@ WHEN_WORDS = _words(
     "partent partons partez commencent debutent ouvrent finissent terminent "
     # How long it lasts is a question about its times too.
     "end ends ending finish finishes finit fini finir fin termine terminer "
-    "until till latest earliest before tard duree "
+    "until till latest earliest before tard duree jusqu long "
     # By when at the latest: "checkout deadline", "l'heure limite".
     "deadline deadlines limite"
 )
@@ -224,7 +235,9 @@ PLACE_WORDS = _words(
     # Where it is, in other words: "how near", "the exact address for the GPS".
     "nearby near proche km kilometre kilometres kilometer kilometers miles gps "
     "coordinates coordonnees neighbourhood neighborhood quartier "
-    "eloigne eloignee eloignes eloignees"
+    "eloigne eloignee eloignes eloignees "
+    # The building a place is in: "is our hotel the old Terminus building?".
+    "building buildings batiment edifice"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -326,6 +339,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "numero": ("number", "telephone"), "number": ("numero", "phone"),
     "phone": ("telephone",), "telephone": ("phone",), "tel": ("telephone", "phone"),
     "mtl": ("montreal",), "yul": ("montreal", "trudeau"), "lyo": ("lyon",),
+    # Paris-Charles-de-Gaulle by the name of its town, as the French say it.
+    "roissy": ("cdg", "gaulle"),
     "traduction": ("interpretation",), "translation": ("interpretation",),
     "interprete": ("interpretation",), "interpreter": ("interpretation",),
     "brancher": ("prise", "plug"), "ordi": ("ordinateur", "laptop"),
@@ -343,7 +358,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "joindre": ("reach",), "contacter": ("joindre", "reach"),
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
-    "souper": ("diner", "dinner"),
+    "souper": ("diner", "dinner"), "chambre": ("room",),
+    "retourne": ("retour", "back"), "retourner": ("retour", "back"),
+    # Putting clothes on: "faut-il mettre une cravate", "put on a suit".
+    "mettre": ("porter", "vestimentaire"), "mets": ("porter", "vestimentaire"),
     # What a visit is for, how one pays, a change of planes, going back by somewhere.
     "see": ("visit", "visite"), "voir": ("visite", "visit"),
     "visiter": ("visite", "visit"), "pay": ("currency", "card", "cash"),
@@ -424,6 +442,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "fire": ("pompier", "emergency"), "feu": ("pompier", "urgence"),
     "incendie": ("pompier", "urgence"), "heart": ("urgence", "emergency", "medical"),
     "cardiaque": ("urgence", "medical"), "urgent": ("urgence", "emergency"),
+    # Symptoms that call for help at once: "chest pain", "il saigne", "can't breathe".
+    "chest": ("urgence", "emergency"), "poitrine": ("urgence",),
+    "pain": ("urgence", "emergency", "medical"), "douleur": ("urgence", "medical"),
+    "bleeding": ("urgence", "emergency"), "saigne": ("urgence",),
+    "breathe": ("urgence", "emergency"), "respirer": ("urgence",),
+    "allergic": ("urgence", "emergency"), "allergique": ("urgence",),
     # Getting about the city on one's own: the public transport lines.
     "transit": ("transport", "commun", "tcl"), "ligne": ("tram", "transport", "tcl"),
     "line": ("tram", "transport", "tcl"), "lines": ("tram", "transport", "tcl"),
@@ -482,7 +506,8 @@ def _stemmed(words: set[str]) -> set[str]:
     return words | {_stem(w) for w in words}
 
 
-ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$")
+# (and -ess without French's final e: "adress?" is an English slip for "address").
+ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$|ess$")
 
 
 def language_of(
@@ -536,6 +561,10 @@ PHRASES = {
     "wi-fi": "wifi",
     "wi fi": "wifi",
     "check out": "checkout",
+    # Québec French, said with the English verb: "faut-tu checker out avant 7 h?".
+    "checker out": "checkout",
+    "checke out": "checkout",
+    "checker in": "checkin",
     "check-out": "checkout",
     "check in": "checkin",
     "check-in": "checkin",
@@ -562,6 +591,8 @@ PHRASES = {
     "q & a": "questions",
     # Taking part is not leaving ("la navette part"): "auquel prennent part des
     # investisseurs", "I'd like to take part".
+    # "S'inscrire à part": separately, not a ride leaving.
+    "a part": "separately",
     "prennent part": "participate",
     "prend part": "participate",
     "prendre part": "participate",
@@ -590,6 +621,9 @@ PHRASES = {
     # How near a place is: "close to a station", "à deux pas de", "walking distance"
     # ("close" alone is closing time).
     "how close": "distance",
+    # "Is it anywhere near the park?": near, asked.
+    "anywhere near": "near",
+    "anywhere close to": "nearby",
     "how near": "distance",
     "close to": "nearby",
     "close by": "nearby",
@@ -630,6 +664,24 @@ PHRASES = {
     "not there": "absent",
     "not present": "absent",
     "can t make it": "absent",
+    # Hotel rooms, which the data calls "chambres" and "rooms" ("which room" alone asks
+    # where a session is held): "are the rooms ready", "check out of my room".
+    "the rooms": "chambre",
+    "our rooms": "chambre",
+    "our room": "chambre",
+    "my room": "chambre",
+    "hotel rooms": "hotel chambre",
+    "hotel room": "hotel chambre",
+    # At once: "are the rooms ready right away", "tout de suite" (not "right" now, next).
+    "right away": "immediately",
+    "straight away": "immediately",
+    "tout de suite": "immediately",
+    # Being on time is not a time asked for, nor the weather ("temps"): "je n'arriverai pas
+    # à temps", "I won't make it in time".
+    "a temps": "punctual",
+    "in time": "punctual",
+    "on time": "punctual",
+    "make it": "punctual",
     "cannot make it": "absent",
     # How far, in other words: "a long way from", "éloigné du centre".
     "a long way": "far",
@@ -642,6 +694,12 @@ PHRASES = {
     "as a rule": "general",
     "generally speaking": "general",
     # Getting into a city is arriving there ("what time do we get into Montreal").
+    # Reaching a place, as a moment: "will the rooms be ready when we reach the hotel"
+    # (reaching someone is contacting them).
+    "when we reach": "when we arrive at",
+    "once we reach": "once we arrive at",
+    "when i reach": "when i arrive at",
+    "once i reach": "once i arrive at",
     "get into": "arrive in",
     "get in to": "arrive in",
     "touch down in": "arrive in",
@@ -658,6 +716,9 @@ PHRASES = {
     "am i expected": "should",
     "are we expected": "should",
     "street address": "address",
+    # The desk that welcomes visitors, which the data calls "accueil" ("at reception").
+    "front desk": "accueil",
+    "reception desk": "accueil",
     "civic address": "address",
     "adresse civique": "address",
     "code postal": "address",
@@ -685,6 +746,13 @@ PHRASES = {
     "interpretation simultanee": "interpretation",
     # Where in the city: "which part of town" ("part" alone is French for leaving).
     "part of town": "quartier",
+    # Which town a place is in: "biomerieux site, what town is it in", "quelle ville".
+    "what town": "quartier",
+    "which town": "quartier",
+    "what city": "quartier",
+    "which city": "quartier",
+    "quelle ville": "quartier",
+    "what village": "quartier",
     "part of the city": "quartier",
     "part of lyon": "quartier lyon",
     "area of town": "quartier",
@@ -704,8 +772,13 @@ PHRASES = {
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
 
+# "St-Ex", "Ste-Foy": saint in a place name, shortened.
+SAINT = re.compile(r"\b(st|ste)(?=[- ][a-z]{2})")
+
+
 def words_of(text: str) -> list[str]:
     folded = re.sub(r"[’'`´]", " ", fold(text))
+    folded = SAINT.sub(lambda m: "saint" if m[1] == "st" else "sainte", folded)
     folded = _PHRASE.sub(lambda m: PHRASES[m[1]], re.sub(r"\s+", " ", folded))
     return [_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]", folded)]
 
@@ -1096,12 +1169,34 @@ for _key, _values in SYNONYMS.items():
 # unknown to the mission, the honest answer is "I don't know", not the nearest session.
 YES_NO = re.compile(
     r"(?:^|(?<=[.!?])\s)\s*(can|could|may|is there|are there|will there be|is it possible|"
+    # "Will the slides be shared?", "will they have…" (not "will you send…", a request).
+    r"will (the|they|we|i|there|it|my|our) |"
     r"do i need|do we need|(do|does) (\w+ ){1,2}(need|provide|offer|pay|cover|reimburse|"
     r"have(?! to))|i need (a|an)|we need (a|an)|"
     r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|y ?'?a[ -]t[ -]?(il|u)|y a-tu|"
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
     r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute))\b"
 )
+
+
+# A statement about oneself before the question, set off by a comma or a dash ("I'm vegan,
+# is there a vegan option at the gala?", "je suis végé — y a-tu un plat?"): the yes/no
+# question starts after it (a topic before it, "Tuesday lunch: is there…", is its subject).
+STATEMENT_LEAD = re.compile(
+    r"^\s*(i|i m|im|i am|we|we re|we are|my|our|je|j|nous|mon|ma|mes|moi)\b[^.!?,;:—–]*"
+    r"[,;:—–]\s*"
+)
+
+
+def _yes_no(folded: str) -> int | None:
+    """Where the yes/no question of a text starts, if it asks one."""
+    found = YES_NO.search(folded)
+    if found is not None:
+        return found.start()
+    lead = STATEMENT_LEAD.match(folded)
+    if lead is not None and YES_NO.match(folded[lead.end() :]):
+        return lead.end()
+    return None
 
 
 WHATS_ON = re.compile(r"\b(what|whats|anything|something)( s| is)? on\b")
@@ -1187,6 +1282,10 @@ REQUEST = re.compile(
 PURPOSE_CLAUSE = re.compile(
     r"(,\s*|\s)(i want to|i wanna|i'd like to|i need to|need to|i have to|so i can|so that|"
     r"because|or can i|or should i|or do i|or is it|parce que|parce qu|pour que|je veux|"
+    # The other answer offered: "…at the airport, or are they being emailed to us?", "…
+    # toutes les séances, ou faut-il s'inscrire à part?".
+    r"or (are|is|will|do|does|should|can|would|must) (they|we|you|there|it)|"
+    r"(ou|or) (est-ce qu|faut-il|faut il|bien|plutot)|"
     r"j'aimerais|je voudrais|je dois|ma femme|mon mari|"
     r"my wife|my husband)\b"
 )
@@ -1255,6 +1354,95 @@ MISSED = re.compile(
     r"(navettes?|shuttles?|bus|autobus|coach|autocar|vans?|rides?|char|transfer|transfert)"
     r"(\s+(du|de|of the|this)\s+(matin|soir|morning|evening))?\b"
 )
+
+
+# Words that ask, for telling the clause that asks from the clauses around it.
+INTERROGATIVES = _words(
+    "what whats which who whom whose when where how why quel quelle quels quelles quand ou "
+    "comment combien qui quoi pourquoi koi address adresse"
+)
+# Words that make a clause a statement, said of oneself or of someone ("i have a call",
+# "my insurance form needs it", "taxi driver is asking", "je suis arrivé"): a clause with
+# none of them is a topic ("the gala, what time?", "c'est où, la navette?").
+STATEMENT_WORDS = _words(
+    "i im we my our me he she they is are was were has have had want wanna need needs "
+    "thinking planning trying je j mon ma mes nous il elle ils elles suis sommes ai veux "
+    "voudrais dois pense"
+)
+# A clause opening with its verb, its subject left out: "just landed", "lost the group",
+# "taking a cab", "stuck in traffic".
+# (A verb in -ed or -ing is one when an object or a place follows: "opening plenary, which
+# room?" is a topic.)
+VERB_OPENING = re.compile(
+    r"\s*(just|still|lost|left|got|stuck|\w{3,}(ed|ing) (a|an|the|my|our|at|in|on|for|to|with|"
+    r"from|around|outside|here|there))\b"
+)
+
+
+def _opens_statement(clause: str) -> bool:
+    words = re.findall(r"[a-z]+", clause)
+    return bool(words) and (words[0] in STATEMENT_WORDS or bool(VERB_OPENING.match(clause)))
+
+
+CLAUSE_BREAK = re.compile(r"\s*[,;—–]\s*|\s+-\s+")
+
+
+def _story_clauses(text: str) -> tuple[set[str], set[str], bool] | None:
+    """Within the sentences of a question, the clauses that ask and the statements around
+    them: the words of each, and whether a statement comes after the last that asks."""
+    folded = re.sub(r"[’'`´]", " ", fold(text))
+    clauses = [c for c in CLAUSE_BREAK.split(folded) if c.strip()]
+    if len(clauses) < 2:
+        return None
+    asks = [
+        "?" in c or bool(set(re.findall(r"[a-z]+", c)) & INTERROGATIVES) or _yes_no(c.strip()) == 0
+        for c in clauses
+    ]
+    if not any(asks):
+        return None
+    last = max(i for i, a in enumerate(asks) if a)
+    first = asks.index(True)
+    story = [
+        i
+        for i, c in enumerate(clauses)
+        if not asks[i]
+        # A statement before the question must open with who it is about ("I just landed,
+        # who…"), or with its verb, who being oneself ("lost the group after city hall,
+        # taking a cab, what's the address…"); one after it may say so anywhere ("…, taxi
+        # driver is asking").
+        and (
+            _opens_statement(c)
+            if i < last
+            else bool(set(re.findall(r"[a-z]+", c)) & STATEMENT_WORDS)
+        )
+    ]
+    if not story:
+        return None
+    asked = set(_split_compounds(words_of(" ".join(c for i, c in enumerate(clauses) if asks[i]))))
+    told = set(_split_compounds(words_of(" ".join(clauses[i] for i in story))))
+    return asked, told, any(i > last for i in story) and first <= last
+
+
+def _asking_clauses(text: str) -> str | None:
+    """The clauses of a question that ask, without the statements around them."""
+    folded = re.sub(r"[’'`´]", " ", text)
+    clauses = [c for c in CLAUSE_BREAK.split(folded) if c.strip()]
+    kept = [
+        c
+        for c in clauses
+        if "?" in c
+        or set(re.findall(r"[a-z]+", fold(c))) & INTERROGATIVES
+        or _yes_no(fold(c).strip()) == 0
+    ]
+    rest = [c for c in clauses if c not in kept]
+    if set(words_of(" ".join(rest))) & MISHAP or any(
+        re.match(r"\s*(si|s|if|unless|en cas)\b", fold(c)) for c in rest
+    ):
+        # "J'ai oublié mon chargeur dans l'autobus, quelqu'un l'a-tu trouvé?": a plan gone
+        # wrong is what the question is about, not a story around it; so is a condition
+        # ("si je dois annuler, est-ce que je suis remboursé?").
+        return None
+    return ", ".join(kept) if kept and len(kept) < len(clauses) else None
 
 
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
@@ -1335,11 +1523,11 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if meal is not None:
         content = [meal if w in AMBIGUOUS_MEALS else w for w in content]
     folded = fold(text)
-    yes_no = YES_NO.search(folded)
-    if yes_no is not None and REQUEST.match(folded, yes_no.start()):
+    yes_no = _yes_no(folded)
+    if yes_no is not None and REQUEST.match(folded, yes_no):
         # "Could you list…", "pourriez-vous me détailler…": a request, not a yes/no question.
         yes_no = None
-    clause = re.split(r"[?!.]", folded[yes_no.start() :])[0] if yes_no else ""
+    clause = re.split(r"[?!.]", folded[yes_no:])[0] if yes_no is not None else ""
     sentence = " ".join(words)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
     aside: set[str] = set()
@@ -1351,6 +1539,15 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         told_after = asked[-1] is not sentences[-1]
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
         aside -= set(_split_compounds(words_of(" ".join(asked))))
+    stories = _story_clauses(text)
+    if stories is not None and stories[0] & set(content) - {"greet"}:
+        # "Hotel address pls, taxi driver is asking", "… finish, i have a call after": the
+        # clause saying why, or what happened, is the story around the clause that asks
+        # (unless that asks nothing of its own: "j'ai oublié mon chargeur, quelqu'un l'a-tu
+        # trouvé?" is about the charger).
+        asked_words, story_words, after = stories
+        aside |= story_words - asked_words
+        told_after = told_after or after
     purpose = PURPOSE_CLAUSE.search(folded, 1)
     if purpose is not None:
         # "What's the hotel address, need to show the taxi driver", "… mandatory or can i
@@ -1367,7 +1564,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         wants_when=bool(raw & WHEN_WORDS) or "heure" in raw,
         wants_where=bool(raw & WHERE_WORDS),
         # "On fait quoi après?": after what is going on now ("après-midi" is a time of day).
-        wants_next=bool(raw & NEXT_WORDS) or (bool(raw & AFTER_WORDS) and part is None),
+        # (not "after" in the story around the question: "… ? thinking of a day trip after
+        # the mission")
+        wants_next=bool(raw & NEXT_WORDS) or (bool(raw & AFTER_WORDS - aside) and part is None),
         # "On" is the French "we" as often as the English "what's on".
         wants_agenda=bool(raw & (AGENDA_WORDS - {"on"})) or bool(WHATS_ON.search(sentence)),
         hour=_hour_of(text),
@@ -1458,7 +1657,7 @@ DESTINATION_MARKERS = {"to", "for", "vers", "pour", "a", "au", "jusqu"}
 PLACE_STOP = {"the", "la", "le", "l", "les", "du", "des", "back", "retour"}
 
 
-RETURN_WORDS = {"retour", "back", "rentrer", "rentre"}
+RETURN_WORDS = {"retour", "back", "rentrer", "rentre", "retourne", "retourner", "retournon"}
 LEAVING_WORDS = _stemmed(
     _words("revient reviens revenir reviennent part partent partir quitte quitter sort depart")
 )
@@ -1670,6 +1869,9 @@ def _about_transport(parsed: Parsed) -> bool:
     )
 
 
+# Ways to get about that are not the delegation's rides.
+OTHER_MEANS = _stemmed(_words("tram metro subway transit taxi cab uber train rhonexpress"))
+OTHER_MEANS_RIDE = 0.6
 EXACT_TIME = 1.3
 # The ride that meets the group leaves within this long after it arrives.
 MEETING_RIDE = timedelta(hours=3)
@@ -1885,6 +2087,14 @@ def score_documents(
     }
     told_after = parsed.told_after
     asked = {w for w in content if w not in parsed.aside}
+    means = asked & OTHER_MEANS
+    # "What's the hotel address? for the taxi driver": where a place is, with a place of
+    # the mission named in the question itself, is that place, not an FAQ answer that
+    # speaks of it in passing.
+    place_named = about_place and any(
+        index.docs[d].kind == AnswerKind.VENUE and values.keys() & asked
+        for d, values in per_doc.items()
+    )
     named_aside = {
         d: bool(hit)
         and not any(w in hit or any(v in hit for v in word_hits.get(w, ())) for w in asked)
@@ -1920,6 +2130,8 @@ def score_documents(
                 value *= 1.15
             elif parsed.day is not None or parsed.hour is not None:
                 value *= 0.85  # FAQ answers do not depend on the day
+            if place_named:
+                value *= 0.85
             if asks_how:
                 value *= 1.1  # "how do I book…": a procedure, which the FAQ explains
             if asks_when and not doc.asks_when:
@@ -1944,6 +2156,15 @@ def score_documents(
                 value *= 1.25
             elif origin & doc.destination:
                 value *= 0.85
+        if (
+            doc.kind == AnswerKind.SESSION
+            and doc.transport
+            and means
+            and not means & doc.weights.keys()
+        ):
+            # "Which tram do I take to the congress centre": the delegation's shuttle is not
+            # a tram (the one back from City Hall speaks of the metro).
+            value *= OTHER_MEANS_RIDE
         if doc.kind == AnswerKind.SESSION and mishap:
             # "If I miss the badge pick-up": not the session itself, unless it says what
             # to do then.
@@ -1994,16 +2215,21 @@ def score_documents(
         elif doc.kind == AnswerKind.VENUE:
             if parsed.wants_where and not parsed.wants_when:
                 value *= 1.1
-            if parsed.wants_when or parsed.day is not None:
+            # ("What's the convention centre address?": "what" asks what, not when.)
+            asked_here = place_named and per_doc[doc_index].keys() & asked
+            if (parsed.wants_when and not asked_here) or parsed.day is not None:
                 value *= 0.85
         scored.append((value, doc))
     scored = _within_named_time(scored, parsed, zone)
-    if raw & AFTER_WORDS and about_transport:
+    after = raw & AFTER_WORDS - parsed.aside
+    if after and about_transport:
         scored = _after_named_event(scored, destination)
-    elif raw & AFTER_WORDS:
+    elif after:
         scored = _follows_named_event(scored, per_doc, index, parsed.words)
     scored.sort(key=lambda pair: -pair[0])
     scored = _prefer_covering_faq(scored, per_doc, index)
+    if mishap:
+        scored = _prefer_contingency_faq(scored, per_doc, index)
     return _prefer_upcoming(scored, now, parsed)
 
 
@@ -2079,6 +2305,40 @@ def _prefer_covering_faq(
         if session_words < faq_words:
             rest = [(v, d) for v, d in scored if d is not doc]
             return [(top, doc), *rest]
+    return scored
+
+
+CONTINGENCY_FAQ = 0.75
+
+
+def _prefer_contingency_faq(
+    scored: list[tuple[float, Doc]], per_doc: dict[int, dict[str, float]], index: MissionIndex
+) -> list[tuple[float, Doc]]:
+    """ "My flight is late, I'll miss the badge pick-up: what happens to my badge?": a plan
+    failing for a session, asked what to do. An FAQ entry that says what to do when plans
+    fail ("if you arrive late…") and holds what the session matched, but for at most one
+    word of its name, is the answer; the session only says when it would have been."""
+    positions = index.positions
+    session_at = next((i for i, (_, d) in enumerate(scored) if d.kind == AnswerKind.SESSION), None)
+    if session_at is None or session_at > 1 or scored[session_at][1].contingency:
+        return scored
+    top = scored[0][0]
+    value_of_session, session = scored[session_at]
+    session_words = per_doc[positions[id(session)]].keys()
+    if session_words & MISHAP:
+        return scored
+    for value, doc in scored[:4]:
+        if value < CONTINGENCY_FAQ * top:
+            break
+        if doc.kind != AnswerKind.FAQ or not doc.contingency:
+            continue
+        faq_words = per_doc[positions[id(doc)]].keys()
+        if faq_words - MISHAP and len(session_words - faq_words) <= 1:
+            rest = [(v, d) for v, d in scored if d is not doc and d is not session]
+            return sorted(
+                [(top, doc), (value_of_session * AFTER_EVENT, session), *rest],
+                key=lambda pair: -pair[0],
+            )
     return scored
 
 
@@ -2247,7 +2507,9 @@ def _confident(
             and not (
                 best[1].kind == AnswerKind.SESSION
                 and d.kind == AnswerKind.VENUE
-                and d.ref_id == best[1].venue_id
+                # (nor, for a ride, where it goes: "are the rooms ready once we get to the
+                # hotel" is the ride there, which the hotel does not compete with)
+                and (d.ref_id == best[1].venue_id or f"@{d.key}" in best[1].destination)
             )
             and not parsed.matched.get(id(d), covered) < covered
         ),
@@ -2371,13 +2633,18 @@ def _prefer_faq_when_generic(
 EVENT_NOUNS = _stemmed(
     _words(
         "soiree soirees evenement evenements event events party fete celebration gathering "
-        "commence commencent start starts starting begin begins debute debutent"
+        "commence commencent start starts starting begin begins debute debutent "
+        # An event said vaguely, or said to end: "the city hall thing, when does it end".
+        "thing things truc affaire end ends finish finishes finit termine"
     )
 )
 
 
 def _names_event(parsed: Parsed) -> bool:
-    return bool(set(parsed.words) & EVENT_NOUNS) and not _about_transport(parsed)
+    # (a stop on the way is about the ride: "do we stop at the hotel before the city hall
+    # thing?")
+    words = set(parsed.words) - parsed.aside
+    return bool(words & EVENT_NOUNS) and not _about_transport(parsed) and not words & REPASS_WORDS
 
 
 def _event_after_ride(
@@ -2537,10 +2804,17 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
     "can my spouse come to the gala" only names the gala."""
     return sum(
         1
-        for hits in parsed.hits.values()
+        for asked, hits in parsed.hits.items()
         if hits
-        and not hits.keys() & doc.primary
-        and any(word in passage for passage in doc.passages for word in hits)
+        and (
+            (
+                not hits.keys() & doc.primary
+                and any(word in passage for passage in doc.passages for word in hits)
+            )
+            # The word itself in its sentences, whatever its synonyms name: "will I need an
+            # umbrella" is answered by the weather entry's "pack an umbrella".
+            or (asked not in doc.primary and any(asked in passage for passage in doc.passages))
+        )
     )
 
 
@@ -2805,11 +3079,22 @@ QUEBEC_FORMS = (
     (re.compile(r"\b(chu|chus|j[’']?suis|j[’']?su)\b", re.IGNORECASE), "je suis"),
     (re.compile(r"\bj[’'](sais|sus|peux|vais|veux)\b", re.IGNORECASE), r"je \1"),
     (re.compile(r"\bpus\b", re.IGNORECASE), "plus"),
+    # "Y est quelle heure?", "y fait-tu froid?": "y" opening a clause before a verb is
+    # "il"; "icitte" is "ici".
+    (re.compile(r"(^|[,.!?;]\s*)y (est|sera|fait|faisait|fera)\b", re.IGNORECASE), r"\1il \2"),
+    (re.compile(r"\bicitte\b", re.IGNORECASE), "ici"),
     # "Qui vient nous chercher pis on le trouve où": "pis" between two clauses is "and";
     # "pis là?", "pis après?" and "pis" opening a question ask what comes next.
     (re.compile(r"(?<=\w)(,?) pis\b(?! (la|là|apres|après|ensuite)\b)", re.IGNORECASE), r"\1 et"),
     (re.compile(r"\b(?!a-tu\b)(\w{2,})-tu\b", re.IGNORECASE), r"\1"),
-)
+    # "On fait quoi astheure?", "et là on fait quoi?", "on fait quoi là": "là" closing the
+    # question or opening it after "et", and "astheure" (à cette heure), are "now".
+    (re.compile(r"\b(astheure|asteure|ast heure|a c t heure|à c't'heure|a c't'heure)\b", re.I),
+     "maintenant"),
+    (re.compile(r"\b(quoi|koi)\s+l[àa]\s*(?=[?!.]|$)", re.IGNORECASE), r"\1 maintenant"),
+    (re.compile(r"^\s*(et|ok|bon|pis)?\s*,?\s*l[àa]\s*,?\s+(?=(on|je|j|nous|c|qu)\b)", re.I),
+     r"\1 maintenant "),
+)  # fmt: skip
 
 
 def _quebec(text: str) -> str:
@@ -2843,6 +3128,13 @@ def understand(
         # about the story told before it, not about today's programme.
         vague = alone.kind == AnswerKind.DAY and parse_question(asked, viewer, now).day is None
         if alone.kind != AnswerKind.UNKNOWN and not vague:
+            return alone
+    asking = _asking_clauses(text) if found.kind == AnswerKind.UNKNOWN else None
+    if asking is not None:
+        # "Just landed, can't find anyone, who is picking us up??": the same within a
+        # sentence, the clauses that ask alone.
+        alone = _understand(index, asking, viewer, named, now, language)
+        if alone.kind not in (AnswerKind.UNKNOWN, AnswerKind.DAY):
             return alone
     return found
 
