@@ -344,7 +344,7 @@ async def test_staff_export_the_roster_as_a_spreadsheet(lyon: Harness) -> None:
     await apply(lyon, WAITING_EN, "=HYPERLINK(evil)")
     calls = await lyon.send(FR_COORDINATOR, "/exporter")
     (document,) = [c for c in calls if c.method == "sendDocument"]
-    assert "Liste de Mission Montréal InVivo" in str(document.params.get("caption"))
+    assert "Liste des inscrits — Mission Montréal InVivo" in str(document.params.get("caption"))
     filename, raw = document.files["document"]
     assert filename == "roster-lyon-2017.csv"
     content = raw.decode("utf-8-sig")
@@ -352,6 +352,7 @@ async def test_staff_export_the_roster_as_a_spreadsheet(lyon: Harness) -> None:
     assert rows[0][:6] == ["full_name", "organisation", "title", "email", "phone", "status"]
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["Test Person"][5:7] == ["confirmed", "medtech pharma"]
+    assert by_name["Test Person"][2] == ""  # no title given: an empty cell, not "'"
     assert by_name["'=HYPERLINK(evil)"][5] == "pending"  # a formula stays text
     assert by_name["Test Person"][-1] == "2017-03-20T13:00+01:00"  # Paris time (12:00 UTC)
     for user in (WAITING_EN, TgUser(892, "Pat", "en")):
@@ -420,3 +421,16 @@ async def test_admins_read_who_did_what_latest_first(lyon: Harness) -> None:
     assert "a accepté une inscription — Zoé Gagnon" in text
     assert "Heures de Paris." in text
     assert "Zoé" not in joined(await lyon.send(EN_COORDINATOR, "/audit"))  # admins only
+
+
+async def test_a_coordinator_taken_off_the_mission_is_off_its_staff_too(lyon: Harness) -> None:
+    await register(lyon, EN_COORDINATOR)
+    await make_coordinator(lyon, EN_COORDINATOR)
+    registration = await registration_of(lyon, EN_COORDINATOR)
+    assert registration is not None
+    await lyon.press(ADMIN, f"rt:R:{registration.id}")
+    text = joined(await lyon.send(EN_COORDINATOR, "/export"))
+    assert "only for the mission's staff" in text
+    async with lyon.db() as session:
+        actions = list(await session.scalars(select(AuditRecord.action)))
+    assert "role.revoke" in actions

@@ -317,11 +317,28 @@ async def forget(sessions: async_sessionmaker[AsyncSession], clock: Clock, deleg
         delegate = await session.get(Delegate, delegate_id)
         if delegate is None:
             return 0
-        active = await q.active_registrations(session, delegate_id)
-        for registration, mission in active:
+        # Taken out of the active statuses first, by one conditional UPDATE: a seat freed
+        # meanwhile by a coordinator (removed, declined) is not freed a second time.
+        left = (
+            (
+                await session.execute(
+                    update(Registration)
+                    .where(
+                        Registration.delegate_id == delegate_id,
+                        Registration.status.in_(ACTIVE_STATUSES),
+                    )
+                    .values(status=RegistrationStatus.CANCELLED)
+                    .returning(Registration.mission_id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for mission_id in left:
             await session.execute(
                 update(Mission)
-                .where(Mission.id == mission.id, Mission.seats_taken > 0)
+                .where(Mission.id == mission_id, Mission.seats_taken > 0)
                 .values(seats_taken=Mission.seats_taken - 1)
                 .execution_options(synchronize_session=False)
             )
@@ -329,7 +346,7 @@ async def forget(sessions: async_sessionmaker[AsyncSession], clock: Clock, deleg
                 AuditRecord(
                     at=clock.now(),
                     action="registration.erase",
-                    mission_id=registration.mission_id,
+                    mission_id=mission_id,
                     details={"delegate_id": delegate_id},
                 )
             )
@@ -353,4 +370,4 @@ async def forget(sessions: async_sessionmaker[AsyncSession], clock: Clock, deleg
             .execution_options(synchronize_session=False)
         )
         await session.delete(delegate)
-        return len(active)
+        return len(left)

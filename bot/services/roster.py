@@ -417,11 +417,13 @@ async def toggle_tag(
     """Give the delegate this tag, or take it back: the sessions for that tag appear in (or
     leave) their agenda, reminders and briefings. Only the mission's own tags."""
     async with sessions.begin() as session:
+        # Locked first (PostgreSQL): two tags changed at once must both stay.
+        registration = await session.scalar(
+            select(Registration).where(Registration.id == registration_id).with_for_update()
+        )
         card = await _card(session, person, registration_id)
-        if card is None or tag not in card.mission_tags:
+        if card is None or registration is None or tag not in card.mission_tags:
             return None
-        registration = await session.get(Registration, registration_id)
-        assert registration is not None
         tags = set(registration.tags or ())
         tags ^= {tag}
         registration.tags = sorted(tags)
@@ -474,6 +476,30 @@ async def roster_csv(
         return f"roster-{mission.key}.csv", spreadsheet_csv(EXPORT_COLUMNS, table)
 
 
+async def _revoke(
+    session: AsyncSession, clock: Clock, person: Person, telegram_id: int, mission_id: int
+) -> None:
+    grants = list(
+        await session.scalars(
+            select(RoleGrant).where(
+                RoleGrant.telegram_id == telegram_id,
+                RoleGrant.role == Role.COORDINATOR,
+                RoleGrant.mission_id == mission_id,
+            )
+        )
+    )
+    for grant in grants:
+        await session.delete(grant)
+    if grants:
+        session.add(
+            AuditRecord(
+                at=clock.now(), actor_telegram_id=person.telegram_id, action="role.revoke",
+                mission_id=mission_id,
+                details={"telegram_id": telegram_id, "role": Role.COORDINATOR.value},
+            )
+        )  # fmt: skip
+
+
 async def remove(
     sessions: async_sessionmaker[AsyncSession], clock: Clock, person: Person, registration_id: int
 ) -> Outcome:
@@ -506,6 +532,9 @@ async def remove(
         assert registration is not None
         assert mission is not None
         delegate = await session.get(Delegate, registration.delegate_id)
+        if delegate is not None:
+            # Off the mission, off its staff: the roster and its details are not theirs.
+            await _revoke(session, clock, person, delegate.telegram_id, card.mission_id)
         if delegate is not None and not delegate.unreachable:
             locale = delegate.language or pick_locale(delegate.telegram_language)
             text = render(

@@ -6,11 +6,14 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
 
 def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    # A cell starting with = + - @ is a formula to spreadsheet programs: make it text.
-    writer.writerows([["'" + v if v[:1] in "=+-@" else v for v in row] for row in rows])
+    # A cell starting with = + - @ (or a tab or return before one) is a formula to
+    # spreadsheet programs: make it text. An empty cell stays empty.
+    writer.writerows([["'" + v if v.startswith(FORMULA) else v for v in row] for row in rows])
     return out.getvalue().encode("utf-8-sig")  # a BOM so spreadsheet programs read UTF-8
