@@ -7,7 +7,7 @@ from telegram.ext import CommandHandler
 
 from bot.commands import names
 from bot.context import BotContext
-from bot.i18n import get_locale, render
+from bot.i18n import get_locale, render, render_plural
 from bot.services.missions import overview
 from handlers.common import Handlers, restricted, say, send
 from models import Role
@@ -25,7 +25,9 @@ async def list_missions(update: Update, context: BotContext) -> None:
         seats = (
             render("%(taken)s / %(capacity)s seats taken", taken=m.seats_taken, capacity=m.capacity)
             if m.capacity is not None
-            else render("%(taken)s registered, no seat limit", taken=m.seats_taken)
+            else render_plural(
+                "%(n)s registered, no seat limit", "%(n)s registered, no seat limit", m.seats_taken
+            )
         )
         state = render("open") if m.registration_open else render("closed")
         blocks.append(

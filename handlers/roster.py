@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.commands import names, publish_menu_for
 from bot.context import BotContext
-from bot.i18n import N_, format_short_moment, get_locale, gettext, render, zone_city
+from bot.i18n import N_, format_short_moment, get_locale, gettext, render, render_plural, zone_city
 from bot.services import roster as svc
 from bot.services.registration import short_name
 from handlers.common import (
@@ -416,7 +416,9 @@ async def stats(update: Update, context: BotContext) -> None:
             "%(taken)s / %(capacity)s seats taken", taken=found.seats_taken, capacity=found.capacity
         )
         if found.capacity is not None
-        else render("%(taken)s registered, no seat limit", taken=found.seats_taken)
+        else render_plural(
+            "%(n)s registered, no seat limit", "%(n)s registered, no seat limit", found.seats_taken
+        )
     )
     lines = [
         render("<b>%(mission)s</b>", mission=found.mission.name(get_locale())),

@@ -434,3 +434,11 @@ async def test_a_coordinator_taken_off_the_mission_is_off_its_staff_too(lyon: Ha
     async with lyon.db() as session:
         actions = list(await session.scalars(select(AuditRecord.action)))
     assert "role.revoke" in actions
+
+
+async def test_one_registered_is_said_in_the_singular(lyon: Harness) -> None:
+    await register(lyon, TgUser(905, "A", "fr"))
+    await make_coordinator(lyon, FR_COORDINATOR)
+    await set_mission(lyon, capacity=None)
+    assert "1 inscrit, sans limite de places" in joined(await lyon.send(FR_COORDINATOR, "/stats"))
+    assert "1 registered, no seat limit" in joined(await lyon.send(ADMIN, "/missions"))
