@@ -147,7 +147,9 @@ STOPWORDS = _words(
     # Being, in the future: "je ne serai pas là".
     "serai seras serons serez serais "
     # The same light verbs said of "they": "ils donnent les étiquettes quand".
-    "donnent montrent peuvent doivent veulent savent"
+    "donnent montrent peuvent doivent veulent savent "
+    # "Notre hôtel c'est lequel?", "qqn nous attend?": which one, and someone in chat French.
+    "lequel laquelle lesquels lesquelles qqn qqun qq1 qqch"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -191,7 +193,9 @@ FILLER = _words(
     "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
     "punctual immediately immediatement separately "
     # In the middle of it, which names nothing: "en pleine nuit", "middle of the night".
-    "plein pleine middle"
+    "plein pleine middle "
+    # Which to prefer: "il vaut mieux", "better to" (made "rather" above), "plutôt".
+    "rather plutot preferable"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -491,6 +495,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tenuesoiree": ("vestimentaire", "dress", "tenue"),
     # Business cards, said in Québec: "cartes d'affaires".
     "businesscard": ("carte", "card", "professionnelle", "business"),
+    # Clothes for the cold and the season are the weather: "mon manteau d'hiver", "winter coat".
+    "hiver": ("meteo", "weather"), "winter": ("weather", "meteo"), "coat": ("weather",),
+    "tuque": ("meteo",), "foulard": ("meteo",), "scarf": ("weather",),
+    # An airport called by its town, as Montrealers say it: "à Dorval", like "Roissy".
+    "dorval": ("montreal", "trudeau"),
+    # Québec's public health insurance, however named: "ma carte soleil", "health card".
+    "ramq": ("ramq", "assurance", "insurance"),
 }  # fmt: skip
 # Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
 # one concept with the data's "arrivée".
@@ -768,6 +779,24 @@ PHRASES = {
     "carte professionnelle": "businesscard",
     "business cards": "businesscard",
     "business card": "businesscard",
+    # In the city one is in, which names no place of the mission's: "un taxi en ville".
+    "en ville": "around",
+    "in town": "around",
+    "around town": "around",
+    # The provincial health plan's card: "health card", "carte soleil", "assurance maladie".
+    "health card": "ramq",
+    "health insurance card": "ramq",
+    "medicare card": "ramq",
+    "carte soleil": "ramq",
+    "carte d assurance maladie": "ramq",
+    "carte assurance maladie": "ramq",
+    "assurance maladie": "ramq",
+    # "Il vaut mieux avoir du liquide?", "is it better to have cash": which to prefer, asked.
+    "il vaut mieux": "rather",
+    "vaut mieux": "rather",
+    "vaut il mieux": "rather",
+    "is it better to": "rather",
+    "better to": "rather",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -3083,6 +3112,8 @@ QUEBEC_FORMS = (
     # "il"; "icitte" is "ici".
     (re.compile(r"(^|[,.!?;]\s*)y (est|sera|fait|faisait|fera)\b", re.IGNORECASE), r"\1il \2"),
     (re.compile(r"\bicitte\b", re.IGNORECASE), "ici"),
+    # "Les navettes, on les pogne où?": "pogner" is catching, taking.
+    (re.compile(r"\bpogn(e|es|ent|er|ons|ez|é|és|ée|ées)\b", re.IGNORECASE), "catch"),
     # "Qui vient nous chercher pis on le trouve où": "pis" between two clauses is "and";
     # "pis là?", "pis après?" and "pis" opening a question ask what comes next.
     (re.compile(r"(?<=\w)(,?) pis\b(?! (la|là|apres|après|ensuite)\b)", re.IGNORECASE), r"\1 et"),
