@@ -3002,6 +3002,11 @@ ARRIVED = re.compile(
 )
 
 
+# Someone, and being met: "is anyone meeting us", "quelqu'un vient nous chercher".
+SOMEONE = {"someone", "somebody", "anyone", "anybody", "quelqu", "qqn", "qqun", "qq1"}
+MEETING_US = {"attend", "wait", "meet", "pick", "chercher", "greet", "accueil", "accueille"}
+
+
 # "What's after the meetup", "ok pis après le cocktail on fait quoi?": nothing asked but
 # what follows the event named; asked at or after it, that is what comes next.
 WHAT_AFTER = re.compile(
@@ -3087,6 +3092,20 @@ def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     )
     asks = whole or bool(raw & SCHEDULE_WORDS) or doing
     return asks, whole
+
+
+# The moment of arriving, said as a frame around a day's programme ("what does Monday look
+# like once we land?", "on fait quoi demain une fois arrivés à Lyon?"): it says from when,
+# not what about.
+ARRIVAL_FRAME = re.compile(
+    r"\b(after|once|when|as soon as|upon|une fois|apres|des|quand|lorsqu|lorsque|sitot)"
+    r"( (qu|que|we|i|on|nous|je|j|notre|our|l|the))*"
+    r"( (ve|have|had|are|re|am|m|will|ll|serons|sera|sommes|suis|est|aurons|avons))?"
+    r" (land|landed|landing|arrive|arrived|arriving|arrival|get there|get here|get in|"
+    r"touch down|arrives?|arrivees?|arrivant|arrivons|arriverons|atterri|atterris|"
+    r"atterrit|atterrissons|atterrissage|atterrissant|rendus?|rendues?)"
+    r"( (in|at|to|a|au|en|sur)( (l|la|le|the))? [a-z][a-z-]*)?(?=\W*$|\W*[,;.!?])"
+)
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -3204,6 +3223,14 @@ def _understand(
     language: str,
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
+    framed = ARRIVAL_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
+    if framed is not None and parsed.day is not None and not parsed.yes_no:
+        # The day's programme asked "once we land": the same question without the frame.
+        folded = re.sub(r"[’'`´]", " ", fold(text))
+        bare = folded[: framed.start()] + folded[framed.end() :]
+        alone = _understand(index, bare, viewer, named, now, language)
+        if alone.kind == AnswerKind.DAY:
+            return alone
     _last_day(index, viewer, named, parsed, text)
     asks_day, whole_day = _day_scope(parsed, text)
     if parsed.day is not None and ORDINAL_DAY.search(fold(text)):
@@ -3229,8 +3256,10 @@ def _understand(
         and parsed.day is None
         and not parsed.yes_no
         and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
-        # "On vient d'atterrir! Qui vient nous chercher?": who meets the group, not next.
+        # "On vient d'atterrir! Qui vient nous chercher?", "qqn nous attend à la sortie?":
+        # who meets the group, or whether anyone does, not next.
         and not set(parsed.words) & {"who", "qui", "whoever"}
+        and not (set(parsed.words) & SOMEONE and set(parsed.words) & MEETING_US)
     ):
         return Understanding(AnswerKind.NEXT, language)
     if parsed.day is None and WHERE_ARE_YOU.search(re.sub(r"[\s’'`´-]+", " ", fold(text))):
