@@ -856,6 +856,8 @@ class Doc:
     # What to do if something goes wrong ("si je rate la navette", "if you arrive late",
     # "the driver cannot wait for latecomers", "report any cancellation").
     contingency: bool = False
+    # A session held in a named room ("Hall d'accueil"), which "which room" asks for.
+    has_room: bool = False
 
 
 DISTINCT_WEIGHT = 0.6
@@ -1055,6 +1057,7 @@ def build_index(
                 contingency=bool(
                     set(words_of(f"{item.description_fr} {item.description_en}")) & MISHAP
                 ),
+                has_room=bool(item.room),
             )
         )  # fmt: skip
     for entry in faqs:
@@ -2564,6 +2567,20 @@ def _confident(
         # "I'm heading over to the mixer now", "le déjeuner d'info, quelle salle?" at 7 h:
         # the session under way or about to start is the likelier one of those named.
         return True
+    start = best[1].local_start
+    if (
+        parsed.day is not None
+        and parsed.part_of_day is not None
+        and best[1].kind == AnswerKind.SESSION
+        and start is not None
+        and start.date() == parsed.day
+        and parsed.part_of_day[0] <= start.hour < parsed.part_of_day[1]
+        and best[0] >= PLAUSIBLE
+        and best[0] >= NOW_MARGIN * runner_up
+    ):
+        # "Jusqu'à quelle heure on retire les badges cet après-midi?": the session held in
+        # the part of the day named is likelier than the general entry about the same thing.
+        return True
     return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
 
 
@@ -2654,6 +2671,29 @@ def _prefer_faq_when_generic(
         return None
     if faq is not None and faq[0] >= 0.75 * top:
         return (top, faq[1])
+    return None
+
+
+ROOM_WORDS = {"room", "salle"}
+ROOM_SHARE = 0.3
+
+
+def _prefer_session_with_room(
+    scored: list[tuple[float, Doc]], parsed: Parsed
+) -> tuple[float, Doc] | None:
+    """ "Which room do we pick up our badges in?", "dans quelle salle…": a room is where a
+    session is held; an FAQ entry about the same thing has none to give."""
+    if not scored or scored[0][1].kind != AnswerKind.FAQ or not set(parsed.words) & ROOM_WORDS:
+        return None
+    top = scored[0][0]
+    session = next(((v, d) for v, d in scored if d.kind == AnswerKind.SESSION), None)
+    if (
+        session is not None
+        and session[1].has_room
+        and session[0] >= PLAUSIBLE * 0.9
+        and session[0] >= ROOM_SHARE * top
+    ):
+        return (top, session[1])
     return None
 
 
@@ -3318,6 +3358,7 @@ def _understand(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
+    best = _prefer_session_with_room(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed, now):
         value, doc, tied_docs = _first_to_come(best, scored, now)
         picked = doc
