@@ -147,7 +147,9 @@ STOPWORDS = _words(
     # Being, in the future: "je ne serai pas là".
     "serai seras serons serez serais "
     # The same light verbs said of "they": "ils donnent les étiquettes quand".
-    "donnent montrent peuvent doivent veulent savent"
+    "donnent montrent peuvent doivent veulent savent "
+    # "Notre hôtel c'est lequel?", "qqn nous attend?": which one, and someone in chat French.
+    "lequel laquelle lesquels lesquelles qqn qqun qq1 qqch"
 )
 # Politeness, hedges and asides around a question (never dropped from the data, where
 # "out" names the outbound flight): "auriez-vous l'obligeance de me rappeler", "will we be
@@ -191,7 +193,9 @@ FILLER = _words(
     "good nice great best bon bonne bons bonnes meilleur meilleure meilleurs decent "
     "punctual immediately immediatement separately "
     # In the middle of it, which names nothing: "en pleine nuit", "middle of the night".
-    "plein pleine middle"
+    "plein pleine middle "
+    # Which to prefer: "il vaut mieux", "better to" (made "rather" above), "plutôt".
+    "rather plutot preferable"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -491,6 +495,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tenuesoiree": ("vestimentaire", "dress", "tenue"),
     # Business cards, said in Québec: "cartes d'affaires".
     "businesscard": ("carte", "card", "professionnelle", "business"),
+    # Clothes for the cold and the season are the weather: "mon manteau d'hiver", "winter coat".
+    "hiver": ("meteo", "weather"), "winter": ("weather", "meteo"), "coat": ("weather",),
+    "tuque": ("meteo",), "foulard": ("meteo",), "scarf": ("weather",),
+    # An airport called by its town, as Montrealers say it: "à Dorval", like "Roissy".
+    "dorval": ("montreal", "trudeau"),
+    # Québec's public health insurance, however named: "ma carte soleil", "health card".
+    "ramq": ("ramq", "assurance", "insurance"),
 }  # fmt: skip
 # Arriving, in its persons, tenses and usual slips ("on atterit", "rendu à", "arivé"): all
 # one concept with the data's "arrivée".
@@ -768,6 +779,24 @@ PHRASES = {
     "carte professionnelle": "businesscard",
     "business cards": "businesscard",
     "business card": "businesscard",
+    # In the city one is in, which names no place of the mission's: "un taxi en ville".
+    "en ville": "around",
+    "in town": "around",
+    "around town": "around",
+    # The provincial health plan's card: "health card", "carte soleil", "assurance maladie".
+    "health card": "ramq",
+    "health insurance card": "ramq",
+    "medicare card": "ramq",
+    "carte soleil": "ramq",
+    "carte d assurance maladie": "ramq",
+    "carte assurance maladie": "ramq",
+    "assurance maladie": "ramq",
+    # "Il vaut mieux avoir du liquide?", "is it better to have cash": which to prefer, asked.
+    "il vaut mieux": "rather",
+    "vaut mieux": "rather",
+    "vaut il mieux": "rather",
+    "is it better to": "rather",
+    "better to": "rather",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -827,6 +856,8 @@ class Doc:
     # What to do if something goes wrong ("si je rate la navette", "if you arrive late",
     # "the driver cannot wait for latecomers", "report any cancellation").
     contingency: bool = False
+    # A session held in a named room ("Hall d'accueil"), which "which room" asks for.
+    has_room: bool = False
 
 
 DISTINCT_WEIGHT = 0.6
@@ -1026,6 +1057,7 @@ def build_index(
                 contingency=bool(
                     set(words_of(f"{item.description_fr} {item.description_en}")) & MISHAP
                 ),
+                has_room=bool(item.room),
             )
         )  # fmt: skip
     for entry in faqs:
@@ -2535,6 +2567,20 @@ def _confident(
         # "I'm heading over to the mixer now", "le déjeuner d'info, quelle salle?" at 7 h:
         # the session under way or about to start is the likelier one of those named.
         return True
+    start = best[1].local_start
+    if (
+        parsed.day is not None
+        and parsed.part_of_day is not None
+        and best[1].kind == AnswerKind.SESSION
+        and start is not None
+        and start.date() == parsed.day
+        and parsed.part_of_day[0] <= start.hour < parsed.part_of_day[1]
+        and best[0] >= PLAUSIBLE
+        and best[0] >= NOW_MARGIN * runner_up
+    ):
+        # "Jusqu'à quelle heure on retire les badges cet après-midi?": the session held in
+        # the part of the day named is likelier than the general entry about the same thing.
+        return True
     return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
 
 
@@ -2625,6 +2671,29 @@ def _prefer_faq_when_generic(
         return None
     if faq is not None and faq[0] >= 0.75 * top:
         return (top, faq[1])
+    return None
+
+
+ROOM_WORDS = {"room", "salle"}
+ROOM_SHARE = 0.3
+
+
+def _prefer_session_with_room(
+    scored: list[tuple[float, Doc]], parsed: Parsed
+) -> tuple[float, Doc] | None:
+    """ "Which room do we pick up our badges in?", "dans quelle salle…": a room is where a
+    session is held; an FAQ entry about the same thing has none to give."""
+    if not scored or scored[0][1].kind != AnswerKind.FAQ or not set(parsed.words) & ROOM_WORDS:
+        return None
+    top = scored[0][0]
+    session = next(((v, d) for v, d in scored if d.kind == AnswerKind.SESSION), None)
+    if (
+        session is not None
+        and session[1].has_room
+        and session[0] >= PLAUSIBLE * 0.9
+        and session[0] >= ROOM_SHARE * top
+    ):
+        return (top, session[1])
     return None
 
 
@@ -2973,6 +3042,11 @@ ARRIVED = re.compile(
 )
 
 
+# Someone, and being met: "is anyone meeting us", "quelqu'un vient nous chercher".
+SOMEONE = {"someone", "somebody", "anyone", "anybody", "quelqu", "qqn", "qqun", "qq1"}
+MEETING_US = {"attend", "wait", "meet", "pick", "chercher", "greet", "accueil", "accueille"}
+
+
 # "What's after the meetup", "ok pis après le cocktail on fait quoi?": nothing asked but
 # what follows the event named; asked at or after it, that is what comes next.
 WHAT_AFTER = re.compile(
@@ -3060,6 +3134,20 @@ def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     return asks, whole
 
 
+# The moment of arriving, said as a frame around a day's programme ("what does Monday look
+# like once we land?", "on fait quoi demain une fois arrivés à Lyon?"): it says from when,
+# not what about.
+ARRIVAL_FRAME = re.compile(
+    r"\b(after|once|when|as soon as|upon|une fois|apres|des|quand|lorsqu|lorsque|sitot)"
+    r"( (qu|que|we|i|on|nous|je|j|notre|our|l|the))*"
+    r"( (ve|have|had|are|re|am|m|will|ll|serons|sera|sommes|suis|est|aurons|avons))?"
+    r" (land|landed|landing|arrive|arrived|arriving|arrival|get there|get here|get in|"
+    r"touch down|arrives?|arrivees?|arrivant|arrivons|arriverons|atterri|atterris|"
+    r"atterrit|atterrissons|atterrissage|atterrissant|rendus?|rendues?)"
+    r"( (in|at|to|a|au|en|sur)( (l|la|le|the))? [a-z][a-z-]*)?(?=\W*$|\W*[,;.!?])"
+)
+
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 # A greeting before the question ("Good morning, what's on today?", "Bonjour! On fait
 # quoi?"): politeness, not a part of the day or a subject.
@@ -3083,6 +3171,8 @@ QUEBEC_FORMS = (
     # "il"; "icitte" is "ici".
     (re.compile(r"(^|[,.!?;]\s*)y (est|sera|fait|faisait|fera)\b", re.IGNORECASE), r"\1il \2"),
     (re.compile(r"\bicitte\b", re.IGNORECASE), "ici"),
+    # "Les navettes, on les pogne où?": "pogner" is catching, taking.
+    (re.compile(r"\bpogn(e|es|ent|er|ons|ez|é|és|ée|ées)\b", re.IGNORECASE), "catch"),
     # "Qui vient nous chercher pis on le trouve où": "pis" between two clauses is "and";
     # "pis là?", "pis après?" and "pis" opening a question ask what comes next.
     (re.compile(r"(?<=\w)(,?) pis\b(?! (la|là|apres|après|ensuite)\b)", re.IGNORECASE), r"\1 et"),
@@ -3173,6 +3263,14 @@ def _understand(
     language: str,
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
+    framed = ARRIVAL_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
+    if framed is not None and parsed.day is not None and not parsed.yes_no:
+        # The day's programme asked "once we land": the same question without the frame.
+        folded = re.sub(r"[’'`´]", " ", fold(text))
+        bare = folded[: framed.start()] + folded[framed.end() :]
+        alone = _understand(index, bare, viewer, named, now, language)
+        if alone.kind == AnswerKind.DAY:
+            return alone
     _last_day(index, viewer, named, parsed, text)
     asks_day, whole_day = _day_scope(parsed, text)
     if parsed.day is not None and ORDINAL_DAY.search(fold(text)):
@@ -3198,8 +3296,10 @@ def _understand(
         and parsed.day is None
         and not parsed.yes_no
         and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
-        # "On vient d'atterrir! Qui vient nous chercher?": who meets the group, not next.
+        # "On vient d'atterrir! Qui vient nous chercher?", "qqn nous attend à la sortie?":
+        # who meets the group, or whether anyone does, not next.
         and not set(parsed.words) & {"who", "qui", "whoever"}
+        and not (set(parsed.words) & SOMEONE and set(parsed.words) & MEETING_US)
     ):
         return Understanding(AnswerKind.NEXT, language)
     if parsed.day is None and WHERE_ARE_YOU.search(re.sub(r"[\s’'`´-]+", " ", fold(text))):
@@ -3258,6 +3358,7 @@ def _understand(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
+    best = _prefer_session_with_room(scored, parsed) or best
     if best is not None and _confident(best, scored, parsed, now):
         value, doc, tied_docs = _first_to_come(best, scored, now)
         picked = doc
