@@ -117,6 +117,9 @@ class LoopbackBotAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Telegram's Bot API: a client's connection serves many calls.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()

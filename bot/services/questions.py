@@ -11,6 +11,7 @@ what a delegate may see is filtered per question (tagged and named sessions).
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 import re
@@ -2078,6 +2079,10 @@ def score_documents(
         else sum(values.values())
         for d, values in per_doc.items()
     }
+    # (What the viewer may not see never takes the place of what they may.)
+    totals = _candidates(
+        {d: total for d, total in totals.items() if _visible(index.docs[d], viewer, named)}
+    )
     scored = []
     zone = index.timezone
     raw = set(parsed.words)
@@ -2135,8 +2140,6 @@ def score_documents(
     named_aside = defaultdict(bool, named_aside)
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
-        if not _visible(doc, viewer, named):
-            continue
         parsed.matched[id(doc)] = frozenset(per_doc[doc_index])
         coverage = total / query_weight if query_weight else 0.0
         # What goes wrong must be about this document for it to say what to do then:
@@ -2263,6 +2266,20 @@ def score_documents(
     if mishap:
         scored = _prefer_contingency_faq(scored, per_doc, index)
     return _prefer_upcoming(scored, now, parsed)
+
+
+CANDIDATES = 100
+
+
+def _candidates(totals: dict[int, float]) -> dict[int, float]:
+    """The documents worth weighing: in a large mission (thousands of sessions), those the
+    words match best, as a search engine ranks before it reorders. Every document tied with
+    the last one kept stays, so which of them comes first is still decided by time; a
+    mission of a few dozen sessions keeps them all."""
+    if len(totals) <= CANDIDATES:
+        return totals
+    cutoff = heapq.nlargest(CANDIDATES, totals.values())[-1]
+    return {d: total for d, total in totals.items() if total >= cutoff}
 
 
 def _follows_named_event(
