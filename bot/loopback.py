@@ -119,6 +119,9 @@ class LoopbackBotAPI:
         class Handler(BaseHTTPRequestHandler):
             # Keep-alive, as Telegram's Bot API: a client's connection serves many calls.
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without this, Nagle's algorithm holds
+            # the second for the client's delayed ACK (40 ms) on every call.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
