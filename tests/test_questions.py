@@ -13,10 +13,12 @@ from sqlalchemy import select
 from bench.qa_accuracy import CASES, accuracy, evaluate
 from bot.services.dates import MissionCalendar, parse_day
 from bot.services.questions import (
+    CANDIDATES,
     CLOCK_QUESTION,
     WHEN_CLAUSE,
     AnswerKind,
     Doc,
+    _candidates,
     _direction,
     _field_words,
     _first_to_come,
@@ -662,3 +664,13 @@ def test_every_session_tied_with_the_answer_is_offered_however_many() -> None:
     value, doc, tied = _first_to_come(scored[0], scored, now)
     assert (value, doc.key) == (1.0, "ride-14")  # 8:00 and 10:00 are over
     assert sorted(d.key for d in tied) == [f"ride-{h}" for h in (10, 17, 19, 20, 21, 8)]
+
+
+def test_a_large_mission_weighs_the_best_matches_and_every_one_tied_with_them() -> None:
+    few = {d: float(d) for d in range(CANDIDATES)}
+    assert _candidates(few) == few  # a mission of a few dozen documents keeps them all
+    # 300 documents: 50 strong, 200 tied at the cut (which comes first is for time to
+    # decide, so none of them is dropped), 50 weak.
+    totals = dict.fromkeys(range(50), 3.0) | dict.fromkeys(range(50, 250), 2.0)
+    totals |= dict.fromkeys(range(250, 300), 1.0)
+    assert set(_candidates(totals)) == set(range(250))
