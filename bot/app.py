@@ -27,6 +27,7 @@ from bot.outbox import Sender
 from bot.services.broadcasts import ProgressReporter
 from bot.services.people import flush_seen, grant_admin
 from bot.services.reminders import enqueue_due
+from bot.transport import AiohttpRequest
 from bot.updates import PerPersonUpdateProcessor
 from handlers import (
     agenda,
@@ -77,6 +78,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        # aiohttp rather than PTB's HTTPX client: half the CPU per call (bot/transport.py).
+        # One connection for the long poll, as PTB does; many for replies and sends.
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(1))
     if rate_limit:
         # PTB's generics: ExtBot[None] against the limiter's int | dict retry argument.
         # Bulk sending is paced by the outbox sender (BROADCAST_RATE); PTB's limiter only

@@ -1,6 +1,7 @@
 """A Bot API server on 127.0.0.1 for end-to-end tests and benchmarks of `missionbot run`.
 
-Real HTTP, so the bot's own HTTPX client, polling loop and shutdown run as in production.
+Real HTTP, so the bot's own HTTP client (bot/transport.py), polling loop and shutdown run
+as in production.
 Updates are queued with `push_update`; every call is recorded with its arrival time.
 """
 
@@ -11,6 +12,8 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -77,11 +80,16 @@ class LoopbackBotAPI:
                     raise TimeoutError(f"no {method} within {timeout} s")
                 self._changed.wait(left)
 
-    def _answer(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(
+        self,
+        path: str,
+        params: dict[str, Any],
+        files: dict[str, tuple[str | None, bytes]] | None = None,
+    ) -> dict[str, Any]:
         method = path.rsplit("/", 1)[-1]
         if not self.token_valid:
             return {"ok": False, "error_code": 401, "description": "Unauthorized"}
-        call = ApiCall(method, params)
+        call = ApiCall(method, params, files=files or {})
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             wait = min(float(params.get("timeout") or 0), 1.0)
@@ -125,18 +133,18 @@ class LoopbackBotAPI:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
+                raw = self.rfile.read(length)
                 kind = self.headers.get("Content-Type", "")
                 params: dict[str, Any] = {}
-                if kind.startswith("application/json") and body:
-                    params = json.loads(body)
-                elif body:
-                    for key, value in parse_qsl(body):
-                        try:
-                            params[key] = json.loads(value)
-                        except json.JSONDecodeError:
-                            params[key] = value
-                body_out = api._answer(self.path, params)
+                files: dict[str, tuple[str | None, bytes]] = {}
+                if kind.startswith("multipart/form-data"):
+                    fields, files = _multipart(kind, raw)
+                    params = {key: _value(value) for key, value in fields.items()}
+                elif kind.startswith("application/json") and raw:
+                    params = json.loads(raw)
+                elif raw:
+                    params = {key: _value(value) for key, value in parse_qsl(raw.decode())}
+                body_out = api._answer(self.path, params, files)
                 payload = json.dumps(body_out).encode()
                 try:
                     self.send_response(int(body_out.get("error_code", 200)))
@@ -153,3 +161,33 @@ class LoopbackBotAPI:
                 return None
 
         return Handler
+
+
+def _value(text: str) -> Any:
+    """A form field as the Bot API reads it: JSON when it is (numbers, keyboards), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _multipart(
+    content_type: str, raw: bytes
+) -> tuple[dict[str, str], dict[str, tuple[str | None, bytes]]]:
+    """The fields and the uploaded files (file name, content) of a multipart/form-data body."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        if not isinstance(name, str):
+            continue
+        if part.get_filename() is not None:
+            files[name] = (part.get_filename(), content)
+        else:
+            fields[name] = content.decode()
+    return fields, files

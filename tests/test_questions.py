@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -18,12 +20,15 @@ from bot.services.questions import (
     WHEN_CLAUSE,
     AnswerKind,
     Doc,
+    MissionIndex,
     _candidates,
     _direction,
     _field_words,
     _first_to_come,
     _place_words,
     _root,
+    _totals,
+    _with_passages,
     _with_places,
     language_of,
     words_of,
@@ -664,6 +669,45 @@ def test_every_session_tied_with_the_answer_is_offered_however_many() -> None:
     value, doc, tied = _first_to_come(scored[0], scored, now)
     assert (value, doc.key) == (1.0, "ride-14")  # 8:00 and 10:00 are over
     assert sorted(d.key for d in tied) == [f"ride-{h}" for h in (10, 17, 19, 20, 21, 8)]
+
+
+def test_a_large_mission_reads_passages_only_where_they_can_change_the_best() -> None:
+    # 400 sessions, words and look-alikes ("w3x") scattered over titles and the sentences
+    # of descriptions: what is weighed is exactly what reading every passage would weigh.
+    rnd = random.Random(5)
+    vocab = [f"w{i}" for i in range(10)] + [f"w{i}x" for i in range(10)]
+    docs = [
+        Doc(
+            AnswerKind.SESSION,
+            f"s{i}",
+            i,
+            primary=set(rnd.sample(vocab, 2)),
+            weights={w: rnd.choice([0.3, 0.5, 1.0]) for w in rnd.sample(vocab, 4)},
+            passages=tuple(frozenset(rnd.sample(vocab, 3)) for _ in range(rnd.randint(0, 3))),
+        )
+        for i in range(400)
+    ]
+    index = MissionIndex("Europe/Paris", docs)
+    viewer: Any = None  # every session is for everyone: whose agenda does not matter
+    for _trial in range(40):
+        asked = rnd.sample(range(10), 3)
+        word_hits = {
+            f"w{i}": {f"w{i}": (strength := rnd.uniform(1, 3)), f"w{i}x": 0.8 * strength}
+            for i in asked
+        }
+        per_doc: dict[int, dict[str, float]] = {}
+        for d, doc in enumerate(docs):
+            values = {
+                word: max(v * doc.weights[w] for w, v in hits.items() if w in doc.weights)
+                for word, hits in word_hits.items()
+                if hits.keys() & doc.weights.keys()
+            }
+            if values:
+                per_doc[d] = values
+        weight = sum(max(h.values()) for h in word_hits.values())
+        every = {d: _with_passages(docs[d], v, word_hits, weight) for d, v in per_doc.items()}
+        weighed = _candidates(_totals(index, per_doc, word_hits, weight, viewer, set()))
+        assert list(weighed.items()) == list(_candidates(every).items())
 
 
 def test_a_large_mission_weighs_the_best_matches_and_every_one_tied_with_them() -> None:

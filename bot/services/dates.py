@@ -21,6 +21,11 @@ WEEKDAYS = {
     **{name: i for i, name in enumerate(["lun", "mar", "mer", "jeu", "ven", "sam", "dim"])},
     "tues": 1, "weds": 2, "thur": 3, "thurs": 3,
 }  # fmt: skip
+# English weekdays as texted. Those that are words too ("mon" is French for my, "sat",
+# "sun") count only beside an English word for the programme.
+TEXTED_WEEKDAYS = {"mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "sun"}
+UNAMBIGUOUS_WEEKDAYS = TEXTED_WEEKDAYS - {"mon", "sat", "sun"}
+TEXTED_AGENDA = {"schedule", "sched", "agenda", "program", "plans", "plan", "lineup", "events"}
 MONTHS = {
     **{name: i + 1 for i, name in enumerate(
         ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -136,12 +141,17 @@ def parse_day(text: str, calendar: MissionCalendar, now: datetime) -> date | Non
             digits = re.match(r"\d{1,2}", neighbour)
             if digits:
                 return _year_for(calendar, month_number, int(digits[0]))
-    for word in words:
+    for index, word in enumerate(words):
         # "Programme complet mardi.": the full stop ends the sentence, not an abbreviation.
         if word not in WEEKDAYS and word.rstrip(".") in WEEKDAYS and len(word.rstrip(".")) > 3:
             word = word.rstrip(".")
         if word in WEEKDAYS and (len(word) > 3 or word == folded):
             return _weekday_day(calendar, WEEKDAYS[word], today)
+        short = word.rstrip(".")
+        beside = set(words[max(0, index - 1) : index] + words[index + 1 : index + 2])
+        if short in TEXTED_WEEKDAYS and (short in UNAMBIGUOUS_WEEKDAYS or beside & TEXTED_AGENDA):
+            # "wed program pls", "fri?", "mon schedule" (but "mon programme" is French).
+            return _weekday_day(calendar, WEEKDAYS[short], today)
     ordinal = re.search(
         r"\b(?:le|the)\s+(\d{1,2})(?:er|st|nd|rd|th)?\b|\b(\d{1,2})(?:er|st|nd|rd|th)\b", folded
     )

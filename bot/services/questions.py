@@ -92,7 +92,9 @@ FRENCH = _words(
     "quoi rien samedi sans soir sont suivant suivante sur t trouve trouver un une vendredi "
     "vous y "
     # Chat and politeness that only French uses: "programme d'auj svp".
-    "svp stp auj ajd merci bonjour bonsoir salut"
+    "svp stp auj ajd merci bonjour bonsoir salut "
+    # Texting shorthand only French writes: "mdp wifi", "tel coordo", "rdv dem", "pti dej".
+    "mdp coordo dem rdv pti ptit qd pk pq bcp tjrs adr"
 )
 ENGLISH = _words(
     "a address afternoon agenda an and any are arrival arrive at be bus buy can day "
@@ -100,10 +102,15 @@ ENGLISH = _words(
     "its last leave leaving many monday morning much my need next night noon now of on our "
     "plan saturday schedule should sunday the there this thursday time to today tomorrow "
     "tonight tuesday us we wednesday what what's whats when where which with without "
-    "pls plz please thanks thx hi hello hey"
+    "pls plz please thanks thx hi hello hey "
+    # Texting shorthand only English writes: "hotel addr", "tmrw", "wifi pwd", "my sched".
+    "addr tmrw tmr pwd sched tues wed thurs"
 )
 # Words that carry no subject (both languages, Quebec forms included).
 STOPWORDS = _words(
+    # The quarter and the half of an hour said in words ("midi et quart", "3 h et demie"),
+    # and Quebec's "tantôt" (later today): when, not what.
+    "quart demie tantot "
     "a about again ai all allo alors also an and any apres are as at au aussi aux avant "
     "avec avez avoir avons be been being ben bien bonjour by c ca ca-tu can ce cense censee "
     "ces cet cette chez chose combien comment could d dans de deja des devons did do does "
@@ -599,6 +606,9 @@ PHRASES = {
     "p tit dejeuner": "breakfast",
     "ptit dej": "breakfast",
     "ptit-dej": "breakfast",
+    "pti dej": "breakfast",
+    "pti-dej": "breakfast",
+    "p ti dej": "breakfast",
     "q&a": "questions",
     "q & a": "questions",
     # Taking part is not leaving ("la navette part"): "auquel prennent part des
@@ -798,6 +808,15 @@ PHRASES = {
     "vaut il mieux": "rather",
     "is it better to": "rather",
     "better to": "rather",
+    # Texting shorthand: "hotel addr", "wifi pwd", "mdp wifi", "my sched".
+    "addr": "address",
+    "adr": "adresse",
+    "pwd": "password",
+    "passwd": "password",
+    "mdp": "mot de passe",
+    "sched": "schedule",
+    # What phones' autocorrect and dictation make of Lyon.
+    "lion": "lyon",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
@@ -869,6 +888,9 @@ class MissionIndex:
     timezone: str
     docs: list[Doc]
     postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    # For each word, the documents whose title (or name, or FAQ question) has it: far fewer
+    # than its postings, which a question walks in the hot loop of score_documents.
+    in_primary: dict[str, list[int]] = field(default_factory=dict)
     # How often each word appears in the mission's French and in its English texts.
     french_words: Counter[str] = field(default_factory=Counter)
     english_words: Counter[str] = field(default_factory=Counter)
@@ -909,6 +931,11 @@ class MissionIndex:
                     posting[0] = (doc_index, DISTINCT_WEIGHT)
         total = max(1, len(self.docs))
         self.postings = dict(postings)
+        self.in_primary = {
+            word: found
+            for word, posting in postings.items()
+            if (found := [d for d, _ in posting if word in self.docs[d].primary])
+        }
         self.idf = {w: math.log(1 + total / len(p)) for w, p in postings.items()}
         self.vocabulary = sorted(self.postings)
         roots: dict[str, list[str]] = defaultdict(list)
@@ -1924,11 +1951,30 @@ def _rejoined(index: MissionIndex, content: list[str]) -> list[str]:
     i = 0
     while i < len(content):
         word = content[i]
+        if i + 2 < len(content):
+            joined = word + content[i + 1] + content[i + 2]
+            if joined in index.postings and not all(
+                w in index.postings for w in content[i : i + 3]
+            ):
+                out.append(joined)  # "lyon bio pole" for Lyonbiopôle
+                i += 3
+                continue
         if i + 1 < len(content):
             joined = word + content[i + 1]
             if joined in index.postings and not (
                 word in index.postings and content[i + 1] in index.postings
             ):
+                out.append(joined)
+                i += 2
+                continue
+            if (
+                len(joined) >= 8
+                and content[i + 1] not in index.postings
+                and joined.isalpha()
+                and any(len(c) > len(word) + 2 for c, _ in _matches(index, joined))
+            ):
+                # Typed apart and misspelled ("bio marieux"): one word of the mission's,
+                # with a typo.
                 out.append(joined)
                 i += 2
                 continue
@@ -2016,7 +2062,8 @@ def score_documents(
     per_doc: dict[int, dict[str, float]] = defaultdict(dict)
     word_hits: dict[str, dict[str, float]] = {}
     hit_primary: dict[int, set[str]] = defaultdict(set)
-    hit_any: dict[int, set[str]] = defaultdict(set)
+    # Every vocabulary word some question word matched.
+    matched_vocabulary: set[str] = set()
     query_weight = 0.0
     # In a long question, a word the mission does not know is more often phrasing ("se
     # tient", "consacré", "involves") than the subject.
@@ -2036,15 +2083,16 @@ def score_documents(
                 best_idf = max(best_idf, strength)
                 if strength > hits.get(vocab_word, 0.0):
                     hits[vocab_word] = strength
+                matched_vocabulary.add(vocab_word)
                 for doc_index, weight in index.postings[vocab_word]:
                     value = strength * weight
                     if value > best_for_doc.get(doc_index, 0.0):
                         best_for_doc[doc_index] = value
-                    if vocab_word in index.docs[doc_index].primary:
-                        # Both titles (French, English) matching is worth more than one,
-                        # but several synonyms of one word are that word once.
-                        hit_primary[doc_index].add(vocab_word if factor == 1.0 else word)
-                    hit_any[doc_index].add(vocab_word)
+                # Both titles (French, English) matching is worth more than one, but
+                # several synonyms of one word are that word once.
+                primary_word = vocab_word if factor == 1.0 else word
+                for doc_index in index.in_primary.get(vocab_word, ()):
+                    hit_primary[doc_index].add(primary_word)
         aside = word in parsed.aside
         # The question itself says what it is about more than the story told before it.
         share = ASIDE_WEIGHT if aside else 1.0
@@ -2073,16 +2121,8 @@ def score_documents(
             parsed.lookalikes.append(word)
         for doc_index, value in best_for_doc.items():
             per_doc[doc_index][word] = value * share
-    totals = {
-        d: _with_passages(index.docs[d], values, word_hits, query_weight)
-        if len(values) > 1
-        else sum(values.values())
-        for d, values in per_doc.items()
-    }
     # (What the viewer may not see never takes the place of what they may.)
-    totals = _candidates(
-        {d: total for d, total in totals.items() if _visible(index.docs[d], viewer, named)}
-    )
+    totals = _candidates(_totals(index, per_doc, word_hits, query_weight, viewer, named))
     scored = []
     zone = index.timezone
     raw = set(parsed.words)
@@ -2097,11 +2137,15 @@ def score_documents(
     arrival = _with_places(route.arrival, index.place_words)
     # The ends of the rides that bring the group where it says it arrives: the ride that
     # meets it there leaves soon after one of them ends.
-    arriving = [
-        d.ends_at
-        for d in index.docs
-        if arrival and d.transport and d.ends_at is not None and d.destination & arrival
-    ]
+    arriving = (
+        [
+            d.ends_at
+            for d in index.docs
+            if d.transport and d.ends_at is not None and d.destination & arrival
+        ]
+        if arrival
+        else []
+    )
     if FROM_HERE.search(sentence):
         origin |= _where_one_is(index, viewer, named, now)
     origin = _with_places(origin, index.place_words)
@@ -2145,13 +2189,15 @@ def score_documents(
         # What goes wrong must be about this document for it to say what to do then:
         # "manquer la rencontre de 7 h 30" is not missing the airport shuttle.
         mishap_here = mishap and bool(per_doc[doc_index].keys() - MISHAP)
-        precision = len(hit_primary[doc_index]) / max(1, min(len(doc.primary), 4))
+        precision = len(hit_primary.get(doc_index, ())) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
         if told_after and named_aside[doc_index]:
             # "The address of our hotel? I need it for the taxi driver": named only in what
             # is said after the question, what it is for, not in the question itself.
             value *= ASIDE_NAMED
-        if doc.key_words and doc.key_words <= hit_any[doc_index]:
+        if doc.key_words and all(
+            w in matched_vocabulary and w in doc.weights for w in doc.key_words
+        ):
             value += 0.12  # the organiser's own name for it, all there
         if doc.kind == AnswerKind.FAQ:
             similarity = max(
@@ -2269,6 +2315,36 @@ def score_documents(
 
 
 CANDIDATES = 100
+
+
+def _totals(
+    index: MissionIndex,
+    per_doc: dict[int, dict[str, float]],
+    word_hits: dict[str, dict[str, float]],
+    query_weight: float,
+    viewer: Viewer,
+    named: set[int],
+) -> dict[int, float]:
+    """What each document the viewer may see is worth (see _with_passages), for those that
+    can be among the CANDIDATES best. A passage adds to a document at most what its best
+    look-alike of each word is worth, so a document whose words alone, so raised, stay below
+    the CANDIDATES-th best plain sum cannot be among the best: in a mission of thousands of
+    sessions, most are left without reading their passages."""
+    docs = index.docs
+    visible = [(d, values) for d, values in per_doc.items() if _visible(docs[d], viewer, named)]
+    cutoff = 0.0
+    if len(visible) > CANDIDATES:
+        cutoff = heapq.nlargest(CANDIDATES, (sum(v.values()) for _, v in visible))[-1]
+    raised = {w: PASSAGE_WEIGHT * max(h.values(), default=0.0) for w, h in word_hits.items()}
+    totals = {}
+    for d, values in visible:
+        if len(values) == 1:
+            total = sum(values.values())
+            if total >= cutoff:
+                totals[d] = total
+        elif sum(max(v, raised[w]) for w, v in values.items()) >= cutoff:
+            totals[d] = _with_passages(docs[d], values, word_hits, query_weight)
+    return totals
 
 
 def _candidates(totals: dict[int, float]) -> dict[int, float]:

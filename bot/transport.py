@@ -1,0 +1,107 @@
+"""The bot's HTTP client for the Bot API: aiohttp, behind PTB's BaseRequest.
+
+PTB's default, HTTPXRequest, spends about a millisecond of CPU per call on the client side
+(httpx and httpcore over anyio, a socket readability check per request): with a reply per
+update, as much as the whole of a bare echo bot's update, and more than most of our handlers.
+aiohttp's client does the same call for about half of that (measured against the loopback
+Bot API, bench/agenda_bench.py). PTB documents BaseRequest as the place for another client;
+this one keeps its contract: form-encoded parameters, multipart when files are sent, PTB's
+timeouts (read, connect, pool; write bounds the whole call), TimedOut and NetworkError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+# PTB's own defaults for HTTPXRequest, in seconds.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 5.0
+WRITE_TIMEOUT = 5.0
+MEDIA_WRITE_TIMEOUT = 20.0
+POOL_TIMEOUT = 1.0
+
+
+def _given(value: ODVInput[float], default: float | None) -> float | None:
+    return default if isinstance(value, DefaultValue) else value
+
+
+class AiohttpRequest(BaseRequest):
+    """Up to `connections` calls at once on kept-alive connections (PTB uses 256 for the
+    bot's calls and 1 for getUpdates)."""
+
+    def __init__(self, connections: int = 256, read_timeout: float | None = READ_TIMEOUT) -> None:
+        self._connections = connections
+        self._read_timeout = read_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data is not None and request_data.contains_files
+        read = _given(read_timeout, self._read_timeout)
+        write = _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else WRITE_TIMEOUT)
+        connect = _given(connect_timeout, CONNECT_TIMEOUT)
+        pool = _given(pool_timeout, POOL_TIMEOUT)
+        parts = (read, write, connect, pool)
+        timeout = aiohttp.ClientTimeout(
+            # aiohttp has no write timeout: the sum bounds the whole call instead.
+            total=None if None in parts else sum(p for p in parts if p is not None),
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
+            sock_read=read,
+        )
+        try:
+            async with self._session.request(
+                method, url, data=_body(request_data), timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+
+def _body(request_data: RequestData | None) -> Any:
+    """Form fields as HTTPXRequest sends them: urlencoded, or multipart with the files."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    if not request_data.contains_files:
+        return fields
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, upload in request_data.multipart_data.items():
+        filename, content, *mime = upload
+        form.add_field(name, content, filename=filename, content_type=mime[0] if mime else None)
+    return form
