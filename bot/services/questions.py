@@ -111,6 +111,8 @@ STOPWORDS = _words(
     # The quarter and the half of an hour said in words ("midi et quart", "3 h et demie"),
     # and Quebec's "tantôt" (later today): when, not what.
     "quart demie tantot "
+    # "La semaine prochaine": when, around the whole stay.
+    "semaine "
     "a about again ai all allo alors also an and any apres are as at au aussi aux avant "
     "avec avez avoir avons be been being ben bien bonjour by c ca ca-tu can ce cense censee "
     "ces cet cette chez chose combien comment could d dans de deja des devons did do does "
@@ -221,7 +223,9 @@ WHEN_WORDS = _words(
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
     "located location loin ou place rendre situe situee trouve trouver where "
-    "find room salle rend rends"
+    "find room salle rend rends "
+    # Where it is against the city: "in the suburbs", "en banlieue", "downtown".
+    "suburbs suburb banlieue outskirts downtown centre-ville"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
@@ -238,7 +242,9 @@ AGENDA_WORDS = _words(
     "affaire affaires up "
     "what whats "
     # The day as a whole, or the step that comes: "the rundown", "prochaine étape".
-    "rundown lineup overview itinerary itineraire deroulement deroule etape step"
+    "rundown lineup overview itinerary itineraire deroulement deroule etape step "
+    # "Le prochain item à l'horaire", "next item on the list".
+    "item items"
 )
 # Words that make a question about a place rather than an event.
 PLACE_WORDS = _words(
@@ -249,7 +255,10 @@ PLACE_WORDS = _words(
     "coordinates coordonnees neighbourhood neighborhood quartier "
     "eloigne eloignee eloignes eloignees "
     # The building a place is in: "is our hotel the old Terminus building?".
-    "building buildings batiment edifice"
+    "building buildings batiment edifice "
+    "suburbs suburb banlieue outskirts downtown centre-ville "
+    # The place's own story: "ça date de quand", "how old is it", "when was it built".
+    "historique history histoire built construit construite fonde fondee founded"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -274,6 +283,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "911": ("urgence", "emergency"), "coordo": ("coordination", "coordinator"),
     "breakfast": ("petit", "dejeuner"), "dej": ("dejeuner",), "ptit": ("petit",),
     "bus": ("shuttle", "navette"), "autobus": ("shuttle", "navette"),
+    "autocar": ("shuttle", "navette", "coach"),
     "coach": ("shuttle", "navette", "transfer"), "char": ("navette", "shuttle"),
     "navette": ("shuttle",), "shuttle": ("navette",), "transfert": ("transfer", "navette"),
     "transfer": ("transfert", "shuttle"), "van": ("shuttle", "navette"),
@@ -385,7 +395,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cold": ("weather", "meteo"), "hot": ("weather", "meteo"), "warm": ("weather", "meteo"),
     "chilly": ("weather",), "froid": ("meteo", "weather"), "chaud": ("meteo", "weather"),
     "frais": ("meteo", "weather"), "temperature": ("weather", "meteo"),
-    "jacket": ("weather",), "manteau": ("meteo",), "timezone": ("difference", "decalage"),
+    "jacket": ("weather",), "manteau": ("veste", "weather", "meteo"),
+    "timezone": ("difference", "decalage"),
     "fuseau": ("decalage", "difference"), "compared": ("difference",),
     "frette": ("meteo", "weather"),
     "takeoff": ("flight", "vol", "depart"), "plant": ("production", "site", "usine"),
@@ -815,6 +826,12 @@ PHRASES = {
     "passwd": "password",
     "mdp": "mot de passe",
     "sched": "schedule",
+    # How old a place is, which is not when an event there begins.
+    "date de quand": "historique",
+    "ca date de quand": "historique",
+    "how old is": "history",
+    "how old": "history",
+    "when was it built": "history",
     # What phones' autocorrect and dictation make of Lyon.
     "lion": "lyon",
 }
@@ -1235,7 +1252,9 @@ YES_NO = re.compile(
     r"have(?! to))|i need (a|an)|we need (a|an)|"
     r"est-ce que?|est-il possible|y a-t-il|y'?a-t?-?u|y ?'?a[ -]t[ -]?(il|u)|y a-tu|"
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
-    r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute))\b"
+    r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute)|"
+    # "Y aura-t-il…", "est-ce qu'il va y avoir…", "va-t-il y avoir…".
+    r"y aura[ -]t[ -]il|y aura[ -]tu|(est-ce|est ce) qu ?'? ?(il|on|elle)|va[ -]t[ -]il y avoir)\b"
 )
 
 
@@ -2272,11 +2291,12 @@ def score_documents(
                 # the answer only when nothing that day fits at all.
                 on_day = any(local.date() == parsed.day for local in starts)
                 value *= 1.15 if on_day else DAY_MISMATCH
+            times = _times(doc, zone)
             if parsed.part_of_day is not None:
                 low, high = parsed.part_of_day
-                value *= 1.1 if any(low <= local.hour < high for local in starts) else PART_MISMATCH
+                value *= 1.1 if any(low <= local.hour < high for local in times) else PART_MISMATCH
             if parsed.hour is not None:
-                near = any(abs(local.hour - parsed.hour) <= 1 for local in starts)
+                near = any(abs(local.hour - parsed.hour) <= 1 for local in times)
                 value *= 1.15 if near else 0.85
             if (
                 parsed.clock is not None
@@ -2532,11 +2552,20 @@ def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
     return (local, doc.own_start) if doc.own_start is not None else (local,)
 
 
+def _times(doc: Doc, zone: str) -> tuple[datetime, ...]:
+    """When a session starts (see _starts), and for a ride when it arrives too: a ride is
+    asked about by its arrival as much as by its departure ("on atterrit à midi et quart?")."""
+    starts = _starts(doc, zone)
+    if doc.transport and doc.ends_at is not None:
+        return (*starts, _local(doc.ends_at, zone))
+    return starts
+
+
 def _in_window(doc: Doc, day: date, part: tuple[int, int], zone: str) -> bool:
     if doc.starts_at is None:
         return False
     return any(
-        local.date() == day and part[0] <= local.hour < part[1] for local in _starts(doc, zone)
+        local.date() == day and part[0] <= local.hour < part[1] for local in _times(doc, zone)
     )
 
 
@@ -2599,6 +2628,9 @@ CLEAR_MARGIN = 1.6
 # is often the very subject ("a gym at the hotel"), so then the usual bar holds.
 KNOWN_WINNER = 0.25
 KNOWN_MARGIN = 2.0
+# Three words or more, all known, that point at one document far more than at any other
+# ("la photo officielle de la délégation", only in the closing plenary's description).
+LONG_KNOWN_MARGIN = 1.8
 # Plausible, and three times as good as anything else: the only candidate there is.
 ALONE_MARGIN = 3.0
 # Of sessions the words fit about as well, the one under way or about to start.
@@ -2674,7 +2706,8 @@ def _confident(
         # "Jusqu'à quelle heure on retire les badges cet après-midi?": the session held in
         # the part of the day named is likelier than the general entry about the same thing.
         return True
-    return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= KNOWN_MARGIN * runner_up
+    known_margin = LONG_KNOWN_MARGIN if long else KNOWN_MARGIN
+    return not parsed.unmatched and best[0] >= KNOWN_WINNER and best[0] >= known_margin * runner_up
 
 
 def _at_time(
@@ -3238,6 +3271,11 @@ ARRIVAL_FRAME = re.compile(
     r"touch down|arrives?|arrivees?|arrivant|arrivons|arriverons|atterri|atterris|"
     r"atterrit|atterrissons|atterrissage|atterrissant|rendus?|rendues?)"
     r"( (in|at|to|a|au|en|sur)( (l|la|le|the))? [a-z][a-z-]*)?(?=\W*$|\W*[,;.!?])"
+    # Arrived already: "bon on est arrivés, c'est quoi le programme?", "we've just landed".
+    r"|\b(on est|on s est|nous sommes|nous voila|on y est|we re|we are|we ve|we have|"
+    r"i m|i am|i ve|i have|je suis|just)( (just|enfin|bien|finally|tous|all))*"
+    r" (arrives?|arrivees?|landed|arrived|atterris?|rendus?|rendues?|here|la)"
+    r"( (in|at|to|a|au|en)( (l|la|le|the))? [a-z][a-z-]*)?(?=\W*$|\W*[,;.!?])"
 )
 
 
