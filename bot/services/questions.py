@@ -113,6 +113,12 @@ STOPWORDS = _words(
     "quart demie tantot "
     # "La semaine prochaine": when, around the whole stay.
     "semaine "
+    # Whom one asks for, which is not what one asks about: "does my boss need his badge".
+    "boss patron patronne ceo pdg his him her hers theirs himself herself "
+    # Who goes, said for the whole group ("les délégués vont-ils…", "what do the delegates
+    # have next"): everyone, which names no session.
+    "delegates delegate delegues delegue deleguee deleguees participants participant "
+    "participante participantes "
     "a about again ai all allo alors also an and any apres are as at au aussi aux avant "
     "avec avez avoir avons be been being ben bien bonjour by c ca ca-tu can ce cense censee "
     "ces cet cette chez chose combien comment could d dans de deja des devons did do does "
@@ -258,7 +264,9 @@ PLACE_WORDS = _words(
     "building buildings batiment edifice "
     "suburbs suburb banlieue outskirts downtown centre-ville "
     # The place's own story: "ça date de quand", "how old is it", "when was it built".
-    "historique history histoire built construit construite fonde fondee founded"
+    "historique history histoire built construit construite fonde fondee founded "
+    # "What street is it on", "sur quelle rue".
+    "street rue"
 )
 # Words that make a question about getting somewhere.
 TRANSPORT_WORDS = _words(
@@ -368,6 +376,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "brancher": ("prise", "plug"), "ordi": ("ordinateur", "laptop"),
     "ordinateur": ("laptop",), "laptop": ("ordinateur",), "computer": ("laptop",),
     "grab": ("pick", "recupere", "take"), "recuperer": ("pick",),
+    "collect": ("pick", "retrait", "recupere"), "collecting": ("pick", "retrait", "recupere"),
+    "collection": ("pick", "retrait"),
     "delay": ("late", "retard"),
     "wrap": ("closing", "cloture"), "fin": ("cloture", "closing"),
     "end": ("closing", "cloture"), "final": ("closing", "cloture"),
@@ -396,6 +406,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "chilly": ("weather",), "froid": ("meteo", "weather"), "chaud": ("meteo", "weather"),
     "frais": ("meteo", "weather"), "temperature": ("weather", "meteo"),
     "jacket": ("weather",), "manteau": ("veste", "weather", "meteo"),
+    "climat": ("weather", "meteo"), "climate": ("weather", "meteo"),
     "timezone": ("difference", "decalage"),
     "fuseau": ("decalage", "difference"), "compared": ("difference",),
     "frette": ("meteo", "weather"),
@@ -826,6 +837,14 @@ PHRASES = {
     "passwd": "password",
     "mdp": "mot de passe",
     "sched": "schedule",
+    "in case": "if",
+    # The two clocks set against each other: the time difference.
+    "heure de lyon ou a l heure de montreal": "decalage horaire",
+    "heure de lyon ou heure de montreal": "decalage horaire",
+    "heure de montreal ou a l heure de lyon": "decalage horaire",
+    "lyon time or montreal time": "time difference",
+    "montreal time or lyon time": "time difference",
+    "compte tenu": "",
     # How old a place is, which is not when an event there begins.
     "date de quand": "historique",
     "ca date de quand": "historique",
@@ -1254,7 +1273,9 @@ YES_NO = re.compile(
     r"y a t il|je peux|peut-on|on peut|puis-je|ya-tu|y'a tu|y a tu|faut-il|faut il|"
     r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute)|"
     # "Y aura-t-il…", "est-ce qu'il va y avoir…", "va-t-il y avoir…".
-    r"y aura[ -]t[ -]il|y aura[ -]tu|(est-ce|est ce) qu ?'? ?(il|on|elle)|va[ -]t[ -]il y avoir)\b"
+    r"y aura[ -]t[ -]il|y aura[ -]tu|(est-ce|est ce) qu ?'? ?(il|on|elle)|va[ -]t[ -]il y avoir|"
+    # What it costs: "how much does the gala dinner cost".
+    r"how much (does|do|will|would) (\w+ ){1,4}cost)\b"
 )
 
 
@@ -2993,6 +3014,11 @@ def _next_after(
     return None
 
 
+# Verbs that ask, whatever about: a sentence with "bring" does not answer "can I bring my
+# wife" (it says what else to bring).
+ASKING_VERBS = _stemmed(_words("bring apporter amener emmener take prendre need besoin have"))
+
+
 def _answered_words(doc: Doc, parsed: Parsed) -> int:
     """How many words of the question a document's own sentences hold beyond its name:
     "is there interpretation at the opening" is answered by the plenary's description, while
@@ -3001,6 +3027,7 @@ def _answered_words(doc: Doc, parsed: Parsed) -> int:
         1
         for asked, hits in parsed.hits.items()
         if hits
+        and asked not in ASKING_VERBS
         and (
             (
                 not hits.keys() & doc.primary
@@ -3279,6 +3306,18 @@ ARRIVAL_FRAME = re.compile(
 )
 
 
+# The one thing known of a day, set aside to ask for the rest ("anything planned Thursday
+# besides flying home?", "dimanche on a quoi, juste le vol?", "what are we doing on Sunday
+# before the flight?"): the day's programme is asked.
+BESIDES_FRAME = re.compile(
+    r"\b(besides|apart from|other than|aside from|except( for)?|a part|en dehors( de| du| des)?|"
+    r"en plus( de| du| des)?|autre (chose )?que|sauf|before|avant|"
+    r"((is it|is that|c est|c est tu|cest) )?(just|juste|seulement|only))"
+    r"( (the|le|la|l|les|de|du|d|notre|our|my|mon|ma|a|un|une))*( [a-z][a-z-]*){1,2}"
+    r"(?=\W*$|\W*[,;.!?])"
+)
+
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 # A greeting before the question ("Good morning, what's on today?", "Bonjour! On fait
 # quoi?"): politeness, not a part of the day or a subject.
@@ -3399,6 +3438,13 @@ def _understand(
         # The day's programme asked "once we land": the same question without the frame.
         folded = re.sub(r"[’'`´]", " ", fold(text))
         bare = folded[: framed.start()] + folded[framed.end() :]
+        alone = _understand(index, bare, viewer, named, now, language)
+        if alone.kind == AnswerKind.DAY:
+            return alone
+    besides = BESIDES_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
+    if besides is not None and parsed.day is not None and not parsed.yes_no:
+        folded = re.sub(r"[’'`´]", " ", fold(text))
+        bare = folded[: besides.start()] + folded[besides.end() :]
         alone = _understand(index, bare, viewer, named, now, language)
         if alone.kind == AnswerKind.DAY:
             return alone
