@@ -244,7 +244,8 @@ NEXT_WORDS = _words(
 AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
     "fait going happen happening horaire horaires journee on passe plan planned planning "
-    "plans prevu program programme quoi schedule seance seances session sessions thing truc "
+    "plans prevu prevue prevus prevues program programme quoi schedule seance seances "
+    "session sessions thing truc "
     "affaire affaires up "
     "what whats "
     # The day as a whole, or the step that comes: "the rundown", "prochaine étape".
@@ -838,6 +839,9 @@ PHRASES = {
     "mdp": "mot de passe",
     "sched": "schedule",
     "in case": "if",
+    "comes next": "next",
+    "come next": "next",
+    "comes after": "after",
     # The two clocks set against each other: the time difference.
     "heure de lyon ou a l heure de montreal": "decalage horaire",
     "heure de lyon ou heure de montreal": "decalage horaire",
@@ -1467,8 +1471,13 @@ INTERROGATIVES = _words(
 STATEMENT_WORDS = _words(
     "i im we my our me he she they is are was were has have had want wanna need needs "
     "thinking planning trying je j mon ma mes nous il elle ils elles suis sommes ai veux "
-    "voudrais dois pense"
+    "voudrais dois pense "
+    # Quebec and texting forms of "je suis": "chu au cocktail, …".
+    "chu chui chuis jsuis"
 )
+# Where one is as the question is asked, said first ("in the van from the airport rn, …",
+# "on the shuttle, …", "dans la navette, …"): a statement, the question follows.
+WHERE_ONE_IS = re.compile(r"^\s*(in|on|dans|sur) (the|a|la|le|l|un|une) [a-z]+")
 # A clause opening with its verb, its subject left out: "just landed", "lost the group",
 # "taking a cab", "stuck in traffic".
 # (A verb in -ed or -ing is one when an object or a place follows: "opening plenary, which
@@ -1481,7 +1490,11 @@ VERB_OPENING = re.compile(
 
 def _opens_statement(clause: str) -> bool:
     words = re.findall(r"[a-z]+", clause)
-    return bool(words) and (words[0] in STATEMENT_WORDS or bool(VERB_OPENING.match(clause)))
+    return bool(words) and (
+        words[0] in STATEMENT_WORDS
+        or bool(VERB_OPENING.match(clause))
+        or bool(WHERE_ONE_IS.match(clause))
+    )
 
 
 CLAUSE_BREAK = re.compile(r"\s*[,;—–]\s*|\s+-\s+")
@@ -2910,7 +2923,8 @@ def _ride_to(
 ) -> Doc | None:
     """ "When do we leave for the visit": the ride that takes the group to that event, if
     one arrives there shortly before it starts."""
-    words = set(parsed.words)
+    # (Not the ride one is on as one asks: "on the shuttle, the panel is in which room?")
+    words = set(parsed.words) - parsed.aside
     # A word of the event's own name ("badge pick-up") is not a ride.
     if words & AFTER_WORDS or not (words & TRANSPORT_WORDS) - event.primary:
         return None
@@ -3104,7 +3118,8 @@ WHAT_WE_DO = re.compile(
 )
 # "Monday, the first day", "jeudi, le dernier jour": a day named twice.
 ORDINAL_DAY = re.compile(
-    r"\b(the|le|la|notre|our)\s+(first|1st|premier|premiere|last|final|dernier|derniere|"
+    r"(?:\b(?:the|le|la|notre|our)\s+|(?:^|[,:;(—–-])\s*)"
+    r"(first|1st|premier|premiere|last|final|dernier|derniere|"
     r"dernie)\s+"
     r"(full\s+)?(day|jour|journee)\b"
 )
@@ -3306,6 +3321,10 @@ ARRIVAL_FRAME = re.compile(
 )
 
 
+# The whole group, whom a programme is for: no subject of its own.
+WHOLE_GROUP = _stemmed(_words("groupe group delegation"))
+
+
 # The one thing known of a day, set aside to ask for the rest ("anything planned Thursday
 # besides flying home?", "dimanche on a quoi, juste le vol?", "what are we doing on Sunday
 # before the flight?"): the day's programme is asked.
@@ -3441,6 +3460,9 @@ def _understand(
         alone = _understand(index, bare, viewer, named, now, language)
         if alone.kind == AnswerKind.DAY:
             return alone
+    if (parsed.wants_next or parsed.wants_agenda) and set(parsed.content) <= WHOLE_GROUP:
+        # "Qu'y a-t-il ensuite au programme pour la délégation?": for everyone, no subject.
+        parsed.content = []
     besides = BESIDES_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
     if besides is not None and parsed.day is not None and not parsed.yes_no:
         folded = re.sub(r"[’'`´]", " ", fold(text))
