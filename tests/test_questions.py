@@ -167,11 +167,27 @@ async def test_answer_quality_does_not_regress() -> None:
     assert accuracy(await evaluate(CASES.with_name("fresh_u.yaml"))) >= 0.96
     assert accuracy(await evaluate(CASES.with_name("fresh_v.yaml"))) >= 0.92
     # Written afresh after round 11 by four writers in four voices (Québécois, formal,
-    # SMS-hurried, non-native), never tuned on: 88, 87, 95 and 91 % at first sight.
-    assert accuracy(await evaluate(CASES.with_name("fresh_w.yaml"))) >= 0.88
-    assert accuracy(await evaluate(CASES.with_name("fresh_x.yaml"))) >= 0.87
-    assert accuracy(await evaluate(CASES.with_name("fresh_y.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_z.yaml"))) >= 0.91
+    # SMS-hurried, non-native): 88, 87, 95 and 91 % at first sight; W, X and Z tuned on in
+    # round 12 (91, 93, 95 %), Y not (97 %).
+    assert accuracy(await evaluate(CASES.with_name("fresh_w.yaml"))) >= 0.91
+    assert accuracy(await evaluate(CASES.with_name("fresh_x.yaml"))) >= 0.93
+    assert accuracy(await evaluate(CASES.with_name("fresh_y.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_z.yaml"))) >= 0.95
+    # Round 12: eight writers, eight voices (anxious first-timer, assistant for her boss,
+    # voice dictation, terse executive, Québécois chat, pedantic scientist, typo-prone rep,
+    # coordinator's assistant): 91, 93, 86, 83, 90, 89, 93 and 79 % at first sight, all
+    # tuned on since.
+    for name, floor in [
+        ("fresh_aa.yaml", 0.92),
+        ("fresh_ab.yaml", 0.96),
+        ("fresh_ac.yaml", 0.96),
+        ("fresh_ad.yaml", 0.94),
+        ("fresh_ae.yaml", 0.93),
+        ("fresh_af.yaml", 0.91),
+        ("fresh_ag.yaml", 0.95),
+        ("fresh_ah.yaml", 0.88),
+    ]:
+        assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 
 
 # One question for each general behaviour of the engine, phrased unlike any case file.

@@ -115,6 +115,7 @@ STOPWORDS = _words(
     "semaine "
     # Whom one asks for, which is not what one asks about: "does my boss need his badge".
     "boss patron patronne ceo pdg his him her hers theirs himself herself "
+    "colleague colleagues collegue collegues "
     # Who goes, said for the whole group ("les délégués vont-ils…", "what do the delegates
     # have next"): everyone, which names no session.
     "delegates delegate delegues delegue deleguee deleguees participants participant "
@@ -175,6 +176,8 @@ FILLER = _words(
     "remind envoyer envoie envoyez send able ask demander probably probablement already "
     "never jamais mostly surtout general generalement normally normalement typically "
     "whoever whatever maybe peut-etre actually vraiment out "
+    "kindly gladly generally speaking remercie remercier whether mean beaucoup puisse "
+    "appropriate appropriee approprie suitable convenable busy charge chargee demande "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs "
@@ -229,7 +232,7 @@ WHEN_WORDS = _words(
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
     "located location loin ou place rendre situe situee trouve trouver where "
-    "find room salle rend rends "
+    "find room salle rend rends held whereabouts "
     # Where it is against the city: "in the suburbs", "en banlieue", "downtown".
     "suburbs suburb banlieue outskirts downtown centre-ville"
 )
@@ -245,6 +248,7 @@ AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
     "fait going happen happening horaire horaires journee on passe plan planned planning "
     "plans prevu prevue prevus prevues program programme quoi schedule seance seances "
+    "faisons faison faites ferons fera feront "
     "session sessions thing truc "
     "affaire affaires up "
     "what whats "
@@ -292,6 +296,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "911": ("urgence", "emergency"), "coordo": ("coordination", "coordinator"),
     "breakfast": ("petit", "dejeuner"), "dej": ("dejeuner",), "ptit": ("petit",),
     "bus": ("shuttle", "navette"), "autobus": ("shuttle", "navette"),
+    "buses": ("bus", "shuttle", "navette"),
     "autocar": ("shuttle", "navette", "coach"),
     "coach": ("shuttle", "navette", "transfer"), "char": ("navette", "shuttle"),
     "navette": ("shuttle",), "shuttle": ("navette",), "transfert": ("transfer", "navette"),
@@ -3334,6 +3339,10 @@ BESIDES_FRAME = re.compile(
     r"((is it|is that|c est|c est tu|cest) )?(just|juste|seulement|only))"
     r"( (the|le|la|l|les|de|du|d|notre|our|my|mon|ma|a|un|une))*( [a-z][a-z-]*){1,2}"
     r"(?=\W*$|\W*[,;.!?])"
+    # The day said again by what happens on it: "Sunday, the day we leave Montreal?".
+    r"|\b(the|le|la) (day|jour|journee) (we|when|that|on|ou|que|qu|where|"
+    r"(of the|de l|de la|du)(?! (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b))"
+    r"( [a-z][a-z-]*){1,5}(?=\W*$|\W*[,;.!?])"
 )
 
 
