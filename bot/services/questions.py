@@ -220,6 +220,8 @@ FILLER = _words(
 WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
     "ouvre ouvrent "
+    # Until when a place is open: "what time do the shops close", "ça ferme à quelle heure".
+    "close closes ferme ferment "
     "part partir quand start starts time what when "
     # The same verbs in the plural: "les navettes partent", "elles commencent".
     "partent partons partez commencent debutent ouvrent finissent terminent "
@@ -587,8 +589,14 @@ def language_of(
     return "fr" if french > english else "en"
 
 
+# Kept whole: "the opening plenary" is not "what time does the desk open".
+UNSTEMMED = {"opening", "closing"}
+
+
 def _stem(word: str) -> str:
     """A light stem, applied alike to questions and data: plural, -ing, -ed."""
+    if word in UNSTEMMED:
+        return word
     if len(word) > 5 and word.endswith("ing"):
         return word[:-3]
     if len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
@@ -844,6 +852,15 @@ PHRASES = {
     "mdp": "mot de passe",
     "sched": "schedule",
     "in case": "if",
+    # Meetings of two: the B2B meetings.
+    "one-on-ones": "b2b",
+    "one-on-one": "b2b",
+    "one on ones": "b2b",
+    "one on one": "b2b",
+    "1 on 1": "b2b",
+    "1:1": "b2b",
+    "tete-a-tete": "b2b",
+    "face-a-face": "b2b",
     "comes next": "next",
     "come next": "next",
     "comes after": "after",
@@ -3311,7 +3328,7 @@ def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
 # like once we land?", "on fait quoi demain une fois arrivés à Lyon?"): it says from when,
 # not what about.
 ARRIVAL_FRAME = re.compile(
-    r"\b(after|once|when|as soon as|upon|une fois|apres|des|quand|lorsqu|lorsque|sitot)"
+    r"\b(after|once|when|as soon as|upon|une fois|apres|des|quand|lorsqu|lorsque|sitot|en)"
     r"( (qu|que|we|i|on|nous|je|j|notre|our|l|the))*"
     r"( (ve|have|had|are|re|am|m|will|ll|serons|sera|sommes|suis|est|aurons|avons))?"
     r" (land|landed|landing|arrive|arrived|arriving|arrival|get there|get here|get in|"
