@@ -853,6 +853,10 @@ PHRASES = {
     "sched": "schedule",
     "in case": "if",
     # Meetings of two: the B2B meetings.
+    "one-to-ones": "b2b",
+    "one-to-one": "b2b",
+    "one to ones": "b2b",
+    "one to one": "b2b",
     "one-on-ones": "b2b",
     "one-on-one": "b2b",
     "one on ones": "b2b",
@@ -1300,6 +1304,8 @@ YES_NO = re.compile(
     r"(est-ce qu|est ce qu)(on|il|elle)|c ?'? ?est combien|combien (coute|ca coute)|"
     # "Y aura-t-il…", "est-ce qu'il va y avoir…", "va-t-il y avoir…".
     r"y aura[ -]t[ -]il|y aura[ -]tu|(est-ce|est ce) qu ?'? ?(il|on|elle)|va[ -]t[ -]il y avoir|"
+    # Someone else may: "elle peut venir avec moi au gala?".
+    r"(il|elle|ils|elles) (peut|peuvent|pourra|pourront|pourrait)|"
     # What it costs: "how much does the gala dinner cost".
     r"how much (does|do|will|would) (\w+ ){1,4}cost)\b"
 )
@@ -1499,7 +1505,13 @@ STATEMENT_WORDS = _words(
 )
 # Where one is as the question is asked, said first ("in the van from the airport rn, …",
 # "on the shuttle, …", "dans la navette, …"): a statement, the question follows.
-WHERE_ONE_IS = re.compile(r"^\s*(in|on|dans|sur) (the|a|la|le|l|un|une) [a-z]+")
+WHERE_ONE_IS = re.compile(
+    r"^\s*((in|on|at|dans|sur) (the|a|la|le|l|un|une)|a (la|l)|au) [a-z]+"
+    # What one just did: "je sors du dîner", "just got out of the plenary", "closing
+    # plenary just ended".
+    r"|^\s*(je sors|on sort|on sort|je viens de sortir|just got out|just left|got out)\b"
+    r"|\b(just ended|just finished|vient de finir|vient de se terminer|est fini|is over)\s*$"
+)
 # A clause opening with its verb, its subject left out: "just landed", "lost the group",
 # "taking a cab", "stuck in traffic".
 # (A verb in -ed or -ing is one when an object or a place follows: "opening plenary, which
@@ -1675,6 +1687,16 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
         aside -= set(_split_compounds(words_of(" ".join(asked))))
     stories = _story_clauses(text)
+    if (
+        stories is not None
+        and not stories[0] & set(content) - {"greet"}
+        and stories[0] & (THEN_WORDS | SCHEDULE_WORDS | (DAY_WORDS & set(words)))
+        and not set(words) & MISHAP
+    ):
+        # "Je sors de la plénière, c'est quoi la suite?", "at the airport, what's next",
+        # "je sors du dîner, le programme demain?": what is next, or a day's programme,
+        # asked after saying where one is or what one just did; that names no subject.
+        content = [w for w in content if w not in stories[1]]
     if stories is not None and stories[0] & set(content) - {"greet"}:
         # "Hotel address pls, taxi driver is asking", "… finish, i have a call after": the
         # clause saying why, or what happened, is the story around the clause that asks
@@ -3341,6 +3363,10 @@ ARRIVAL_FRAME = re.compile(
     r" (arrives?|arrivees?|landed|arrived|atterris?|rendus?|rendues?|here|la)"
     r"( (in|at|to|a|au|en)( (l|la|le|the))? [a-z][a-z-]*)?(?=\W*$|\W*[,;.!?])"
 )
+
+
+# What comes next, said outright.
+THEN_WORDS = {"next", "suite", "ensuite", "prochain", "prochaine", "suivant", "suivante"}
 
 
 # The whole group, whom a programme is for: no subject of its own.
