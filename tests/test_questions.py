@@ -186,6 +186,18 @@ async def test_answer_quality_does_not_regress() -> None:
         ("fresh_af.yaml", 0.91),
         ("fresh_ag.yaml", 0.95),
         ("fresh_ah.yaml", 0.88),
+        # Written for round 12 and held back from it (the unseen measure: 92, 90, 93, 88 %
+        # at first sight), tuned on in round 13.
+        ("fresh_ai.yaml", 0.94),
+        ("fresh_aj.yaml", 0.96),
+        ("fresh_ak.yaml", 0.97),
+        ("fresh_al.yaml", 0.92),
+        # Written for round 13 and held back from it (its unseen measure: 95, 85, 96, 98 %
+        # at first sight), tuned on since.
+        ("fresh_am.yaml", 0.95),
+        ("fresh_an.yaml", 0.89),
+        ("fresh_ao.yaml", 0.95),
+        ("fresh_ap.yaml", 0.98),
     ]:
         assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 
