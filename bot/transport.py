@@ -11,6 +11,8 @@ timeouts (read, connect, pool; write bounds the whole call), TimedOut and Networ
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import aiohttp
@@ -27,8 +29,16 @@ MEDIA_WRITE_TIMEOUT = 20.0
 POOL_TIMEOUT = 1.0
 
 
+# The token is in every Bot API URL, and aiohttp puts the URL in some error messages.
+_TOKEN_IN_URL = re.compile(r"/(file/)?bot[^/\s'\"]+")
+
+
 def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
+
+
+def _redacted(err: Exception) -> str:
+    return _TOKEN_IN_URL.sub(lambda m: f"/{m[1] or ''}bot<token>", str(err))
 
 
 class AiohttpRequest(BaseRequest):
@@ -39,6 +49,9 @@ class AiohttpRequest(BaseRequest):
         self._connections = connections
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        # The pool, as PTB's pool timeout waits for it (aiohttp's own wait has no limit of
+        # its own): a call waits at most pool_timeout for a free connection.
+        self._slots = asyncio.Semaphore(connections)
 
     @property
     def read_timeout(self) -> float | None:
@@ -49,6 +62,7 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,  # HTTPS_PROXY and the like, as HTTPX honours them
             )
 
     async def shutdown(self) -> None:
@@ -72,14 +86,23 @@ class AiohttpRequest(BaseRequest):
         write = _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else WRITE_TIMEOUT)
         connect = _given(connect_timeout, CONNECT_TIMEOUT)
         pool = _given(pool_timeout, POOL_TIMEOUT)
-        parts = (read, write, connect, pool)
+        parts = (read, write, connect)
         timeout = aiohttp.ClientTimeout(
-            # aiohttp has no write timeout: the sum bounds the whole call instead.
-            total=None if None in parts else sum(p for p in parts if p is not None),
-            connect=None if pool is None or connect is None else pool + connect,
+            # aiohttp has no write timeout: for a small body the sum bounds the whole call;
+            # an upload may take long while it progresses, as HTTPX allows.
+            total=None if files or None in parts else sum(p for p in parts if p is not None),
+            connect=connect,
             sock_connect=connect,
             sock_read=read,
         )
+        try:
+            async with asyncio.timeout(pool):
+                await self._slots.acquire()
+        except TimeoutError as err:
+            raise TimedOut(
+                "Pool timeout: all connections in the connection pool are occupied. "
+                "Request was *not* sent to Telegram."
+            ) from err
         try:
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
@@ -88,7 +111,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {_redacted(err)}") from err
+        finally:
+            self._slots.release()
 
 
 def _body(request_data: RequestData | None) -> Any:
@@ -98,7 +123,7 @@ def _body(request_data: RequestData | None) -> Any:
     fields = request_data.json_parameters
     if not request_data.contains_files:
         return fields
-    form = aiohttp.FormData()
+    form = aiohttp.FormData(quote_fields=False)  # file names as typed, as HTTPX sends them
     for name, value in fields.items():
         form.add_field(name, value)
     for name, upload in request_data.multipart_data.items():

@@ -3,6 +3,7 @@ PTB's own client would do, the same way (form fields, uploads, timeouts, errors)
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -60,6 +61,8 @@ async def test_a_calendar_file_is_uploaded_whole_with_its_name_and_caption(
     call = api.wait_for("sendDocument", chat_id=7)
     assert call.text == "Votre agenda"
     assert call.files["document"] == ("agenda.ics", content)
+    await bot.send_document(7, document=b"x", filename="Séances du jour.ics")
+    assert api.calls[-1].files["document"] == ("Séances du jour.ics", b"x")
 
 
 async def test_an_error_of_the_bot_api_is_raised_as_ptb_raises_it() -> None:
@@ -81,7 +84,7 @@ async def test_a_bot_api_that_does_not_answer_in_time_is_a_timeout() -> None:
                 await bot.send_message(1, "hello", read_timeout=0.2)
 
 
-async def test_an_unreachable_bot_api_is_a_network_error() -> None:
+async def test_an_unreachable_bot_api_is_a_network_error_that_does_not_show_the_token() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -90,8 +93,27 @@ async def test_an_unreachable_bot_api_is_a_network_error() -> None:
     try:
         with pytest.raises(NetworkError):
             await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+        # An error naming the URL (here a malformed one) names the token as <token>.
+        with pytest.raises(NetworkError) as raised:
+            await request.post(f"http://[::1/bot{TOKEN}/getMe")
+        assert TOKEN not in str(raised.value)
     finally:
         await request.shutdown()
+
+
+async def test_a_call_waits_for_a_free_connection_no_longer_than_the_pool_timeout() -> None:
+    with LoopbackBotAPI(delay=1.0) as api:
+        request = AiohttpRequest(connections=1)
+        await request.initialize()
+        try:
+            url = f"{api.base_url}{TOKEN}/sendMessage"
+            first = asyncio.create_task(request.post(url))
+            await asyncio.sleep(0.1)
+            with pytest.raises(TimedOut, match="Pool timeout"):
+                await request.post(url, pool_timeout=0.2)
+            await first  # the call holding the connection still completes
+        finally:
+            await request.shutdown()
 
 
 def test_the_bot_runs_on_this_client_for_replies_and_for_the_long_poll(tmp_path: Path) -> None:

@@ -234,9 +234,9 @@ WHEN_WORDS = _words(
 WHERE_WORDS = _words(
     "address adresse aller directions endroit exactement exactly far get go goes going lieu "
     "located location loin ou place rendre situe situee trouve trouver where "
-    "find room salle rend rends held whereabouts "
+    "find room salle rend rends held whereabouts city "
     # Where it is against the city: "in the suburbs", "en banlieue", "downtown".
-    "suburbs suburb banlieue outskirts downtown centre-ville"
+    "suburbs suburb banlieue outskirts downtown centre-ville outside"
 )
 NEXT_WORDS = _words(
     "after coming currently ensuite maintenant moment next now prochain prochaine "
@@ -269,7 +269,7 @@ PLACE_WORDS = _words(
     "eloigne eloignee eloignes eloignees "
     # The building a place is in: "is our hotel the old Terminus building?".
     "building buildings batiment edifice "
-    "suburbs suburb banlieue outskirts downtown centre-ville "
+    "suburbs suburb banlieue outskirts downtown centre-ville outside "
     # The place's own story: "ça date de quand", "how old is it", "when was it built".
     "historique history histoire built construit construite fonde fondee founded "
     # "What street is it on", "sur quelle rue".
@@ -878,6 +878,9 @@ PHRASES = {
     # How old a place is, which is not when an event there begins.
     "date de quand": "historique",
     "ca date de quand": "historique",
+    # What a day will be like: its programme.
+    "ca ressemble a quoi": "programme",
+    "ressemble a quoi": "programme",
     "how old is": "history",
     "how old": "history",
     "when was it built": "history",
@@ -1685,7 +1688,15 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         asked = [s for s in sentences if "?" in s] or sentences[-1:]
         told_after = asked[-1] is not sentences[-1]
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
-        aside -= set(_split_compounds(words_of(" ".join(asked))))
+        asked_words = set(_split_compounds(words_of(" ".join(asked))))
+        aside -= asked_words
+        if (
+            asked_words & (THEN_WORDS | SCHEDULE_WORDS)
+            and not asked_words & set(content)
+            and not set(words) & MISHAP
+        ):
+            # "On sort de la plénière. C'est quoi la suite?": the story names no subject.
+            content = [w for w in content if w not in aside]
     stories = _story_clauses(text)
     if (
         stories is not None
@@ -3149,7 +3160,9 @@ WHOLE_DAY = re.compile(
     r"\b((du|from|de) (matin|morning|debut|start) (au|a|jusqu'?au?|to|till|until|through) "
     r"(soir|night|evening|fin|end|finish)|(toute|tte) (la|ma|notre) (journee|jour)|"
     r"all day( long)?|(the )?(whole|entire|full) day|(au|en) complet|in full|"
-    r"journee (complete|entiere)|day in full)\b"
+    r"journee (complete|entiere)|day in full|"
+    # "De l'atterrissage jusqu'au soir", "from landing till night".
+    r"(jusqu'?au|jusqu au|till|until|to) (soir|night|evening|bout))\b"
 )
 WHAT_WE_DO = re.compile(
     r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
@@ -3380,7 +3393,7 @@ BESIDES_FRAME = re.compile(
     r"\b(besides|apart from|other than|aside from|except( for)?|a part|en dehors( de| du| des)?|"
     r"en plus( de| du| des)?|autre (chose )?que|sauf|before|avant|"
     r"((is it|is that|c est|c est tu|cest) )?(just|juste|seulement|only))"
-    r"( (the|le|la|l|les|de|du|d|notre|our|my|mon|ma|a|un|une))*( [a-z][a-z-]*){1,2}"
+    r"( (the|le|la|l|les|de|du|d|notre|our|my|mon|ma|a|un|une))*( [a-z][a-z-]*){1,3}"
     r"(?=\W*$|\W*[,;.!?])"
     # The day said again by what happens on it: "Sunday, the day we leave Montreal?".
     r"|\b(the|le|la) (day|jour|journee) (we|when|that|on|ou|que|qu|where|"
@@ -3515,6 +3528,7 @@ def _understand(
     if (parsed.wants_next or parsed.wants_agenda) and set(parsed.content) <= WHOLE_GROUP:
         # "Qu'y a-t-il ensuite au programme pour la délégation?": for everyone, no subject.
         parsed.content = []
+    _last_day(index, viewer, named, parsed, text)
     besides = BESIDES_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
     if besides is not None and parsed.day is not None and not parsed.yes_no:
         folded = re.sub(r"[’'`´]", " ", fold(text))
@@ -3522,7 +3536,6 @@ def _understand(
         alone = _understand(index, bare, viewer, named, now, language)
         if alone.kind == AnswerKind.DAY:
             return alone
-    _last_day(index, viewer, named, parsed, text)
     asks_day, whole_day = _day_scope(parsed, text)
     if parsed.day is not None and ORDINAL_DAY.search(fold(text)):
         # "On Monday, the first day": the phrase says again which day, not what happens.
