@@ -198,6 +198,12 @@ async def test_answer_quality_does_not_regress() -> None:
         ("fresh_an.yaml", 0.89),
         ("fresh_ao.yaml", 0.95),
         ("fresh_ap.yaml", 0.98),
+        # Written for round 14 and held back from it (its unseen measure: 93, 91, 91, 94 %
+        # at first sight), tuned on in its last steps.
+        ("fresh_aq.yaml", 0.95),
+        ("fresh_ar.yaml", 0.93),
+        ("fresh_as.yaml", 0.91),
+        ("fresh_at.yaml", 0.97),
     ]:
         assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 

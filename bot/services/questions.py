@@ -1509,7 +1509,7 @@ STATEMENT_WORDS = _words(
 # Where one is as the question is asked, said first ("in the van from the airport rn, …",
 # "on the shuttle, …", "dans la navette, …"): a statement, the question follows.
 WHERE_ONE_IS = re.compile(
-    r"^\s*((in|on|at|dans|sur) (the|a|la|le|l|un|une)|a (la|l)|au) [a-z]+"
+    r"^\s*((in|on|at|outside|dans|sur|devant) (the|a|la|le|l|un|une)|a (la|l)|au) [a-z]+"
     # What one just did: "je sors du dîner", "just got out of the plenary", "closing
     # plenary just ended".
     r"|^\s*(je sors|on sort|on sort|je viens de sortir|just got out|just left|got out)\b"
