@@ -178,6 +178,7 @@ FILLER = _words(
     "whoever whatever maybe peut-etre actually vraiment out "
     "kindly gladly generally speaking remercie remercier whether mean beaucoup puisse "
     "appropriate appropriee approprie suitable convenable busy charge chargee demande "
+    "too between "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs "
@@ -395,6 +396,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "rejoindre": ("joindre", "reach", "rendez", "meet"),
     "rejoin": ("joindre", "reach", "rendez", "meet"),
     "rejoint": ("joindre", "reach", "rendez", "meet"), "reach": ("joindre",),
+    "reachable": ("joindre", "reach", "coordinator"), "joignable": ("joindre", "coordination"),
+    "relax": ("decontracte", "vestimentaire"), "relaxe": ("decontracte", "vestimentaire"),
     "joindre": ("reach",), "contacter": ("joindre", "reach"),
     "couvre": ("couvert", "cover"), "couvrir": ("couvert", "cover"), "cover": ("couvert",),
     "soulier": ("chaussure", "shoe"), "shoe": ("chaussure",), "chaussure": ("shoe",),
@@ -852,6 +855,7 @@ PHRASES = {
     "mdp": "mot de passe",
     "sched": "schedule",
     "in case": "if",
+    "at some point": "",
     # Meetings of two: the B2B meetings.
     "one-to-ones": "b2b",
     "one-to-one": "b2b",
