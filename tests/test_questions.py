@@ -204,6 +204,12 @@ async def test_answer_quality_does_not_regress() -> None:
         ("fresh_ar.yaml", 0.93),
         ("fresh_as.yaml", 0.91),
         ("fresh_at.yaml", 0.97),
+        # Written for round 15 and held back from it (its unseen measure: 99, 93, 90, 96 %
+        # at first sight), tuned on in its last steps.
+        ("fresh_au.yaml", 0.99),
+        ("fresh_av.yaml", 0.94),
+        ("fresh_aw.yaml", 0.91),
+        ("fresh_ax.yaml", 0.96),
     ]:
         assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 

@@ -31,6 +31,7 @@ from bot.services.agenda import Viewer, building, changes_of, current, named_ite
 from bot.services.dates import (
     MONTHS,
     RELATIVE,
+    UNAMBIGUOUS_WEEKDAYS,
     WEEKDAYS,
     DateProblem,
     fold,
@@ -855,6 +856,17 @@ PHRASES = {
     "mdp": "mot de passe",
     "sched": "schedule",
     "in case": "if",
+    # Opening a message, not its subject: "quick question, …", "petite question, …".
+    "quick question": "",
+    "petite question": "",
+    "une question": "",
+    "question rapide": "",
+    "juste pour savoir": "",
+    "just wondering": "",
+    "by the way": "",
+    "hey so": "",
+    "lost track of what day it is": "today",
+    "lost track of the days": "today",
     "at some point": "",
     # Meetings of two: the B2B meetings.
     "one-to-ones": "b2b",
@@ -1286,6 +1298,11 @@ AGENDA_WORDS = _stemmed(AGENDA_WORDS)
 PLACE_WORDS = _stemmed(PLACE_WORDS) - {"call"}
 TRANSPORT_WORDS = _stemmed(TRANSPORT_WORDS)
 DAY_WORDS = _stemmed(DAY_WORDS)
+# Words that name a day by themselves ("mardi", "tomorrow"), not "this" of "this morning".
+DAY_NAMES = _stemmed(
+    {k for k in WEEKDAYS if len(k) > 3 or k in UNAMBIGUOUS_WEEKDAYS}
+    | {k for k in RELATIVE if re.fullmatch(r"[a-z0-9]+", k)}
+)
 # Synonyms compare with stemmed words on both sides.
 SYNONYMS = {
     **{_stem(k): tuple(_stem(w) for w in v) for k, v in SYNONYMS.items()},
@@ -1705,7 +1722,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if (
         stories is not None
         and not stories[0] & set(content) - {"greet"}
-        and stories[0] & (THEN_WORDS | SCHEDULE_WORDS | (DAY_WORDS & set(words)))
+        and stories[0] & (THEN_WORDS | SCHEDULE_WORDS | DAY_NAMES)
         and not set(words) & MISHAP
     ):
         # "Je sors de la plénière, c'est quoi la suite?", "at the airport, what's next",
