@@ -210,6 +210,12 @@ async def test_answer_quality_does_not_regress() -> None:
         ("fresh_av.yaml", 0.94),
         ("fresh_aw.yaml", 0.91),
         ("fresh_ax.yaml", 0.96),
+        # Written for round 16 and held back from it (its unseen measure: 93, 90, 97, 90 %
+        # at first sight), tuned on in its last steps.
+        ("fresh_ay.yaml", 0.93),
+        ("fresh_az.yaml", 0.90),
+        ("fresh_ba.yaml", 0.98),
+        ("fresh_bb.yaml", 0.92),
     ]:
         assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 

@@ -179,7 +179,7 @@ FILLER = _words(
     "whoever whatever maybe peut-etre actually vraiment out "
     "kindly gladly generally speaking remercie remercier whether mean beaucoup puisse "
     "appropriate appropriee approprie suitable convenable busy charge chargee demande "
-    "too between "
+    "too between describe decrire briefly brievement anyway "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs "
@@ -540,6 +540,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # Clothes for the cold and the season are the weather: "mon manteau d'hiver", "winter coat".
     "hiver": ("meteo", "weather"), "winter": ("weather", "meteo"), "coat": ("weather",),
     "tuque": ("meteo",), "foulard": ("meteo",), "scarf": ("weather",),
+    "parka": ("weather", "meteo"), "shorts": ("weather", "meteo"),
     # An airport called by its town, as Montrealers say it: "à Dorval", like "Roissy".
     "dorval": ("montreal", "trudeau"),
     # Québec's public health insurance, however named: "ma carte soleil", "health card".
@@ -856,6 +857,8 @@ PHRASES = {
     "mdp": "mot de passe",
     "sched": "schedule",
     "in case": "if",
+    "conv centre": "convention centre",
+    "conv center": "convention center",
     # Opening a message, not its subject: "quick question, …", "petite question, …".
     "quick question": "",
     "petite question": "",
