@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -52,6 +54,9 @@ class AiohttpRequest(BaseRequest):
         # The pool, as PTB's pool timeout waits for it (aiohttp's own wait has no limit of
         # its own): a call waits at most pool_timeout for a free connection.
         self._slots = asyncio.Semaphore(connections)
+        # The proxy for each host, from HTTPS_PROXY and the like (as HTTPX honours them),
+        # looked up once: aiohttp's trust_env reads the environment and ~/.netrc per call.
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -62,7 +67,6 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,  # HTTPS_PROXY and the like, as HTTPX honours them
             )
 
     async def shutdown(self) -> None:
@@ -105,7 +109,7 @@ class AiohttpRequest(BaseRequest):
             ) from err
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=_body(request_data), timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
@@ -114,6 +118,16 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {_redacted(err)}") from err
         finally:
             self._slots.release()
+
+    def _proxy(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            proxies = urllib.request.getproxies()
+            bypass = urllib.request.proxy_bypass(key[1]) if key[1] else True
+            found = None if bypass else proxies.get(key[0]) or proxies.get("all")
+            self._proxies[key] = found
+        return self._proxies[key]
 
 
 def _body(request_data: RequestData | None) -> Any:
