@@ -223,7 +223,7 @@ WHEN_WORDS = _words(
     "begin begins commence debut debute depart h heure heures leave leaves leaving o'clock "
     "ouvre ouvrent "
     # Until when a place is open: "what time do the shops close", "ça ferme à quelle heure".
-    "close closes ferme ferment "
+    "close closes ferme ferment open opens ouvert ouverte ouverts "
     "part partir quand start starts time what when "
     # The same verbs in the plural: "les navettes partent", "elles commencent".
     "partent partons partez commencent debutent ouvrent finissent terminent "
@@ -541,6 +541,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "hiver": ("meteo", "weather"), "winter": ("weather", "meteo"), "coat": ("weather",),
     "tuque": ("meteo",), "foulard": ("meteo",), "scarf": ("weather",),
     "parka": ("weather", "meteo"), "shorts": ("weather", "meteo"),
+    "assoit": ("table",), "asseoir": ("table",), "assied": ("table",), "sit": ("table",),
+    "seat": ("table",), "seated": ("table",), "seating": ("table",),
     # An airport called by its town, as Montrealers say it: "à Dorval", like "Roissy".
     "dorval": ("montreal", "trudeau"),
     # Québec's public health insurance, however named: "ma carte soleil", "health card".
@@ -858,6 +860,13 @@ PHRASES = {
     "sched": "schedule",
     "in case": "if",
     "conv centre": "convention centre",
+    # The coordination team, as delegates call it.
+    "chacun pour soi": "",
+    "kick off": "start",
+    "kicks off": "start",
+    "kick-off": "start",
+    "coordo": "coordination",
+    "coordos": "coordination",
     "conv center": "convention center",
     # Opening a message, not its subject: "quick question, …", "petite question, …".
     "quick question": "",
