@@ -3435,6 +3435,13 @@ BESIDES_FRAME = re.compile(
 )
 
 
+# A guess to be confirmed, at the end of a sentence: "…, right?", "…, c'est ça?".
+CONFIRMING = re.compile(
+    r"\b(right|correct|is that right|is that it|c est ca|c est bien ca|non|n est ce pas|hein|"
+    r"yes|oui|c est tu ca)\W*$"
+)
+
+
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 # A greeting before the question ("Good morning, what's on today?", "Bonjour! On fait
 # quoi?"): politeness, not a part of the day or a subject.
@@ -3496,6 +3503,14 @@ def understand(
         text = greeted
     found = _understand(index, text, viewer, named, now, language)
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s.strip()]
+    if found.kind != AnswerKind.DAY and len(sentences) > 1:
+        # "Wednesday schedule please. It's the site visits and the gala that day, right?":
+        # a day's programme asked, then what one thinks is in it, to be confirmed.
+        rest = [re.sub(r"[’'`´]", " ", fold(s)) for s in sentences[1:]]
+        if all(CONFIRMING.search(r) or BESIDES_FRAME.search(r) for r in rest):
+            first = _understand(index, sentences[0], viewer, named, now, language)
+            if first.kind == AnswerKind.DAY and first.day is not None:
+                return first
     if found.kind == AnswerKind.UNKNOWN and len(sentences) > 1:
         # "Just landed and out of baggage claim. How do I find whoever picks us up?": the
         # story around a question can drown it; the question itself may be clear alone.
