@@ -216,6 +216,12 @@ async def test_answer_quality_does_not_regress() -> None:
         ("fresh_az.yaml", 0.90),
         ("fresh_ba.yaml", 0.98),
         ("fresh_bb.yaml", 0.92),
+        # Written for round 17 and held back from it (its unseen measure: 93, 82, 88, 97 %
+        # at first sight; BD asks indirectly, "savez-vous par hasard…"), tuned on since.
+        ("fresh_bc.yaml", 0.96),
+        ("fresh_bd.yaml", 0.89),
+        ("fresh_be.yaml", 0.89),
+        ("fresh_bf.yaml", 0.97),
     ]:
         assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 

@@ -180,6 +180,8 @@ FILLER = _words(
     "kindly gladly generally speaking remercie remercier whether mean beaucoup puisse "
     "appropriate appropriee approprie suitable convenable busy charge chargee demande "
     "too between describe decrire briefly brievement anyway "
+    # Asking indirectly: "savez-vous par hasard…", "do you happen to know…".
+    "savez sauriez hasard real vrai vraie "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs "
@@ -862,6 +864,14 @@ PHRASES = {
     "conv centre": "convention centre",
     # The coordination team, as delegates call it.
     "chacun pour soi": "",
+    "pour m organiser": "",
+    # Compared with home: "like we do back home", "comme chez nous".
+    "like we do back home": "",
+    "back home": "",
+    "comme chez nous": "",
+    "m organiser": "",
+    "do you happen to know": "",
+    "happen to know": "",
     "kick off": "start",
     "kicks off": "start",
     "kick-off": "start",
@@ -3195,7 +3205,7 @@ WHOLE_DAY = re.compile(
     r"all day( long)?|(the )?(whole|entire|full) day|(au|en) complet|in full|"
     r"journee (complete|entiere)|day in full|"
     # "De l'atterrissage jusqu'au soir", "from landing till night".
-    r"(jusqu'?au|jusqu au|till|until|to) (soir|night|evening|bout))\b"
+    r"(jusqu'?au|jusqu au|till|until|to) (soir|night|evening))\b"
 )
 WHAT_WE_DO = re.compile(
     r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
