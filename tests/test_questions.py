@@ -134,38 +134,38 @@ async def test_answer_quality_does_not_regress() -> None:
     # The benchmark (python -m bench.qa_accuracy) prints the figures; this guards the floor.
     assert accuracy(await evaluate(CASES)) >= 0.95
     assert accuracy(await evaluate(CASES.with_name("heldout.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_a.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_b.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_c.yaml"))) >= 0.95
-    assert accuracy(await evaluate(CASES.with_name("fresh_d.yaml"))) >= 0.95
+    assert accuracy(await evaluate(CASES.with_name("fresh_a.yaml"))) >= 0.98
+    assert accuracy(await evaluate(CASES.with_name("fresh_b.yaml"))) >= 0.98
+    assert accuracy(await evaluate(CASES.with_name("fresh_c.yaml"))) >= 0.96
+    assert accuracy(await evaluate(CASES.with_name("fresh_d.yaml"))) >= 0.98
     # Held out until round 6 (88, 75, 81 %), tuned on since.
-    assert accuracy(await evaluate(CASES.with_name("fresh_e.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_e.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_f.yaml"))) >= 0.93
-    assert accuracy(await evaluate(CASES.with_name("fresh_g.yaml"))) >= 0.92
+    assert accuracy(await evaluate(CASES.with_name("fresh_g.yaml"))) >= 0.95
     # Held out until round 7 (87, 93 %), tuned on since.
-    assert accuracy(await evaluate(CASES.with_name("fresh_h.yaml"))) >= 0.96
-    assert accuracy(await evaluate(CASES.with_name("fresh_i.yaml"))) >= 0.98
+    assert accuracy(await evaluate(CASES.with_name("fresh_h.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_i.yaml"))) >= 0.99
     # Held out until round 8 (72 %), tuned on since.
-    assert accuracy(await evaluate(CASES.with_name("fresh_j.yaml"))) >= 0.90
+    assert accuracy(await evaluate(CASES.with_name("fresh_j.yaml"))) >= 0.93
     # Held out until round 9 (93, 92, 92 %), tuned on since.
     assert accuracy(await evaluate(CASES.with_name("fresh_k.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_l.yaml"))) >= 0.99
     assert accuracy(await evaluate(CASES.with_name("fresh_m.yaml"))) >= 0.99
     # Held out through round 9 (96, 90, 92 %); tuned on in round 10 (100, 100, 100 %).
-    assert accuracy(await evaluate(CASES.with_name("fresh_n.yaml"))) >= 0.98
-    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.98
-    assert accuracy(await evaluate(CASES.with_name("fresh_p.yaml"))) >= 0.98
+    assert accuracy(await evaluate(CASES.with_name("fresh_n.yaml"))) >= 0.99
+    assert accuracy(await evaluate(CASES.with_name("fresh_o.yaml"))) >= 0.99
+    assert accuracy(await evaluate(CASES.with_name("fresh_p.yaml"))) >= 0.99
     # Written afresh during round 10 (first seen at 85 and 88 %), tuned on since (98, 98 %).
     assert accuracy(await evaluate(CASES.with_name("fresh_q.yaml"))) >= 0.97
-    assert accuracy(await evaluate(CASES.with_name("fresh_r.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_r.yaml"))) >= 0.98
     # Written afresh during round 10 and held back from it: 89 and 92 % before it, 90 and
     # 93 % after (the unseen measure of round 10).
-    assert accuracy(await evaluate(CASES.with_name("fresh_s.yaml"))) >= 0.9
-    assert accuracy(await evaluate(CASES.with_name("fresh_t.yaml"))) >= 0.93
+    assert accuracy(await evaluate(CASES.with_name("fresh_s.yaml"))) >= 0.97
+    assert accuracy(await evaluate(CASES.with_name("fresh_t.yaml"))) >= 0.97
     # Written afresh after round 10, never tuned on: 96 and 91 % then, 96 and 92 % after
     # round 11 (tuned on S and T).
     assert accuracy(await evaluate(CASES.with_name("fresh_u.yaml"))) >= 0.96
-    assert accuracy(await evaluate(CASES.with_name("fresh_v.yaml"))) >= 0.92
+    assert accuracy(await evaluate(CASES.with_name("fresh_v.yaml"))) >= 0.93
     # Written afresh after round 11 by four writers in four voices (Québécois, formal,
     # SMS-hurried, non-native): 88, 87, 95 and 91 % at first sight; W, X and Z tuned on in
     # round 12 (91, 93, 95 %), Y not (97 %).
@@ -177,12 +177,13 @@ async def test_answer_quality_does_not_regress() -> None:
     # voice dictation, terse executive, Québécois chat, pedantic scientist, typo-prone rep,
     # coordinator's assistant): 91, 93, 86, 83, 90, 89, 93 and 79 % at first sight, all
     # tuned on since.
+    # Each floor is one case below what the set scored at the end of round 17.
     for name, floor in [
         ("fresh_aa.yaml", 0.92),
         ("fresh_ab.yaml", 0.96),
         ("fresh_ac.yaml", 0.96),
         ("fresh_ad.yaml", 0.94),
-        ("fresh_ae.yaml", 0.93),
+        ("fresh_ae.yaml", 0.94),
         ("fresh_af.yaml", 0.91),
         ("fresh_ag.yaml", 0.95),
         ("fresh_ah.yaml", 0.88),
@@ -201,7 +202,7 @@ async def test_answer_quality_does_not_regress() -> None:
         # Written for round 14 and held back from it (its unseen measure: 93, 91, 91, 94 %
         # at first sight), tuned on in its last steps.
         ("fresh_aq.yaml", 0.95),
-        ("fresh_ar.yaml", 0.93),
+        ("fresh_ar.yaml", 0.94),
         ("fresh_as.yaml", 0.91),
         ("fresh_at.yaml", 0.97),
         # Written for round 15 and held back from it (its unseen measure: 99, 93, 90, 96 %
@@ -213,7 +214,7 @@ async def test_answer_quality_does_not_regress() -> None:
         # Written for round 16 and held back from it (its unseen measure: 93, 90, 97, 90 %
         # at first sight), tuned on in its last steps.
         ("fresh_ay.yaml", 0.93),
-        ("fresh_az.yaml", 0.90),
+        ("fresh_az.yaml", 0.94),
         ("fresh_ba.yaml", 0.98),
         ("fresh_bb.yaml", 0.92),
         # Written for round 17 and held back from it (its unseen measure: 93, 82, 88, 97 %
