@@ -181,7 +181,7 @@ FILLER = _words(
     "appropriate appropriee approprie suitable convenable busy charge chargee demande "
     "too between describe decrire briefly brievement anyway "
     # Asking indirectly: "savez-vous par hasard…", "do you happen to know…".
-    "savez sauriez hasard real vrai vraie "
+    "savez sauriez hasard real vrai vraie seem seems semble "
     "connaitre plait wondering wonder curious sorry excuse desole pardon quick petite "
     "rappel reminder bother deranger team equipe rest reste look ressemble "
     "coucou bonsoir check checking verifier n fais downstairs "
@@ -865,6 +865,12 @@ PHRASES = {
     # The coordination team, as delegates call it.
     "chacun pour soi": "",
     "pour m organiser": "",
+    "get-together": "meetup",
+    "get together": "meetup",
+    "during the trip": "",
+    "pendant le voyage": "",
+    "pendant la mission": "",
+    "during the mission": "",
     # Compared with home: "like we do back home", "comme chez nous".
     "like we do back home": "",
     "back home": "",
