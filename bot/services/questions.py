@@ -17,6 +17,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -1561,7 +1562,7 @@ WHERE_ONE_IS = re.compile(
     r"^\s*((in|on|at|outside|dans|sur|devant) (the|a|la|le|l|un|une)|a (la|l)|au) [a-z]+"
     # What one just did: "je sors du dîner", "just got out of the plenary", "closing
     # plenary just ended".
-    r"|^\s*(je sors|on sort|on sort|je viens de sortir|just got out|just left|got out)\b"
+    r"|^\s*(je sors|on sort|je viens de sortir|just got out|just left|got out)\b"
     r"|\b(just ended|just finished|vient de finir|vient de se terminer|est fini|is over)\s*$"
 )
 # A clause opening with its verb, its subject left out: "just landed", "lost the group",
@@ -1584,6 +1585,19 @@ def _opens_statement(clause: str) -> bool:
 
 
 CLAUSE_BREAK = re.compile(r"\s*[,;—–]\s*|\s+-\s+")
+
+
+def _story_names_nothing(
+    asked: set[str], content: list[str], words: list[str], also: AbstractSet[str] = frozenset()
+) -> bool:
+    """What is next, or a day's programme (`asked`, the words of what asks), asked after
+    saying where one is or what one just did: the story names no subject, unless it tells
+    of something gone wrong ("ma valise est pas arrivée, je fais quoi")."""
+    return (
+        bool(asked & (THEN_WORDS | SCHEDULE_WORDS | also))
+        and not asked & set(content)
+        and not set(words) & MISHAP
+    )
 
 
 def _story_clauses(text: str) -> tuple[set[str], set[str], bool] | None:
@@ -1739,23 +1753,15 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         aside = set(_split_compounds(words_of(" ".join(s for s in sentences if s not in asked))))
         asked_words = set(_split_compounds(words_of(" ".join(asked))))
         aside -= asked_words
-        if (
-            asked_words & (THEN_WORDS | SCHEDULE_WORDS)
-            and not asked_words & set(content)
-            and not set(words) & MISHAP
-        ):
-            # "On sort de la plénière. C'est quoi la suite?": the story names no subject.
+        if _story_names_nothing(asked_words, content, words):
+            # "On sort de la plénière. C'est quoi la suite?"
             content = [w for w in content if w not in aside]
     stories = _story_clauses(text)
-    if (
-        stories is not None
-        and not stories[0] & set(content) - {"greet"}
-        and stories[0] & (THEN_WORDS | SCHEDULE_WORDS | DAY_NAMES)
-        and not set(words) & MISHAP
+    if stories is not None and _story_names_nothing(
+        stories[0] - {"greet"}, content, words, DAY_NAMES
     ):
         # "Je sors de la plénière, c'est quoi la suite?", "at the airport, what's next",
-        # "je sors du dîner, le programme demain?": what is next, or a day's programme,
-        # asked after saying where one is or what one just did; that names no subject.
+        # "je sors du dîner, le programme demain?"
         content = [w for w in content if w not in stories[1]]
     if stories is not None and stories[0] & set(content) - {"greet"}:
         # "Hotel address pls, taxi driver is asking", "… finish, i have a call after": the
@@ -3572,6 +3578,29 @@ def _first_to_come(
     return value, doc, tuple(d for _, d in tied if d is not doc)
 
 
+def _day_without(
+    frame: re.Pattern[str],
+    index: MissionIndex,
+    text: str,
+    parsed: Parsed,
+    viewer: Viewer,
+    named: set[int],
+    now: datetime,
+    language: str,
+) -> Understanding | None:
+    """A day named, and a frame around the question (ARRIVAL_FRAME, BESIDES_FRAME): the
+    question without the frame, when that asks for the day's programme."""
+    if parsed.day is None or parsed.yes_no:
+        return None
+    folded = re.sub(r"[’'`´]", " ", fold(text))
+    found = frame.search(folded)
+    if found is None:
+        return None
+    bare = folded[: found.start()] + folded[found.end() :]
+    alone = _understand(index, bare, viewer, named, now, language)
+    return alone if alone.kind == AnswerKind.DAY else None
+
+
 def _understand(
     index: MissionIndex,
     text: str,
@@ -3581,25 +3610,17 @@ def _understand(
     language: str,
 ) -> Understanding:
     parsed = parse_question(text, viewer, now)
-    framed = ARRIVAL_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
-    if framed is not None and parsed.day is not None and not parsed.yes_no:
-        # The day's programme asked "once we land": the same question without the frame.
-        folded = re.sub(r"[’'`´]", " ", fold(text))
-        bare = folded[: framed.start()] + folded[framed.end() :]
-        alone = _understand(index, bare, viewer, named, now, language)
-        if alone.kind == AnswerKind.DAY:
-            return alone
+    # The day's programme asked "once we land": the same question without the frame.
+    framed = _day_without(ARRIVAL_FRAME, index, text, parsed, viewer, named, now, language)
+    if framed is not None:
+        return framed
     if (parsed.wants_next or parsed.wants_agenda) and set(parsed.content) <= WHOLE_GROUP:
         # "Qu'y a-t-il ensuite au programme pour la délégation?": for everyone, no subject.
         parsed.content = []
     _last_day(index, viewer, named, parsed, text)
-    besides = BESIDES_FRAME.search(re.sub(r"[’'`´]", " ", fold(text)))
-    if besides is not None and parsed.day is not None and not parsed.yes_no:
-        folded = re.sub(r"[’'`´]", " ", fold(text))
-        bare = folded[: besides.start()] + folded[besides.end() :]
-        alone = _understand(index, bare, viewer, named, now, language)
-        if alone.kind == AnswerKind.DAY:
-            return alone
+    besides = _day_without(BESIDES_FRAME, index, text, parsed, viewer, named, now, language)
+    if besides is not None:
+        return besides
     asks_day, whole_day = _day_scope(parsed, text)
     if parsed.day is not None and ORDINAL_DAY.search(fold(text)):
         # "On Monday, the first day": the phrase says again which day, not what happens.
