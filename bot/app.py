@@ -227,6 +227,6 @@ async def shutdown(app: BotApplication) -> None:
             log.warning("last-seen times not written at shutdown", exc_info=True)
     memo = memo_of(app.bot_data.sessions) if app.bot_data.sessions else None
     if memo is not None:
-        memo.close()
+        await memo.dispose()
     if app.bot_data.engine is not None:
         await app.bot_data.engine.dispose()

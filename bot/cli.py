@@ -124,12 +124,12 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 async def _with_db(settings: Settings, action: str, args: argparse.Namespace) -> int:
     from bot.services.mission_file import MissionFileError, load_mission_file
     from bot.services.people import grant_admin
-    from models.db import create_engine, create_session_factory, upgrade_schema
+    from models.db import create_engine, create_session_factory, memo_of, upgrade_schema
 
     engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
     try:
         await upgrade_schema(engine)
-        sessions = create_session_factory(engine)
         if action == "upgrade":
             print("database schema is up to date")
         elif action == "grant":
@@ -148,6 +148,8 @@ async def _with_db(settings: Settings, action: str, args: argparse.Namespace) ->
             print(report.summary())
         return 0
     finally:
+        if (memo := memo_of(sessions)) is not None:
+            await memo.dispose()
         await engine.dispose()
 
 

@@ -24,12 +24,14 @@ EN = TgUser(905, "Alex", "en")
 
 def count_queries(h: Harness) -> list[str]:
     seen: list[str] = []
-    assert h.app.bot_data.engine is not None
+    memo = memo_of(h.db)
+    assert memo is not None
 
-    @event.listens_for(h.app.bot_data.engine.sync_engine, "before_cursor_execute")
     def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
+    for engine in memo.engines:  # reads and writes run on engines of their own (SQLite)
+        event.listen(engine.sync_engine, "before_cursor_execute", _count)
     return seen
 
 
