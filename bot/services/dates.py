@@ -43,7 +43,7 @@ RELATIVE = {
     "tonight": 0, "ce soir": 0,
     "this morning": 0, "ce matin": 0, "cet apres-midi": 0, "this afternoon": 0,
     "tomorrow": 1, "demain": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
-    "dem": 1, "dmain": 1, "2main": 1,
+    "dem": 1, "dmain": 1, "2main": 1, "2moro": 1, "2morrow": 1, "2morow": 1, "tmro": 1,
     "yesterday": -1, "hier": -1,
     "apres-demain": 2, "apres demain": 2, "day after tomorrow": 2,
 }  # fmt: skip

@@ -219,7 +219,12 @@ FILLER = _words(
     # In the middle of it, which names nothing: "en pleine nuit", "middle of the night".
     "plein pleine middle "
     # Which to prefer: "il vaut mieux", "better to" (made "rather" above), "plutôt".
-    "rather plutot preferable"
+    "rather plutot preferable "
+    # On whose behalf one asks: "mon directeur demande…", "my boss wants to know…".
+    "directeur directrice patron patronne boss pdg ceo cfo coo cto vp collegue collegues "
+    "colleague colleagues manager gestionnaire superieur superieure "
+    # The thing itself: "at the forum itself", "le forum lui-même".
+    "itself himself herself themselves"
 )
 # Words that say what kind of answer is wanted, not what it is about.
 WHEN_WORDS = _words(
@@ -255,7 +260,7 @@ AGENDA_WORDS = _words(
     "activite activites activities activity agenda chose day doing evenements event events "
     "fait going happen happening horaire horaires journee on passe plan planned planning "
     "plans prevu prevue prevus prevues program programme quoi schedule seance seances "
-    "faisons faison faites ferons fera feront "
+    "faisons faison faites ferons fera feront prevoit prevoir prevoyez prevoient "
     "session sessions thing truc "
     "affaire affaires up "
     "what whats "
@@ -361,7 +366,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "rate": ("manque", "miss"), "miss": ("rate", "manque"), "coute": ("prix", "price", "cost"),
     "cost": ("prix", "price"), "marche": ("fonctionne", "work"), "work": ("fonctionne",),
     "fonctionne": ("work", "marche"),
-    "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"), "buy": ("sold", "achete"),
+    "atterrir": ("arrive", "vol"), "rentrer": ("hotel", "retour"),
+    "revenir": ("retour", "back"), "reviens": ("retour", "back"), "revient": ("retour", "back"),
+    "buy": ("sold", "achete"),
     "acheter": ("achete", "sold"),
     "pick": ("catch", "prendre", "wait", "attend"), "pickup": ("catch", "wait", "attend"),
     "chercher": ("attend", "wait", "recupere", "pick"),
@@ -931,6 +938,31 @@ PHRASES = {
     "when was it built": "history",
     # What phones' autocorrect and dictation make of Lyon.
     "lion": "lyon",
+    # What follows: "qu'est-ce qui suit?" (not the English suit).
+    "qui suit": "apres",
+    # How the asker feels, which names nothing: "je suis perdu", "I've lost track".
+    "je suis perdu": "",
+    "je suis perdue": "",
+    "suis perdu": "",
+    "i m lost": "",
+    "i am lost": "",
+    "i m confused": "",
+    "i am confused": "",
+    "lost track": "",
+    # A frame before the question: "given that I arrive late, …".
+    "given that": "",
+    # A mobile's number is a phone number.
+    "cell number": "phone number",
+    "cell phone number": "phone number",
+    "cellphone number": "phone number",
+    "numero de cell": "numero de telephone",
+    "numero de cellulaire": "numero de telephone",
+    # A bag that did not come off the belt.
+    "didn t show up": "lost",
+    "didnt show up": "lost",
+    "did not show up": "lost",
+    "never showed up": "lost",
+    "never arrived": "lost",
 }
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 
