@@ -26,6 +26,7 @@ from bot.i18n import load_catalogs
 from bot.outbox import Sender
 from bot.services.broadcasts import ProgressReporter
 from bot.services.people import flush_seen, grant_admin
+from bot.services.questions import prepare_indexes
 from bot.services.reminders import enqueue_due
 from bot.transport import AiohttpRequest
 from bot.updates import PerPersonUpdateProcessor
@@ -131,7 +132,8 @@ def build_application(
 
 
 async def startup(app: BotApplication) -> None:
-    """post_init: schema, catalogs, admins from the environment, command menus."""
+    """post_init: schema, catalogs, admins from the environment, command menus, the
+    question indexes of the missions under way."""
     state = app.bot_data
     state.started_at = time.monotonic()
     assert state.engine is not None
@@ -142,6 +144,7 @@ async def startup(app: BotApplication) -> None:
     for admin_id in state.settings.bot_admin_ids:
         await grant_admin(state.sessions, state.clock, admin_id)
     await publish_menus(app.bot, state.sessions)
+    await prepare_indexes(state.sessions, state.clock.now().date())
     state.sender = Sender(state.sessions, app.bot, state.clock, state.settings.broadcast_rate)
     state.sender.after_batch = ProgressReporter(
         state.sessions, app.bot, state.settings.broadcast_rate, state.clock

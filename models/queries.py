@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Select, Table, and_, bindparam, event, or_, select, update
@@ -21,6 +21,11 @@ async def delegate_by_telegram_id(session: AsyncSession, telegram_id: int) -> De
 
 async def mission_by_invite(session: AsyncSession, code: str) -> Mission | None:
     return await session.scalar(select(Mission).where(Mission.invite_code == code.strip().upper()))
+
+
+async def missions_ending_from(session: AsyncSession, day: date) -> list[int]:
+    """The ids of the missions that end on that day or later."""
+    return list(await session.scalars(select(Mission.id).where(Mission.ends_on >= day)))
 
 
 async def active_registrations(

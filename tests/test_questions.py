@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import select
 
 from bench.qa_accuracy import CASES, accuracy, evaluate
+from bot.services import questions as questions_service
 from bot.services.dates import MissionCalendar, parse_day
 from bot.services.questions import (
     CANDIDATES,
@@ -30,7 +31,9 @@ from bot.services.questions import (
     _totals,
     _with_passages,
     _with_places,
+    clear_cache,
     language_of,
+    prepare_indexes,
     words_of,
 )
 from models import Question, QuestionStatus, Venue
@@ -128,6 +131,21 @@ async def test_odd_input_gets_a_clear_answer(lyon: Harness) -> None:
 
 async def test_not_registered_person_is_told_how_to_register(lyon: Harness) -> None:
     assert "/register" in joined(await lyon.send(TgUser(899), "where is the gala"))
+
+
+async def test_start_up_builds_the_index_of_a_mission_under_way_only(lyon: Harness) -> None:
+    """The first question after a restart does not wait for the index to be built; a
+    mission that is over is not built for nothing."""
+    clear_cache()
+    assert await prepare_indexes(lyon.db, date(2017, 4, 30)) == 0
+    assert questions_service._CACHE == {}
+    assert await prepare_indexes(lyon.db, date(2017, 4, 11)) == 1
+    (kept,) = questions_service._CACHE.values()
+    await register(lyon, EN)
+    lyon.clock.set(paris(11, 9))
+    assert "Wi-Fi" in joined(await lyon.send(EN, "wifi password?"))
+    (still,) = questions_service._CACHE.values()
+    assert still[1] is kept[1]  # answered from the index built at start-up
 
 
 async def test_answer_quality_does_not_regress() -> None:

@@ -49,10 +49,26 @@ RELATIVE = {
 }  # fmt: skip
 
 
+class _Folded(dict[int, str]):
+    """Each character as fold() writes it, worked out the first time it is met: its
+    compatibility decomposition without the combining marks ("é" is "e", "ﬁ" is "fi")."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+        self[code] = folded = "'" if folded == "’" else folded
+        return folded
+
+
+_FOLDED = _Folded()
+
+
 def fold(text: str) -> str:
     """Lower-case without accents: how people type on a foreign keyboard."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    lowered = text.lower()
+    # Character by character, from a table: what decomposing the whole text gives, since
+    # the marks that decomposition would reorder are all dropped.
+    return lowered if lowered.isascii() else lowered.translate(_FOLDED)
 
 
 class DateProblem(ValueError):

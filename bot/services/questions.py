@@ -11,6 +11,7 @@ what a delegate may see is filtered per question (tagged and named sessions).
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import itertools
 import math
@@ -971,11 +972,23 @@ _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b")
 SAINT = re.compile(r"\b(st|ste)(?=[- ][a-z]{2})")
 
 
+APOSTROPHES = re.compile(r"[’'`´]")
+SPACES = re.compile(r"\s+")
+WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]")
+
+
 def words_of(text: str) -> list[str]:
-    folded = re.sub(r"[’'`´]", " ", fold(text))
+    return list(_words_of(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _words_of(text: str) -> tuple[str, ...]:
+    # Kept: an index of a big mission reads the same descriptions, room names and phrasings
+    # many times over, and a rebuild after an edit reads them all again.
+    folded = APOSTROPHES.sub(" ", fold(text))
     folded = SAINT.sub(lambda m: "saint" if m[1] == "st" else "sainte", folded)
-    folded = _PHRASE.sub(lambda m: PHRASES[m[1]], re.sub(r"\s+", " ", folded))
-    return [_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]", folded)]
+    folded = _PHRASE.sub(lambda m: PHRASES[m[1]], SPACES.sub(" ", folded))
+    return tuple(_stem(w) for w in WORD.findall(folded))
 
 
 def _split_compounds(words: list[str]) -> list[str]:
@@ -1283,6 +1296,18 @@ async def mission_index(sessions: async_sessionmaker[AsyncSession], viewer: View
         if cached is not None and current(cached[0], viewer.version):
             return cached[1]  # built meanwhile by another update
         return await _build(sessions, mission_id)
+
+
+async def prepare_indexes(sessions: async_sessionmaker[AsyncSession], today: date) -> int:
+    """Build the index of every mission not yet over, at start-up: otherwise the first
+    question after a restart waits for it (most of a second for a mission of 2,000
+    sessions). Returns how many were built."""
+    async with sessions() as session:
+        missions = await q.missions_ending_from(session, today - timedelta(days=1))
+    for mission_id in missions:
+        async with building("index", mission_id):
+            await _build(sessions, mission_id)
+    return len(missions)
 
 
 async def _build(sessions: async_sessionmaker[AsyncSession], mission_id: int) -> MissionIndex:
