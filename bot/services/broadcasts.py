@@ -215,12 +215,13 @@ async def progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
 
 async def active(sessions: async_sessionmaker[AsyncSession]) -> list[Progress]:
     """Broadcasts still sending, with their counts; those now complete are marked done."""
+    sending = Broadcast.status == BroadcastStatus.SENDING
+    async with sessions() as session:
+        # Read first: after each batch of the sender, most often there is none.
+        if await session.scalar(select(Broadcast.id).where(sending).limit(1)) is None:
+            return []
     async with sessions.begin() as session:
-        rows = list(
-            await session.scalars(
-                select(Broadcast).where(Broadcast.status == BroadcastStatus.SENDING)
-            )
-        )
+        rows = list(await session.scalars(select(Broadcast).where(sending)))
         result = []
         for broadcast in rows:
             state = await progress(session, broadcast)
