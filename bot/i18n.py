@@ -188,7 +188,18 @@ def _zone_city(tz_name: str, locale: str) -> str:
 
 def format_day(day: date, locale: str | None = None) -> str:
     """'mardi 11 avril 2017' / 'Tuesday, April 11, 2017'."""
-    return format_date(day, format="full", locale=locale or get_locale())
+    return _day_text(day, "full", locale or get_locale())
+
+
+def format_short_day(day: date, locale: str | None = None) -> str:
+    """'mar. 11' / 'Tue 11'."""
+    return _day_text(day, "EEE d", locale or get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: date, pattern: str, locale: str) -> str:
+    # A mission has a handful of days, shown on every agenda page and button: format once.
+    return str(format_date(day, format=pattern, locale=locale))
 
 
 @cache

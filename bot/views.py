@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_timedelta
+from babel.dates import format_timedelta
 
 from bot.i18n import (
     escape,
     format_clock,
     format_day,
     format_moment,
+    format_short_day,
     get_locale,
     render,
     zone_city,
@@ -65,7 +66,7 @@ def _other_zone(viewer: Viewer, item: SessionView | None) -> str | None:
 
 def short_day(day: date) -> str:
     """'mar. 11' / 'Tue 11': for navigation buttons."""
-    return format_date(day, "EEE d", locale=get_locale())
+    return format_short_day(day)
 
 
 def _local_day(moment: datetime, zone: str) -> date:

@@ -2304,10 +2304,17 @@ def score_documents(
                 if strength > hits.get(vocab_word, 0.0):
                     hits[vocab_word] = strength
                 matched_vocabulary.add(vocab_word)
-                for doc_index, weight in index.postings[vocab_word]:
-                    value = strength * weight
-                    if value > best_for_doc.get(doc_index, 0.0):
-                        best_for_doc[doc_index] = value
+                postings = index.postings[vocab_word]
+                if not best_for_doc:
+                    # The first (most often the only) word matched: no maximum to keep,
+                    # and a common word walks thousands of postings.
+                    best_for_doc = {d: v for d, w in postings if (v := strength * w) > 0.0}
+                else:
+                    so_far = best_for_doc.get
+                    for doc_index, weight in postings:
+                        value = strength * weight
+                        if value > so_far(doc_index, 0.0):
+                            best_for_doc[doc_index] = value
                 # Both titles (French, English) matching is worth more than one, but
                 # several synonyms of one word are that word once.
                 primary_word = vocab_word if factor == 1.0 else word
