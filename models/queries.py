@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, and_, bindparam, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,7 +97,47 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
 
 
-def _person_statement() -> Select[Delegate, RoleGrant, Mission, Registration]:
+class PersonRow(NamedTuple):
+    """The delegate's own columns that tell who they are (see person_with_missions)."""
+
+    id: int
+    telegram_id: int
+    language: str | None
+    telegram_language: str | None
+    current_mission_id: int | None
+    home_timezone: str | None
+    last_seen_at: datetime
+    unreachable: bool
+
+
+class GrantRow(NamedTuple):
+    id: int
+    role: Role
+    mission_id: int | None
+
+
+class MissionRow(NamedTuple):
+    """What a viewer of a mission needs of it."""
+
+    id: int
+    key: str
+    name_fr: str
+    name_en: str
+    city: str
+    timezone: str
+    requires_approval: bool
+    starts_on: date
+    ends_on: date
+    content_version: int
+    created_at: datetime
+
+
+def _columns(entity: Any, names: tuple[str, ...]) -> list[Any]:
+    table = cast(Table, entity.__table__)
+    return [table.c[name] for name in names]
+
+
+def _person_statement() -> Select[Any]:
     confirmed = aliased(Registration)
     registered = (
         select(confirmed.id)
@@ -113,8 +153,15 @@ def _person_statement() -> Select[Delegate, RoleGrant, Mission, Registration]:
         RoleGrant.role == Role.ADMIN,
         and_(RoleGrant.role == Role.COORDINATOR, RoleGrant.mission_id == Mission.id),
     )
+    # Columns, not entities: read for nearly every update of someone not seen since the
+    # last commit, and loading four ORM objects a row was most of what the read cost.
     return (
-        select(Delegate, RoleGrant, Mission, Registration)
+        select(
+            *_columns(Delegate, PersonRow._fields),
+            *_columns(RoleGrant, GrantRow._fields),
+            *_columns(Mission, MissionRow._fields),
+            Registration.__table__.c.tags,
+        )
         .outerjoin(RoleGrant, RoleGrant.telegram_id == Delegate.telegram_id)
         .outerjoin(Mission, visible)
         .outerjoin(
@@ -133,23 +180,31 @@ def _person_statement() -> Select[Delegate, RoleGrant, Mission, Registration]:
 # Built once: the statement runs for nearly every update, and building it (not compiling
 # it, which SQLAlchemy caches) was a tenth of the time a reply costs.
 _PERSON = _person_statement()
+_SPLIT = (len(PersonRow._fields), len(GrantRow._fields), len(MissionRow._fields))
 
 
 async def person_with_missions(
     session: AsyncSession, telegram_id: int
-) -> tuple[Delegate | None, list[RoleGrant], list[tuple[Mission, Registration | None]]]:
+) -> tuple[PersonRow | None, list[GrantRow], list[tuple[MissionRow, list[str] | None]]]:
     """The delegate behind a Telegram user, their roles and the missions they may look at
-    (those they are confirmed in, with the registration; those they run, every mission
-    for an admin, with None), in date order, in one statement."""
+    (those they are confirmed in, with the registration's tags; those they run, every
+    mission for an admin, with None), in date order, in one statement."""
     rows = (await session.execute(_PERSON, {"telegram_id": telegram_id})).all()
     if not rows:
         return None, [], []
-    grants = {g.id: g for _d, g, _m, _r in rows if g is not None}
-    missions: dict[int, tuple[Mission, Registration | None]] = {}
-    for _d, _g, mission, registration in rows:
-        if mission is not None and mission.id not in missions:
-            missions[mission.id] = (mission, registration)
-    return rows[0][0], list(grants.values()), list(missions.values())
+    person_end = _SPLIT[0]
+    grant_end = person_end + _SPLIT[1]
+    mission_end = grant_end + _SPLIT[2]
+    grants: dict[int, GrantRow] = {}
+    missions: dict[int, tuple[MissionRow, list[str] | None]] = {}
+    for row in rows:
+        if row[person_end] is not None:
+            grants.setdefault(row[person_end], GrantRow(*row[person_end:grant_end]))
+        mission_id = row[grant_end]
+        if mission_id is not None and mission_id not in missions:
+            tags = row[mission_end]
+            missions[mission_id] = (MissionRow(*row[grant_end:mission_end]), tags)
+    return PersonRow(*rows[0][:person_end]), list(grants.values()), list(missions.values())
 
 
 async def record_seen(session: AsyncSession, seen: dict[int, datetime]) -> None:

@@ -48,9 +48,9 @@ async def test_a_delegate_reading_the_agenda_twice_costs_no_query_the_second_tim
     memo = memo_of(lyon.db)
     if memo is not None and memo.change_token() is not None:
         # SQLite: the person, their missions and the agenda are kept. (What is left is the
-        # harness flushing the outbox after each update.)
+        # harness flushing the outbox after each update: a look, without the write lock.)
         read = [q for q in queries if "FROM outbox" not in q and "FROM broadcasts" not in q]
-        assert read == ["BEGIN IMMEDIATE"] * len(read), read
+        assert set(read) <= {"BEGIN", "BEGIN IMMEDIATE"}, read
     else:
         assert queries  # PostgreSQL: read each time
 

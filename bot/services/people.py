@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.i18n import SUPPORTED_LOCALES, pick_locale
 from bot.services.registration import MissionInfo
-from models import AuditRecord, Delegate, Mission, Registration, Role, RoleGrant
+from models import AuditRecord, Delegate, Role, RoleGrant
 from models import queries as q
 from models.db import memo_of
 
@@ -159,8 +159,9 @@ async def identify(
                 delegate.telegram_language = language_code
             delegate.last_seen_at = max(delegate.last_seen_at, now)
             delegate.unreachable = False  # they just wrote to us: reachable again
+            await session.flush()  # what follows reads columns: no autoflush for it
         found, grants, missions = await q.person_with_missions(session, telegram_id)
-        assert found is not None  # the delegate just read or added (autoflush)
+        assert found is not None  # the delegate just read or added (flushed)
         return _person(found, grants, missions, language_code)
 
 
@@ -180,9 +181,9 @@ class _Known:
 
 
 def _person(
-    delegate: Delegate,
-    grants: list[RoleGrant],
-    missions: list[tuple[Mission, Registration | None]],
+    delegate: q.PersonRow,
+    grants: list[q.GrantRow],
+    missions: list[tuple[q.MissionRow, list[str] | None]],
     language_code: str | None,
 ) -> Person:
     person = Person(
@@ -214,16 +215,14 @@ async def with_access(sessions: async_sessionmaker[AsyncSession], who: Person) -
     )  # fmt: skip
 
 
-def _access_of(
-    person: Person, mission: Mission, registration: Registration | None
-) -> MissionAccess:
+def _access_of(person: Person, mission: q.MissionRow, tags: list[str] | None) -> MissionAccess:
     return MissionAccess(
         mission=MissionInfo.of(mission),
         starts_on=mission.starts_on,
         ends_on=mission.ends_on,
         content_version=mission.content_version,
         created_at=mission.created_at,
-        tags=frozenset(registration.tags or ()) if registration else frozenset(),
+        tags=frozenset(tags or ()),
         staff=person.is_admin or mission.id in person.coordinator_of,
     )
 

@@ -23,7 +23,7 @@ from models import (
     RoleGrant,
 )
 from models import queries as q
-from models.queries import ACTIVE_STATUSES
+from models.queries import ACTIVE_STATUSES, MissionRow
 
 
 class Refusal(StrEnum):
@@ -45,7 +45,7 @@ class MissionInfo:
     requires_approval: bool
 
     @classmethod
-    def of(cls, mission: Mission) -> MissionInfo:
+    def of(cls, mission: Mission | MissionRow) -> MissionInfo:
         return cls(
             id=mission.id,
             key=mission.key,
