@@ -241,6 +241,19 @@ async def test_answer_quality_does_not_regress() -> None:
         ("fresh_bd.yaml", 0.89),
         ("fresh_be.yaml", 0.89),
         ("fresh_bf.yaml", 0.97),
+        # Round 18, four voices (formal board member, hurried founder, Québécois, assistants
+        # asking for their bosses): 94, 96, 95, 92 % at first sight, tuned on since.
+        ("fresh_bg.yaml", 0.97),
+        ("fresh_bh.yaml", 0.97),
+        ("fresh_bi.yaml", 0.97),
+        ("fresh_bj.yaml", 0.93),
+        # Written after the round-18 tuning, its unseen measure (anxious first-timers,
+        # scientists naming sessions by content, search-box queries, times relative to
+        # now): 93, 99, 87, 87 % at first sight; a few fixes since.
+        ("fresh_bk.yaml", 0.94),
+        ("fresh_bl.yaml", 0.99),
+        ("fresh_bm.yaml", 0.88),
+        ("fresh_bn.yaml", 0.87),
     ]:
         assert accuracy(await evaluate(CASES.with_name(name))) >= floor, name
 

@@ -40,7 +40,7 @@ MONTHS = {
 RELATIVE = {
     "today": 0, "aujourd'hui": 0, "aujourdhui": 0, "auj": 0, "ajd": 0, "aujourdui": 0,
     "daujourdhui": 0, "ajourdhui": 0, "ajourd'hui": 0, "tday": 0, "2day": 0,
-    "tonight": 0, "ce soir": 0,
+    "tonight": 0, "ce soir": 0, "tonite": 0, "2nite": 0, "tonigh": 0,
     "this morning": 0, "ce matin": 0, "cet apres-midi": 0, "this afternoon": 0,
     "tomorrow": 1, "demain": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1,
     "dem": 1, "dmain": 1, "2main": 1, "2moro": 1, "2morrow": 1, "2morow": 1, "tmro": 1,

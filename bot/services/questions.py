@@ -104,7 +104,7 @@ ENGLISH = _words(
     "departure did do does evening find for friday get go going have here how i in is it "
     "its last leave leaving many monday morning much my need next night noon now of on our "
     "plan saturday schedule should sunday the there this thursday time to today tomorrow "
-    "tonight tuesday us we wednesday what what's whats when where which with without "
+    "tonight tonite tuesday us we wednesday what what's whats when where which with without "
     "pls plz please thanks thx hi hello hey "
     # Texting shorthand only English writes: "hotel addr", "tmrw", "wifi pwd", "my sched".
     "addr tmrw tmr pwd sched tues wed thurs"
@@ -297,6 +297,7 @@ TIME_OF_DAY = {
     "matin": (5, 12), "morning": (5, 12), "midi": (11, 14), "noon": (11, 14),
     "lunchtime": (11, 14), "apres-midi": (12, 18), "afternoon": (12, 18), "aprem": (12, 18),
     "soir": (17, 24), "soiree": (17, 24), "evening": (17, 24), "tonight": (17, 24),
+    "tonite": (17, 24), "2nite": (17, 24), "tonigh": (17, 24),
     "night": (18, 24), "nuit": (18, 24),
 }  # fmt: skip
 
@@ -952,6 +953,23 @@ PHRASES = {
     "lost track": "",
     # A frame before the question: "given that I arrive late, …".
     "given that": "",
+    # How soon, which names nothing: "the Gerland thing in half an hour".
+    "in half an hour": "",
+    "in an hour": "",
+    "in a few minutes": "",
+    "dans une demi-heure": "",
+    "dans une demi heure": "",
+    "dans une heure": "",
+    "dans quelques minutes": "",
+    # Asking to be shown: "can I see the full schedule", "je peux voir le programme".
+    "can i see": "",
+    "could i see": "",
+    "may i see": "",
+    "can we see": "",
+    "je peux voir": "",
+    "puis je voir": "",
+    "pourrais je voir": "",
+    "on peut voir": "",
     # A mobile's number is a phone number.
     "cell number": "phone number",
     "cell phone number": "phone number",
@@ -1850,7 +1868,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         # "On" is the French "we" as often as the English "what's on".
         wants_agenda=bool(raw & (AGENDA_WORDS - {"on"})) or bool(WHATS_ON.search(sentence)),
         hour=_hour_of(text),
-        clock=parse_clock(text),
+        clock=_in_part(parse_clock(text), part),
         part_of_day=part,
         day=day,
         day_problem=problem,
@@ -1860,6 +1878,13 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         told_after=told_after,
         near_head=near_head,
     )
+
+
+def _in_part(clock: time | None, part: tuple[int, int] | None) -> time | None:
+    """"3:45 this afternoon" is 15:45: a clock of twelve hours read in its part of day."""
+    if clock is not None and part is not None and clock.hour < 12 <= part[0]:
+        return clock.replace(hour=clock.hour + 12)
+    return clock
 
 
 def _expansions(word: str) -> list[tuple[str, float]]:
@@ -3312,6 +3337,7 @@ CHAT_SPELLINGS = {
     "wht": "what", "koi": "quoi", "kwa": "quoi", "qoi": "quoi", "qelle": "quelle",
     "qel": "quel", "kel": "quel", "kelle": "quelle", "heur": "heure", "hre": "heure",
     "wen": "when", "wher": "where", "whr": "where", "nxt": "next", "nex": "next",
+    "qd": "quand", "qnd": "quand", "kan": "quand",
 }  # fmt: skip
 INTENT_VOCABULARY = sorted(
     w for w in WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | SCHEDULE_WORDS if len(w) >= 5
@@ -3474,7 +3500,12 @@ def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     whole = bool(WHOLE_DAY.search(folded)) or bool(
         raw & WHOLE_WORDS and (raw & SCHEDULE_WORDS or doing)
     )
-    asks = whole or bool(raw & SCHEDULE_WORDS) or doing
+    schedule = raw & SCHEDULE_WORDS
+    if parsed.clock is not None or any(w not in parsed.aside for w in parsed.content):
+        # Something else is asked: a schedule named in the story around it is not ("whats
+        # at 3:45? the schedule on my phone is cut off").
+        schedule -= parsed.aside
+    asks = whole or bool(schedule) or doing
     return asks, whole
 
 
@@ -3833,7 +3864,9 @@ def _understand(
         # "What we do on Monday, the first day in Lyon?": asked for a day's programme, and
         # nothing in particular clearly named in it.
         return Understanding(AnswerKind.DAY, language, day=parsed.day)
-    meaningful = [w for w in parsed.content if len(w) > 1]
+    # (The story told around the question names nothing asked: "whats at 3:45? the
+    # schedule on my phone is cut off".)
+    meaningful = [w for w in parsed.content if len(w) > 1 and w not in parsed.aside]
     if not meaningful:
         if parsed.day_problem is not None:
             return Understanding(AnswerKind.DAY, language, day_problem=parsed.day_problem)
