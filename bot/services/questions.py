@@ -1881,7 +1881,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
 
 
 def _in_part(clock: time | None, part: tuple[int, int] | None) -> time | None:
-    """"3:45 this afternoon" is 15:45: a clock of twelve hours read in its part of day."""
+    """ "3:45 this afternoon" is 15:45: a clock of twelve hours read in its part of day."""
     if clock is not None and part is not None and clock.hour < 12 <= part[0]:
         return clock.replace(hour=clock.hour + 12)
     return clock
