@@ -3422,7 +3422,9 @@ MEETING_US = {"attend", "wait", "meet", "pick", "chercher", "greet", "accueil", 
 WHAT_AFTER = re.compile(
     r"^\W*((ok|okay|so|and|alright|bon|et|pis|puis|ok pis)\W+)*("
     r"(what s|whats|what is|what comes|what happens|what do we do|what are we doing|"
+    r"what do we have|what have we got|what s on|whats on|what is on|"
     r"c est quoi|qu est ce qu on fait|qu est ce qui (vient|suit|se passe)|qu y a t il|"
+    r"qu est ce qu on a|on a quoi|"
     r"on fait quoi)\s+(right\s+|just\s+|juste\s+)?(after|apres)\s+(?P<a>[a-z0-9 -]{2,40}?)|"
     r"(right\s+|just\s+|juste\s+)?(after|apres)\s+(?P<b>[a-z0-9 -]{2,40}?),?\s+"
     r"(what s next|whats next|what s up|what do we do|what now|on fait quoi|c est quoi|"
@@ -3440,8 +3442,8 @@ def _what_after(
     if found is None:
         return None
     subject = parse_question(found["a"] or found["b"], viewer, now)
-    if subject.day is not None or not subject.content:
-        return None
+    if not [w for w in subject.content if w not in DAY_WORDS]:
+        return None  # "what's after Tuesday": a day, not an event
     scored = score_documents(index, subject, viewer, named, now)
     if not scored or scored[0][1].kind != AnswerKind.SESSION or scored[0][0] < PLAUSIBLE:
         return None
@@ -3754,7 +3756,8 @@ def _understand(
                 language,
                 Match(gathering.kind, gathering.key, gathering.ref_id, CONFIDENT),
             )
-    if parsed.day is None and not parsed.yes_no:
+    if not parsed.yes_no:
+        # (A day may be said with the event: "after the badge pick-up this afternoon".)
         after = _what_after(index, text, viewer, named, now)
         if after is True:
             return Understanding(AnswerKind.NEXT, language)
