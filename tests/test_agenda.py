@@ -123,6 +123,9 @@ async def test_tagged_sessions_only_for_tagged_delegates(lyon: Harness) -> None:
     lyon.clock.set(day - timedelta(hours=1))
     assert b2b.title_fr in joined(await lyon.send(FR, "/agenda"))
     assert b2b.title_en not in joined(await lyon.send(EN, "/agenda"))
+    # Asked for by name, it is answered for the one it is for, never shown to the other.
+    assert b2b.title_fr in joined(await lyon.send(FR, "rencontres b2b medtech à quelle heure?"))
+    assert b2b.title_en not in joined(await lyon.send(EN, "what time are the medtech b2b?"))
 
 
 async def test_named_sessions_only_for_named_delegates(lyon: Harness) -> None:

@@ -1086,9 +1086,17 @@ class MissionIndex:
     match_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
     # Each document's place in docs, by identity.
     positions: dict[int, int] = field(default_factory=dict)
+    # The documents not everyone may see (sessions for some tags or named people): the
+    # only ones whose visibility a question has to check.
+    restricted: frozenset[int] = frozenset()
 
     def build(self) -> MissionIndex:
         self.positions = {id(doc): i for i, doc in enumerate(self.docs)}
+        self.restricted = frozenset(
+            i
+            for i, doc in enumerate(self.docs)
+            if doc.kind == AnswerKind.SESSION and doc.audience != Audience.EVERYONE
+        )
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, doc in enumerate(self.docs):
             for word, weight in doc.weights.items():
@@ -2447,8 +2455,10 @@ def score_documents(
             # "The address of our hotel? I need it for the taxi driver": named only in what
             # is said after the question, what it is for, not in the question itself.
             value *= ASIDE_NAMED
-        if doc.key_words and all(
-            w in matched_vocabulary and w in doc.weights for w in doc.key_words
+        if (
+            doc.key_words
+            and doc.key_words <= matched_vocabulary
+            and doc.key_words <= doc.weights.keys()
         ):
             value += 0.12  # the organiser's own name for it, all there
         if doc.kind == AnswerKind.FAQ:
@@ -2584,17 +2594,21 @@ def _totals(
     the CANDIDATES-th best plain sum cannot be among the best: in a mission of thousands of
     sessions, most are left without reading their passages."""
     docs = index.docs
-    visible = [(d, values) for d, values in per_doc.items() if _visible(docs[d], viewer, named)]
+    restricted = index.restricted
+    visible = [
+        (d, values, sum(values.values()))
+        for d, values in per_doc.items()
+        if d not in restricted or _visible(docs[d], viewer, named)
+    ]
     cutoff = 0.0
     if len(visible) > CANDIDATES:
-        cutoff = heapq.nlargest(CANDIDATES, (sum(v.values()) for _, v in visible))[-1]
+        cutoff = heapq.nlargest(CANDIDATES, (plain for _, _, plain in visible))[-1]
     raised = {w: PASSAGE_WEIGHT * max(h.values(), default=0.0) for w, h in word_hits.items()}
     totals = {}
-    for d, values in visible:
+    for d, values, plain in visible:
         if len(values) == 1:
-            total = sum(values.values())
-            if total >= cutoff:
-                totals[d] = total
+            if plain >= cutoff:
+                totals[d] = plain
         elif sum(max(v, raised[w]) for w, v in values.items()) >= cutoff:
             totals[d] = _with_passages(docs[d], values, word_hits, query_weight)
     return totals
