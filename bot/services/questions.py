@@ -3712,6 +3712,14 @@ def _day_without(
     return alone if alone.kind == AnswerKind.DAY else None
 
 
+# Where a place is, asked outright: "where exactly is city hall?", "Bioaster, c'est où?"
+# (the place, even when what happens there tonight is said too).
+ASKS_WHERE_IT_IS = re.compile(
+    r"\bwhere( exactly| precisely)? (is|s)\b|\bwhere s\b"
+    r"|\bc est ou\b|\bou (est|se trouve|sont)\b"
+)
+
+
 def _understand(
     index: MissionIndex,
     text: str,
@@ -3839,6 +3847,7 @@ def _understand(
             doc.kind == AnswerKind.VENUE
             and (parsed.wants_agenda or parsed.wants_when)
             and not (set(parsed.words) & PLACE_WORDS)
+            and not ASKS_WHERE_IT_IS.search(re.sub(r"[’'`´]", " ", fold(text)))
         ):
             # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
             # the event there, not the address; "when do we leave for bioMérieux": the ride.
