@@ -575,7 +575,7 @@ def _stemmed(words: set[str]) -> set[str]:
 
 
 # (and -ess without French's final e: "adress?" is an English slip for "address").
-ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$|ess$")
+ENGLISH_SHAPE = re.compile(r"[wk]|th|sh|ing$|ess$|.{3}ed$")
 
 
 def language_of(
@@ -590,7 +590,8 @@ def language_of(
     words = re.findall(r"[a-z]+", fold(text).replace("'", " "))
     french = 2 * sum(w in FRENCH for w in words) + len(re.findall(r"[éèêàçùâîôû]", text.lower()))
     english = 2 * sum(w in ENGLISH for w in words)
-    # Letters French spells with only in borrowed words: "pickup", "emergency", "parking".
+    # Letters French spells with only in borrowed words: "pickup", "emergency", "parking";
+    # and the English past participle ("needed", "booked").
     english += sum(
         1
         for w in words
