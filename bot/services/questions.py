@@ -996,6 +996,11 @@ SPACES = re.compile(r"\s+")
 WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]")
 
 
+def apostrophes_spaced(text: str) -> str:
+    """The text folded (fold()), each apostrophe a space: "qu'est-ce" reads "qu est-ce"."""
+    return APOSTROPHES.sub(" ", fold(text))
+
+
 def words_of(text: str) -> list[str]:
     return list(_words_of(text))
 
@@ -1004,8 +1009,7 @@ def words_of(text: str) -> list[str]:
 def _words_of(text: str) -> tuple[str, ...]:
     # Kept: an index of a big mission reads the same descriptions, room names and phrasings
     # many times over, and a rebuild after an edit reads them all again.
-    folded = APOSTROPHES.sub(" ", fold(text))
-    folded = SAINT.sub(lambda m: "saint" if m[1] == "st" else "sainte", folded)
+    folded = SAINT.sub(lambda m: "saint" if m[1] == "st" else "sainte", apostrophes_spaced(text))
     folded = _PHRASE.sub(lambda m: PHRASES[m[1]], SPACES.sub(" ", folded))
     return tuple(_stem(w) for w in WORD.findall(folded))
 
@@ -1687,7 +1691,7 @@ def _story_names_nothing(
 def _story_clauses(text: str) -> tuple[set[str], set[str], bool] | None:
     """Within the sentences of a question, the clauses that ask and the statements around
     them: the words of each, and whether a statement comes after the last that asks."""
-    folded = re.sub(r"[’'`´]", " ", fold(text))
+    folded = apostrophes_spaced(text)
     clauses = [c for c in CLAUSE_BREAK.split(folded) if c.strip()]
     if len(clauses) < 2:
         return None
@@ -3511,7 +3515,7 @@ def _session_now(index: MissionIndex, viewer: Viewer, named: set[int], now: date
 
 def _day_scope(parsed: Parsed, text: str) -> tuple[bool, bool]:
     """Whether the question asks for a day's programme (and whether for all of it)."""
-    folded = re.sub(r"[’'`´]", " ", fold(text))
+    folded = apostrophes_spaced(text)
     raw = set(parsed.words)
     doing = bool(WHAT_WE_DO.search(folded))
     whole = bool(WHOLE_DAY.search(folded)) or bool(
@@ -3640,7 +3644,7 @@ def understand(
     if found.kind != AnswerKind.DAY and len(sentences) > 1:
         # "Wednesday schedule please. It's the site visits and the gala that day, right?":
         # a day's programme asked, then what one thinks is in it, to be confirmed.
-        rest = [re.sub(r"[’'`´]", " ", fold(s)) for s in sentences[1:]]
+        rest = [apostrophes_spaced(s) for s in sentences[1:]]
         if all(CONFIRMING.search(r) or BESIDES_FRAME.search(r) for r in rest):
             first = _understand(index, sentences[0], viewer, named, now, language)
             if first.kind == AnswerKind.DAY and first.day is not None:
@@ -3704,7 +3708,7 @@ def _day_without(
     question without the frame, when that asks for the day's programme."""
     if parsed.day is None or parsed.yes_no:
         return None
-    folded = re.sub(r"[’'`´]", " ", fold(text))
+    folded = apostrophes_spaced(text)
     found = frame.search(folded)
     if found is None:
         return None
@@ -3764,7 +3768,7 @@ def _understand(
         parsed.wants_next
         and parsed.day is None
         and not parsed.yes_no
-        and ARRIVED.search(re.sub(r"[’'`´]", " ", fold(text)))
+        and ARRIVED.search(apostrophes_spaced(text))
         # "On vient d'atterrir! Qui vient nous chercher?", "qqn nous attend à la sortie?":
         # who meets the group, or whether anyone does, not next.
         and not set(parsed.words) & {"who", "qui", "whoever"}
@@ -3848,7 +3852,7 @@ def _understand(
             doc.kind == AnswerKind.VENUE
             and (parsed.wants_agenda or parsed.wants_when)
             and not (set(parsed.words) & PLACE_WORDS)
-            and not ASKS_WHERE_IT_IS.search(re.sub(r"[’'`´]", " ", fold(text)))
+            and not ASKS_WHERE_IT_IS.search(apostrophes_spaced(text))
         ):
             # "What's happening at the Hôtel de Ville", "reception at City Hall, what time":
             # the event there, not the address; "when do we leave for bioMérieux": the ride.
