@@ -1060,6 +1060,18 @@ class Doc:
     contingency: bool = False
     # A session held in a named room ("Hall d'accueil"), which "which room" asks for.
     has_room: bool = False
+    # See _starts and _times: worked out once, as every question weighs them.
+    starts: tuple[datetime, ...] = ()
+    times: tuple[datetime, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.local_start is None:
+            return
+        own = () if self.own_start is None else (self.own_start,)
+        self.starts = (self.local_start, *own)
+        self.times = self.starts
+        if self.transport and self.ends_at is not None:
+            self.times = (*self.starts, self.ends_at.astimezone(self.local_start.tzinfo))
 
 
 DISTINCT_WEIGHT = 0.6
@@ -1094,6 +1106,8 @@ class MissionIndex:
     # The documents not everyone may see (sessions for some tags or named people): the
     # only ones whose visibility a question has to check.
     restricted: frozenset[int] = frozenset()
+    # The venues' places in docs.
+    venue_docs: frozenset[int] = frozenset()
 
     def build(self) -> MissionIndex:
         self.positions = {id(doc): i for i, doc in enumerate(self.docs)}
@@ -1101,6 +1115,9 @@ class MissionIndex:
             i
             for i, doc in enumerate(self.docs)
             if doc.kind == AnswerKind.SESSION and doc.audience != Audience.EVERYONE
+        )
+        self.venue_docs = frozenset(
+            i for i, doc in enumerate(self.docs) if doc.kind == AnswerKind.VENUE
         )
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, doc in enumerate(self.docs):
@@ -2317,7 +2334,9 @@ def score_documents(
         return []
     # For each document, what each question word is worth there; for each question word,
     # what each vocabulary word it matches is worth.
-    per_doc: dict[int, dict[str, float]] = defaultdict(dict)
+    # For each question word, what it is worth in each document it matches (most documents
+    # match one word: a per-document table would be built for hundreds of them in vain).
+    word_docs: dict[str, dict[int, float]] = {}
     word_hits: dict[str, dict[str, float]] = {}
     hit_primary: dict[int, set[str]] = defaultdict(set)
     # Every vocabulary word some question word matched.
@@ -2384,10 +2403,13 @@ def score_documents(
             # Only a look-alike of it is known ("halal" like "hall"): a typo, or a subject
             # the mission does not know.
             parsed.lookalikes.append(word)
-        for doc_index, value in best_for_doc.items():
-            per_doc[doc_index][word] = value * share
+        if best_for_doc:
+            word_docs[word] = (
+                best_for_doc if share == 1.0 else {d: v * share for d, v in best_for_doc.items()}
+            )
     # (What the viewer may not see never takes the place of what they may.)
-    totals = _candidates(_totals(index, per_doc, word_hits, query_weight, viewer, named))
+    totals = _candidates(_totals(index, word_docs, word_hits, query_weight, viewer, named))
+    per_doc = {d: _doc_values(word_docs, d) for d in totals}
     scored = []
     zone = index.timezone
     raw = set(parsed.words)
@@ -2438,8 +2460,7 @@ def score_documents(
     # the mission named in the question itself, is that place, not an FAQ answer that
     # speaks of it in passing.
     place_named = about_place and any(
-        index.docs[d].kind == AnswerKind.VENUE and values.keys() & asked
-        for d, values in per_doc.items()
+        not index.venue_docs.isdisjoint(word_docs[w]) for w in asked if w in word_docs
     )
     named_aside = {
         d: bool(hit)
@@ -2585,9 +2606,14 @@ def score_documents(
 CANDIDATES = 100
 
 
+def _doc_values(word_docs: dict[str, dict[int, float]], doc_index: int) -> dict[str, float]:
+    """What each question word that matches a document is worth there, in question order."""
+    return {w: found[doc_index] for w, found in word_docs.items() if doc_index in found}
+
+
 def _totals(
     index: MissionIndex,
-    per_doc: dict[int, dict[str, float]],
+    word_docs: dict[str, dict[int, float]],
     word_hits: dict[str, dict[str, float]],
     query_weight: float,
     viewer: Viewer,
@@ -2599,22 +2625,36 @@ def _totals(
     the CANDIDATES-th best plain sum cannot be among the best: in a mission of thousands of
     sessions, most are left without reading their passages."""
     docs = index.docs
-    restricted = index.restricted
-    visible = [
-        (d, values, sum(values.values()))
-        for d, values in per_doc.items()
-        if d not in restricted or _visible(docs[d], viewer, named)
-    ]
+    found = list(word_docs.values())
+    # The plain sum for each document, in the order documents first appear, and those that
+    # more than one word matches (the only ones a passage can raise).
+    plain: dict[int, float] = dict(found[0]) if found else {}
+    several: set[int] = set()
+    if len(found) > 1:
+        seen = set(plain)
+        for more in found[1:]:
+            several |= seen & more.keys()
+            seen |= more.keys()
+            get = plain.get
+            for d, v in more.items():
+                plain[d] = get(d, 0.0) + v
+    for d in index.restricted & plain.keys():
+        if not _visible(docs[d], viewer, named):
+            del plain[d]
     cutoff = 0.0
-    if len(visible) > CANDIDATES:
-        cutoff = heapq.nlargest(CANDIDATES, (plain for _, _, plain in visible))[-1]
+    if len(plain) > CANDIDATES:
+        cutoff = heapq.nlargest(CANDIDATES, plain.values())[-1]
+    if not several:
+        return {d: v for d, v in plain.items() if v >= cutoff}
     raised = {w: PASSAGE_WEIGHT * max(h.values(), default=0.0) for w, h in word_hits.items()}
     totals = {}
-    for d, values, plain in visible:
-        if len(values) == 1:
-            if plain >= cutoff:
-                totals[d] = plain
-        elif sum(max(v, raised[w]) for w, v in values.items()) >= cutoff:
+    for d, v in plain.items():
+        if d not in several:
+            if v >= cutoff:
+                totals[d] = v
+            continue
+        values = _doc_values(word_docs, d)
+        if sum(max(x, raised[w]) for w, x in values.items()) >= cutoff:
             totals[d] = _with_passages(docs[d], values, word_hits, query_weight)
     return totals
 
@@ -2800,6 +2840,8 @@ def _after_named_event(
 def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
     """When a session starts, in the mission's zone and in the zone it was written in."""
     assert doc.starts_at is not None
+    if doc.starts:
+        return doc.starts
     local = doc.local_start or _local(doc.starts_at, zone)
     return (local, doc.own_start) if doc.own_start is not None else (local,)
 
@@ -2807,6 +2849,8 @@ def _starts(doc: Doc, zone: str) -> tuple[datetime, ...]:
 def _times(doc: Doc, zone: str) -> tuple[datetime, ...]:
     """When a session starts (see _starts), and for a ride when it arrives too: a ride is
     asked about by its arrival as much as by its departure ("on atterrit à midi et quart?")."""
+    if doc.times:
+        return doc.times
     starts = _starts(doc, zone)
     if doc.transport and doc.ends_at is not None:
         return (*starts, _local(doc.ends_at, zone))
