@@ -32,6 +32,7 @@ from bot.services.questions import (
     _with_passages,
     _with_places,
     clear_cache,
+    corrected,
     language_of,
     prepare_indexes,
     words_of,
@@ -393,7 +394,27 @@ GENERAL = [
     # A compound is also typed as one word ("start-ups").
     {"q": "I'm a digital health startup. Tuesday afternoon, what do I need to get ready for my "
           "meetings?", "lang": "en", "expect": {"session": "b2b-digital-health"}},
+    # What the question takes back or leaves out is not what it asks.
+    {"q": "pas le souper, le cocktail : ça finit quand?", "lang": "fr",
+     "expect": {"session": "welcome-cocktail"}},
+    {"q": "le programme de mardi, euh non je voulais dire jeudi", "lang": "fr",
+     "expect": {"day": "2017-04-13"}},
+    {"q": "forget the bus, when does the factory tour itself begin?", "lang": "en",
+     "expect": {"session": "visit-biomerieux"}},
 ]  # fmt: skip
+
+
+def test_only_a_correction_or_an_exclusion_changes_the_question() -> None:
+    assert corrected("je ne sais pas où est le gala") is None
+    assert corrected("pas de navette ce soir?") is None
+    assert corrected("is it not at the hotel?") is None
+    taken_back = corrected("Which room for medtech... sorry, I meant pharma, not medtech")
+    assert taken_back is not None
+    text, left_out = taken_back
+    assert (" ".join(text.split()), left_out) == (
+        "which room for, pharma ,",
+        frozenset({"medtech"}),
+    )
 
 
 # Round 6: the same behaviours asked at length, politely, with typos.

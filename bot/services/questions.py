@@ -1405,6 +1405,8 @@ class Parsed:
     aside: frozenset[str] = frozenset()
     # A sentence told after the question ("… ? I need it for the taxi driver").
     told_after: bool = False
+    # Words of what the question leaves out ("not the shuttle, the reception itself").
+    excluded: frozenset[str] = frozenset()
     # Content words that match nothing the mission knows (filled while scoring).
     unmatched: list[str] = field(default_factory=list)
     # Content words that only look like a word the mission knows (filled while scoring).
@@ -1595,6 +1597,71 @@ AVOIDED = re.compile(
 )
 
 
+# Taking back what was just asked ("… sorry, I meant pharma", "euh non, je voulais dire
+# mercredi", "bioMérieux tour? no, the Gerland one", "what's on now... no wait"): what came
+# before is dropped, all but the words that ask ("which room", "c'est quoi le programme").
+RETRACTION = re.compile(
+    r"(?:\b(?:ah|oh|euh|heu|hmm|oops|oups|sorry|pardon|desole|desolee|ok|actually|en fait)"
+    r"[\s,]+)*(?:\b(?:no|non|nope|nah)[\s,]+)?(?:\b(?:wait|attends|attend|sorry|pardon|desole|"
+    r"desolee)[\s,]+)*\b(?:i meant|what i meant|je voulais dire|je voulais plutot dire|"
+    r"je veux plutot dire|scratch that|no wait|wait no|euh non|heu non|ah non|oh non|"
+    r"non attends|en fait non|actually no)\b"
+    r"|(?:(?<=[?!])|(?<=\.\.))\s*(?:(?:ah|oh|euh|heu)[\s,]+)?(?:no|non|nope)\s*[,:]"
+)
+_THE = r"(?:(?:the|my|our|this|that|le|la|les|l|du|mon|ma|mes|notre|nos|ce|cet|cette)\s+)"
+_WHAT = r"(?P<what>[a-z0-9]+(?:[ -][a-z0-9/]+){0,5}?)"
+_UNTIL = r"\s*(?:\b(?:mais|but|plutot|rather)\b|(?=[,.;:!?]|\s-(?:\s|$)|$))"
+# Leaving something out ("not the shuttle, the reception itself", "sauf le lunch", "oublie
+# la navette", "I don't mean the hotel", "pharma, not medtech"): those words are no part of
+# what is asked, and a document they name is not the answer.
+EXCLUSIONS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # A contrast, the other thing following: "not the shuttle, the reception".
+        r"(?:^|(?<=[.;:!?]))\s*(?:not|pas|non pas)\s+" + _THE + _WHAT + r"\s*,\s*(?=\w)",
+        # A contrast, the other thing before: "pharma, not medtech", "…, pas Montréal".
+        r",\s*(?:and\s+|et\s+)?(?:not|pas|non pas)\s+" + _THE + "?" + _WHAT + r"\s*(?=[.;:!?]|$)",
+        r"\b(?:sauf|except|excepting|other than|apart from|aside from|besides|hormis|"
+        r"en dehors d(?:e|u|es))\s+" + _THE + "?" + _WHAT + _UNTIL,
+        # Telling the bot to put something aside, at the start of what is said.
+        r"(?:^|(?<=[,;:.!?]))\s*(?:(?:ah|oh|euh|heu|non|no|ok|and|et|mais|but)[\s,]+)*"
+        r"(?:forget|oublie|oubliez|ignore|ignorez|laisse faire|laissez faire|never mind|"
+        r"nevermind|disregard)\s+(?:about\s+)?" + _THE + "?" + _WHAT + _UNTIL,
+        r"\b(?:i don t mean|i do not mean|i m not (?:asking|talking) about|not (?:asking|"
+        r"talking) about|je (?:ne )?parle pas|je (?:ne )?veux pas dire|je (?:ne )?demande pas)"
+        r"\s+(?:about\s+|de\s+|d\s+|du\s+|des\s+)?" + _THE + "?" + _WHAT + _UNTIL,
+    )
+)
+
+
+def corrected(text: str) -> tuple[str, frozenset[str]] | None:
+    """The question once what it takes back or leaves out is gone, and the words left out;
+    None when it does neither."""
+    folded = apostrophes_spaced(fold(text))
+    retracted = list(RETRACTION.finditer(folded))
+    excluded: set[str] = set()
+    if retracted:
+        last = retracted[-1]
+        before, folded = folded[: last.start()], folded[last.end() :]
+        asking = [w for w in re.findall(r"[a-z0-9]+", before) if _asks(w)]
+        folded = ", ".join([" ".join(asking), folded])
+    changed = bool(retracted)
+    for pattern in EXCLUSIONS:
+        found = pattern.search(folded)
+        if found is not None:
+            excluded |= {w for w in words_of(found["what"]) if w not in FRAME_WORDS}
+            folded = f"{folded[: found.start()]} , {folded[found.end() :]}"
+            changed = True
+    return (folded, frozenset(excluded)) if changed else None
+
+
+def _asks(word: str) -> bool:
+    """A word of how a question asks, not of what it is about ("which", "room", "programme",
+    "c'est quoi"): what is kept of a question taken back."""
+    stems = words_of(word)
+    return bool(stems) and all(w in FRAME_WORDS for w in stems)
+
+
 # "Who will I be meeting with", "qui est-ce que je vais rencontrer": "who" the one met, by
 # the asker (a subject follows it), not someone coming to meet the group.
 WHO_WORDS = {"who", "whom", "qui"}
@@ -1651,6 +1718,13 @@ INTERROGATIVES = _words(
     "what whats which who whom whose when where how why quel quelle quels quelles quand ou "
     "comment combien qui quoi pourquoi koi address adresse"
 )
+# The words that say how a question asks, not what about (see _asks).
+FRAME_WORDS = (
+    (STOPWORDS | WHEN_WORDS | WHERE_WORDS | NEXT_WORDS | AGENDA_WORDS | PLACE_WORDS | FILLER)
+    - DAY_WORDS
+    - set(TIME_OF_DAY)
+)
+FRAME_WORDS |= INTERROGATIVES
 # Words that make a clause a statement, said of oneself or of someone ("i have a call",
 # "my insurance form needs it", "taxi driver is asking", "je suis arrivé"): a clause with
 # none of them is a topic ("the gala, what time?", "c'est où, la navette?").
@@ -1766,6 +1840,9 @@ def _asking_clauses(text: str) -> str | None:
 def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
     if ACCENTED.search(text.lower()):
         text = re.sub(r"\b[Oo]u\b", "or", text)
+    excluded: frozenset[str] = frozenset()
+    if (correction := corrected(text)) is not None:
+        text, excluded = correction
     folded = fold(text)
     if AVOIDED.search(folded):
         text = folded = AVOIDED.sub(" ", re.sub(r"[’'`´]", " ", folded))
@@ -1907,6 +1984,7 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         aside=frozenset(aside),
         told_after=told_after,
         near_head=near_head,
+        excluded=excluded,
     )
 
 
@@ -2468,6 +2546,7 @@ def score_documents(
         for d, hit in (hit_primary.items() if told_after else ())
     }
     named_aside = defaultdict(bool, named_aside)
+    left_out = _named_by(index, parsed.excluded)
     for doc_index, total in totals.items():
         doc = index.docs[doc_index]
         parsed.matched[id(doc)] = frozenset(per_doc[doc_index])
@@ -2477,6 +2556,8 @@ def score_documents(
         mishap_here = mishap and bool(per_doc[doc_index].keys() - MISHAP)
         precision = len(hit_primary.get(doc_index, ())) / max(1, min(len(doc.primary), 4))
         value = 0.75 * coverage + 0.25 * min(1.0, precision)
+        if doc_index in left_out:
+            value *= LEFT_OUT  # "not the shuttle, the reception itself"
         if told_after and named_aside[doc_index]:
             # "The address of our hotel? I need it for the taxi driver": named only in what
             # is said after the question, what it is for, not in the question itself.
@@ -2604,6 +2685,18 @@ def score_documents(
 
 
 CANDIDATES = 100
+LEFT_OUT = 0.4
+
+
+def _named_by(index: MissionIndex, words: frozenset[str]) -> set[int]:
+    """The documents whose title (name, FAQ question) has one of these words, or a close
+    look-alike of it."""
+    named: set[int] = set()
+    for word in words:
+        for vocab_word, similarity in _matches(index, word):
+            if similarity >= 0.8:
+                named.update(index.in_primary.get(vocab_word, ()))
+    return named
 
 
 def _doc_values(word_docs: dict[str, dict[int, float]], doc_index: int) -> dict[str, float]:
