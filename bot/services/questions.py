@@ -1597,6 +1597,15 @@ AVOIDED = re.compile(
 )
 
 
+# What lies ahead, "qu'est-ce qui nous attend jeudi", "what's in store for us": the
+# programme, not someone waiting.
+AWAITS = re.compile(
+    r"\b(qu est ce qui|qu est-ce qui|qu est ce qu il y a qui|ce qui) (nous|m|me|vous) "
+    r"attend(ent)?\b|\bwhat (awaits|is in store for|s in store for|is waiting for|s waiting "
+    r"for) (us|me)\b|\bwhat awaits\b"
+)
+
+
 # Taking back what was just asked ("… sorry, I meant pharma", "euh non, je voulais dire
 # mercredi", "bioMérieux tour? no, the Gerland one", "what's on now... no wait"): what came
 # before is dropped, all but the words that ask ("which room", "c'est quoi le programme").
@@ -1857,6 +1866,8 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         ]
         if kept != parts:
             text = folded = " ".join(kept)
+    if AWAITS.search(apostrophes_spaced(folded)):
+        text = folded = AWAITS.sub(" programme ", apostrophes_spaced(folded))
     when = WHEN_CLAUSE.match(folded)
     if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
         text = folded[: when.start(1)] + folded[when.end(1) :]
@@ -3464,6 +3475,12 @@ WHOLE_DAY = re.compile(
     # "De l'atterrissage jusqu'au soir", "from landing till night".
     r"(jusqu'?au|jusqu au|till|until|to) (soir|night|evening))\b"
 )
+_DAY_NOUN = (
+    r"(day|days|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today|"
+    r"morning|afternoon|evening|schedule|programme|program|agenda|journee|jour|lundi|mardi|"
+    r"mercredi|jeudi|vendredi|samedi|dimanche|demain|matin|matinee|apres-midi|soiree|"
+    r"programme|horaire)"
+)
 WHAT_WE_DO = re.compile(
     r"\b(what( do| will| are| shall| did)? (we|i|you|us) (do|doing|have|got|up to)|"
     r"what s (on|planned|happening|up)|what is (on|planned|happening)|"
@@ -3471,7 +3488,12 @@ WHAT_WE_DO = re.compile(
     r"(que se passe|qu est ce qui se passe|il se passe quoi)(?! (avec|si|pour|quand))|"
     r"(qu est-ce|qu est ce|quest-ce|kesk|keske) (qu on|qu il y|qui est|qu on a|qu il)|"
     r"on (fait|fera|a) (quoi|koi|quelque chose)|(quoi|koi) faire|"
-    r"(c est|c|cest|c koi|c quoi) (quoi|koi)? ?(le|l) (programme|program|horaire|plan))"
+    r"(c est|c|cest|c koi|c quoi) (quoi|koi)? ?(le|l) (programme|program|horaire|plan)|"
+    # "What does the first day look like", "à quoi ressemble la journée de mardi".
+    r"what (does|will|do|would) (the |our |my |that )?(\w+ )?"
+    + _DAY_NOUN
+    + r"( \w+){0,3} look like|(a|a quoi|quoi) (ressemble|ressemblera|va ressembler) "
+    r"(la |le |notre |ma )?(\w+ )?" + _DAY_NOUN + ")"
 )
 # "Monday, the first day", "jeudi, le dernier jour": a day named twice.
 ORDINAL_DAY = re.compile(
@@ -3859,6 +3881,14 @@ def _day_without(
 ASKS_WHERE_IT_IS = re.compile(
     r"\bwhere( exactly| precisely)? (is|s)\b|\bwhere s\b"
     r"|\bc est ou\b|\bou (est|se trouve|sont)\b"
+    # What the place is: "what kind of place is it", "never heard of…", "c'est une
+    # compagnie, un labo?", "je connais pas Bioaster".
+    r"|\bwhat (kind|sort|type) of (a )?(place|company|lab|building|site|restaurant)\b"
+    r"|\b(is it|it s) (a|an|some)( \w+){0,3} (place|company|lab|building|site|restaurant)\b"
+    r"|\bnever heard of\b|\bjamais entendu parler\b|\bje (ne )?connais (pas|rien)\b"
+    r"|\bc est (une|un) (compagnie|entreprise|labo|laboratoire|resto|restaurant|batiment|"
+    r"endroit|lieu|site|usine)\b|\bquel (genre|type) (de|d) (lieu|endroit|place|entreprise|"
+    r"compagnie|labo|resto|restaurant)\b"
 )
 
 
