@@ -3353,6 +3353,41 @@ MEAL_WORDS = _stemmed(
 )
 
 
+# Being hungry, eating: no meal named, no day.
+EATING = AMBIGUOUS_MEALS | _stemmed(
+    _words("faim hungry starving affame affamee manger mange eat eating bouffer grignoter")
+)
+NEXT_MEAL_SHARE = 0.25
+
+
+def _next_meal(scored: list[tuple[float, Doc]], parsed: Parsed, now: datetime) -> Doc | None:
+    """ "J'ai faim, on mange où?", "where do we eat": with no day or time said, the meal
+    under way or the next one, of the sessions that speak of eating at all."""
+    asked = {w for w in parsed.content if w not in parsed.aside}
+    if (
+        not scored
+        or not asked
+        or not asked <= EATING
+        or parsed.day is not None
+        or parsed.part_of_day is not None
+        or parsed.clock is not None
+        or parsed.hour is not None
+    ):
+        return None
+    best = scored[0][0]
+    meals = [
+        d
+        for v, d in scored
+        if d.kind == AnswerKind.SESSION
+        and v >= NEXT_MEAL_SHARE * best
+        and d.starts_at is not None
+        and d.ends_at is not None
+        and d.ends_at > now
+        and parsed.matched.get(id(d), frozenset()) & asked
+    ]
+    return min(meals, key=lambda d: d.starts_at or now) if meals else None
+
+
 def _meal_of_day(scored: list[tuple[float, Doc]], parsed: Parsed, zone: str) -> Doc | None:
     """ "Is lunch today included?", "le souper de demain": a meal of a named day is the one
     session at that time of that day that speaks of it, if there is one, however little
@@ -3997,6 +4032,11 @@ def _understand(
     ):
         return Understanding(
             AnswerKind.UNKNOWN, language, confident=False, alternatives=alternatives[:3]
+        )
+    meal = _next_meal(scored, parsed, now)
+    if meal is not None:
+        return Understanding(
+            AnswerKind.SESSION, language, Match(meal.kind, meal.key, meal.ref_id, PLAUSIBLE)
         )
     best = _prefer_faq_when_generic(scored, parsed) or best
     best = _prefer_session_with_room(scored, parsed) or best
