@@ -2510,6 +2510,11 @@ def score_documents(
     sentence = " ".join(parsed.words)
     route = _route(parsed.words)
     origin, destination = route.origin, route.destination
+    told = {w for w in destination & parsed.aside if w in index.place_words}
+    if told and destination - parsed.aside and not parsed.told_after and about_transport:
+        # "J'ai ma valise, à Saint-Exupéry. Quelqu'un nous attend pour aller à l'hôtel?":
+        # the place in the story told is where one is; the question says where to.
+        origin, destination = origin | told, destination - told
     arrival = _with_places(route.arrival, index.place_words)
     # The ends of the rides that bring the group where it says it arrives: the ride that
     # meets it there leaves soon after one of them ends.
