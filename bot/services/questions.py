@@ -97,7 +97,10 @@ FRENCH = _words(
     # Chat and politeness that only French uses: "programme d'auj svp".
     "svp stp auj ajd merci bonjour bonsoir salut "
     # Texting shorthand only French writes: "mdp wifi", "tel coordo", "rdv dem", "pti dej".
-    "mdp coordo dem rdv pti ptit qd pk pq bcp tjrs adr"
+    "mdp coordo dem rdv pti ptit qd pk pq bcp tjrs adr "
+    # Everyday nouns of a trip that English does not share: "location voiture", "piscine?".
+    "voiture forfait piscine laverie pressing stationnement valise valises bagages chargeur "
+    "pharmacie medecin pourboire cellulaire"
 )
 ENGLISH = _words(
     "a address afternoon agenda an and any are arrival arrive at be bus buy can day "
@@ -107,7 +110,9 @@ ENGLISH = _words(
     "tonight tonite tuesday us we wednesday what what's whats when where which with without "
     "pls plz please thanks thx hi hello hey "
     # Texting shorthand only English writes: "hotel addr", "tmrw", "wifi pwd", "my sched".
-    "addr tmrw tmr pwd sched tues wed thurs"
+    "addr tmrw tmr pwd sched tues wed thurs "
+    # Everyday nouns of a trip that French does not share: "hotel pool?", "car rental".
+    "pool laundry car rental luggage charger pharmacy doctor"
 )
 # Words that carry no subject (both languages, Quebec forms included).
 STOPWORDS = _words(
