@@ -3930,6 +3930,8 @@ ASKS_WHERE_IT_IS = re.compile(
     # compagnie, un labo?", "je connais pas Bioaster".
     r"|\bwhat (kind|sort|type) of (a )?(place|company|lab|building|site|restaurant)\b"
     r"|\b(is it|it s) (a|an|some)( \w+){0,3} (place|company|lab|building|site|restaurant)\b"
+    r"|\bwhat (exactly |actually |really )?is (?!(on|happening|planned|going|there|it)\b)"
+    r"|\b(c|c est|cest) (quoi|koi)( exactement| au juste)?\W*$|\bqu est ce que c est\b"
     r"|\bnever heard of\b|\bjamais entendu parler\b|\bje (ne )?connais (pas|rien)\b"
     r"|\bc est (une|un) (compagnie|entreprise|labo|laboratoire|resto|restaurant|batiment|"
     r"endroit|lieu|site|usine)\b|\bquel (genre|type) (de|d) (lieu|endroit|place|entreprise|"
