@@ -1871,8 +1871,9 @@ def parse_question(text: str, viewer: Viewer, now: datetime) -> Parsed:
         ]
         if kept != parts:
             text = folded = " ".join(kept)
-    if AWAITS.search(apostrophes_spaced(folded)):
-        text = folded = AWAITS.sub(" programme ", apostrophes_spaced(folded))
+    spaced = apostrophes_spaced(folded)
+    if AWAITS.search(spaced):
+        text = folded = AWAITS.sub(" programme ", spaced)
     when = WHEN_CLAUSE.match(folded)
     if when is not None and not re.search(r"\b(heure|time|when|quand)\b", folded[when.end() :]):
         text = folded[: when.start(1)] + folded[when.end(1) :]
@@ -2426,10 +2427,9 @@ def score_documents(
     content = _rejoined(index, parsed.content)
     if not content:
         return []
-    # For each document, what each question word is worth there; for each question word,
-    # what each vocabulary word it matches is worth.
     # For each question word, what it is worth in each document it matches (most documents
-    # match one word: a per-document table would be built for hundreds of them in vain).
+    # match one word: a per-document table would be built for hundreds of them in vain), and
+    # what each vocabulary word it matches is worth.
     word_docs: dict[str, dict[int, float]] = {}
     word_hits: dict[str, dict[str, float]] = {}
     hit_primary: dict[int, set[str]] = defaultdict(set)
